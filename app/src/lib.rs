@@ -1,0 +1,86 @@
+//! The Switchyard web app, compiled twice: with `ssr` into the server (rendering HTML and
+//! running server functions) and with `hydrate` into the browser's WASM bundle.
+//!
+//! # Layout
+//!
+//! - [`shell`]: the frame every page lives in — top bar, left sidebar, right orchestrator
+//!   panel, keyboard shortcuts, the shortcut help — and its state ([`shell::state`]).
+//! - [`pages`]: one module per sidebar section plus the 404 page.
+//! - [`nav`]: the sections in sidebar order: path, label, icon, shortcut. Routes, sidebar,
+//!   breadcrumbs and search all read this one list.
+//! - [`server_fns`]: server functions, one domain per module; their server halves read
+//!   [`context::ServerContext`].
+//! - [`context`] (`ssr` only): what the server provides to components and server functions.
+//!
+//! [`shell_document`] is the HTML document the server renders around [`App`].
+
+#[cfg(feature = "ssr")]
+pub mod context;
+pub mod icons;
+pub mod nav;
+pub mod pages;
+pub mod server_fns;
+pub mod shell;
+
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::shell::AppShell;
+
+/// Runs before first paint, before the WASM loads: copies the panel layout saved in
+/// `localStorage` onto `<html>` so a collapsed sidebar does not flash open on reload. The CSS
+/// keys off these attributes; after hydration [`shell::state`] keeps them in sync.
+const RESTORE_LAYOUT_SCRIPT: &str = "try{var s=window.localStorage,d=document.documentElement;\
+d.dataset.left=s.getItem('switchyard.left')==='collapsed'?'collapsed':'open';\
+d.dataset.right=s.getItem('switchyard.right')==='closed'?'closed':'open';}catch(e){}";
+
+/// The whole HTML document, rendered on the server around [`App`].
+pub fn shell_document(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-left="open" data-right="open">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <script inner_html=RESTORE_LAYOUT_SCRIPT></script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="switchyard-css" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: router and shell. Mounted by `hydrate_body(App)` in the browser.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Switchyard".to_owned() } else { format!("{page} · Switchyard") }
+        } />
+        <Meta name="description" content="Switchyard: a self-hosted control room for AI-agent work." />
+        <Meta name="theme-color" content="#0a0e14" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Link rel="manifest" href="/manifest.webmanifest" />
+        <Router>
+            <AppShell>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Dashboard />
+                    <Route path=path!("/runs") view=pages::Runs />
+                    <Route path=path!("/agents") view=pages::Agents />
+                    <Route path=path!("/logs") view=pages::Logs />
+                    <Route path=path!("/alerts") view=pages::Alerts />
+                    <Route path=path!("/approvals") view=pages::Approvals />
+                    <Route path=path!("/settings") view=pages::Settings />
+                </Routes>
+            </AppShell>
+        </Router>
+    }
+}

@@ -1,0 +1,23 @@
+//! One module per section of the sidebar, plus the 404 page.
+//!
+//! Sections whose capability has not landed yet render [`empty::Placeholder`]: it says what the
+//! page will hold, not a fake table.
+
+mod agents;
+mod alerts;
+mod approvals;
+mod dashboard;
+mod empty;
+mod logs;
+mod not_found;
+mod runs;
+mod settings;
+
+pub use agents::Agents;
+pub use alerts::Alerts;
+pub use approvals::Approvals;
+pub use dashboard::Dashboard;
+pub use logs::Logs;
+pub use not_found::NotFound;
+pub use runs::Runs;
+pub use settings::Settings;

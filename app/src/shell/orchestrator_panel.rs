@@ -1,0 +1,205 @@
+//! The right panel: talk to the orchestrator in one of four modes.
+//!
+//! The input enforces [`MAX_PROMPT_CHARS`] (the same constant the API will check) and shows a
+//! live counter. Messages are kept for this tab. Planning and chat need the orchestrator and a
+//! model; until a server has them, the panel answers with a note that says exactly that
+//! instead of pretending.
+
+use leptos::prelude::*;
+use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
+
+use crate::icons::{Icon, IconSvg};
+use crate::shell::ShellState;
+
+/// Who wrote a message in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Author {
+    You,
+    Switchyard,
+}
+
+#[derive(Debug, Clone)]
+struct Message {
+    id: usize,
+    author: Author,
+    mode: ChatMode,
+    text: String,
+}
+
+/// The counter turns amber past this share of the limit.
+const WARN_AT: usize = MAX_PROMPT_CHARS * 9 / 10;
+
+#[component]
+pub fn OrchestratorPanel() -> impl IntoView {
+    let state = ShellState::expect();
+    let messages = RwSignal::new(Vec::<Message>::new());
+    let draft = RwSignal::new(String::new());
+    let next_id = StoredValue::new(0_usize);
+    let length = Memo::new(move |_| draft.with(|d| prompt_chars(d)));
+    let can_send = move || {
+        let n = length.get();
+        n > 0 && n <= MAX_PROMPT_CHARS && draft.with(|d| !d.trim().is_empty())
+    };
+
+    let send = move || {
+        if !can_send() {
+            return;
+        }
+        let mode = state.mode.get_untracked();
+        let text = draft.get_untracked().trim().to_owned();
+        let push = |author, text: String| {
+            let id = next_id.get_value();
+            next_id.set_value(id + 1);
+            messages.update(|m| {
+                m.push(Message {
+                    id,
+                    author,
+                    mode,
+                    text,
+                })
+            });
+        };
+        push(Author::You, text);
+        push(
+            Author::Switchyard,
+            format!(
+                "{} mode needs the orchestrator and a model, and this server has neither \
+                 installed yet. Your message is kept in this tab.",
+                mode.label()
+            ),
+        );
+        draft.set(String::new());
+    };
+
+    view! {
+        <aside id="orchestrator-panel" class="orchestrator-panel" aria-label="Orchestrator">
+            <header class="panel-header">
+                <h2>"Orchestrator"</h2>
+                <div class="mode-selector" role="group" aria-label="Mode">
+                    {ChatMode::ALL
+                        .into_iter()
+                        .map(|mode| {
+                            view! {
+                                <button
+                                    class="mode-button"
+                                    data-mode=mode.as_str()
+                                    aria-pressed=move || (state.mode.get() == mode).to_string()
+                                    on:click=move |_| state.mode.set(mode)
+                                >
+                                    {mode.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </header>
+            <ol class="message-list" aria-live="polite" aria-label="Messages">
+                <Show when=move || messages.with(Vec::is_empty)>
+                    <li class="message-empty">
+                        <p>"Ask a question, describe data, state a goal, or just chat."</p>
+                        <p class="muted small">
+                            "Press " <kbd>"]"</kbd> " to hide this panel."
+                        </p>
+                    </li>
+                </Show>
+                <For each=move || messages.get() key=|m| m.id let(message)>
+                    <li
+                        class="message"
+                        class:message-you=message.author == Author::You
+                        class:message-system=message.author == Author::Switchyard
+                    >
+                        <span class="message-meta">
+                            {match message.author {
+                                Author::You => "You",
+                                Author::Switchyard => "Switchyard",
+                            }} " · " {message.mode.label()}
+                        </span>
+                        <p class="message-text">{message.text}</p>
+                    </li>
+                </For>
+            </ol>
+            <form
+                class="prompt"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    send();
+                }
+            >
+                <textarea
+                    id="prompt-input"
+                    rows="3"
+                    maxlength=MAX_PROMPT_CHARS
+                    aria-label="Message"
+                    aria-describedby="prompt-counter"
+                    placeholder=move || state.mode.get().placeholder()
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
+                ></textarea>
+                <div class="prompt-footer">
+                    <span
+                        id="prompt-counter"
+                        class=move || counter_class(length.get())
+                        aria-live="polite"
+                    >
+                        {move || format_count(length.get())}
+                        " / "
+                        {format_count(MAX_PROMPT_CHARS)}
+                    </span>
+                    <button
+                        type="submit"
+                        class="send-button"
+                        aria-label="Send"
+                        disabled=move || !can_send()
+                    >
+                        <IconSvg icon=Icon::Send />
+                        "Send"
+                    </button>
+                </div>
+            </form>
+        </aside>
+    }
+}
+
+/// The counter's classes: amber near the limit, red at it.
+fn counter_class(length: usize) -> &'static str {
+    if length >= MAX_PROMPT_CHARS {
+        "counter counter-full"
+    } else if length >= WARN_AT {
+        "counter counter-warn"
+    } else {
+        "counter"
+    }
+}
+
+/// `10000` → `10,000`.
+fn format_count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_count;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_000), "1,000");
+        assert_eq!(format_count(10_000), "10,000");
+        assert_eq!(format_count(1_234_567), "1,234,567");
+    }
+}

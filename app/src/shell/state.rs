@@ -1,0 +1,201 @@
+//! Panel state for the shell, and how it reaches the page and survives reloads.
+//!
+//! Desktop layout (`left_collapsed`, `right_open`, the chat mode) is saved in `localStorage`.
+//! The narrow-screen drawers are not: a drawer left open on a phone should not greet you on
+//! the next visit. Every change is mirrored onto `<html>` as `data-left`, `data-right`,
+//! `data-left-drawer`, `data-right-drawer` (the CSS reads only those), so the pre-paint script
+//! in `lib.rs` and the reactive state drive the same selectors.
+
+use leptos::prelude::*;
+use switchyard_protocol::ChatMode;
+
+/// `localStorage` keys. The pre-paint script in `lib.rs` reads the first two.
+pub const KEY_LEFT: &str = "switchyard.left";
+pub const KEY_RIGHT: &str = "switchyard.right";
+pub const KEY_MODE: &str = "switchyard.mode";
+
+/// Width below which both sidebars are drawers (must match `style/main.css`).
+pub const NARROW_QUERY: &str = "(max-width: 767px)";
+
+/// Open/closed state of every panel. `Copy`: signals are handles.
+#[derive(Debug, Clone, Copy)]
+pub struct ShellState {
+    /// Desktop: the left sidebar is reduced to an icon rail.
+    pub left_collapsed: RwSignal<bool>,
+    /// Desktop: the orchestrator panel is shown.
+    pub right_open: RwSignal<bool>,
+    /// Narrow screens: the left drawer is open.
+    pub left_drawer: RwSignal<bool>,
+    /// Narrow screens: the right drawer is open.
+    pub right_drawer: RwSignal<bool>,
+    pub help_open: RwSignal<bool>,
+    pub mode: RwSignal<ChatMode>,
+    /// The global search input, focused by `/`.
+    pub search_input: NodeRef<leptos::html::Input>,
+}
+
+impl ShellState {
+    /// Creates the state with server-side defaults and provides it as context.
+    pub fn provide() -> Self {
+        let state = Self {
+            left_collapsed: RwSignal::new(false),
+            right_open: RwSignal::new(true),
+            left_drawer: RwSignal::new(false),
+            right_drawer: RwSignal::new(false),
+            help_open: RwSignal::new(false),
+            mode: RwSignal::new(ChatMode::default()),
+            search_input: NodeRef::new(),
+        };
+        provide_context(state);
+        state
+    }
+
+    /// The state provided by the enclosing [`crate::shell::AppShell`].
+    pub fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// `[`: collapse or expand the sidebar (a drawer on narrow screens).
+    pub fn toggle_left(&self) {
+        if is_narrow() {
+            self.right_drawer.set(false);
+            self.left_drawer.update(|open| *open = !*open);
+        } else {
+            self.left_collapsed.update(|c| *c = !*c);
+        }
+    }
+
+    /// `]`: show or hide the orchestrator panel (a drawer on narrow screens).
+    pub fn toggle_right(&self) {
+        if is_narrow() {
+            self.left_drawer.set(false);
+            self.right_drawer.update(|open| *open = !*open);
+        } else {
+            self.right_open.update(|o| *o = !*o);
+        }
+    }
+
+    /// Closes both drawers; true if one was open.
+    pub fn close_drawers(&self) -> bool {
+        let was_open = self.left_drawer.get_untracked() || self.right_drawer.get_untracked();
+        self.left_drawer.set(false);
+        self.right_drawer.set(false);
+        was_open
+    }
+
+    /// Whether the left navigation is visible right now, for `aria-expanded`.
+    pub fn left_expanded(&self) -> Signal<bool> {
+        let state = *self;
+        Signal::derive(move || {
+            if is_narrow() {
+                state.left_drawer.get()
+            } else {
+                !state.left_collapsed.get()
+            }
+        })
+    }
+
+    /// Whether the orchestrator panel is visible right now, for `aria-expanded`.
+    pub fn right_expanded(&self) -> Signal<bool> {
+        let state = *self;
+        Signal::derive(move || {
+            if is_narrow() {
+                state.right_drawer.get()
+            } else {
+                state.right_open.get()
+            }
+        })
+    }
+}
+
+/// True on narrow screens. Always false while rendering on the server, which renders the
+/// desktop layout; the CSS hides the sidebars as drawers before any script runs.
+pub fn is_narrow() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window()
+            .match_media(NARROW_QUERY)
+            .ok()
+            .flatten()
+            .is_some_and(|query| query.matches())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}
+
+/// After hydration: load saved layout once, then save and mirror every change. Also marks
+/// `<html data-hydrated="true">`, which the end-to-end tests wait for.
+pub fn sync_with_browser(state: ShellState) {
+    Effect::new(move |loaded: Option<()>| {
+        #[cfg(feature = "hydrate")]
+        {
+            if loaded.is_none() {
+                browser::load(state);
+            }
+            browser::save_and_mirror(state);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (loaded, state);
+    });
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::prelude::*;
+    use switchyard_protocol::ChatMode;
+
+    use super::{KEY_LEFT, KEY_MODE, KEY_RIGHT, ShellState};
+
+    fn storage() -> Option<web_sys::Storage> {
+        window().local_storage().ok().flatten()
+    }
+
+    /// Reads saved layout into the signals. Runs before the first tracked read, so setting
+    /// does not re-trigger the effect.
+    pub fn load(state: ShellState) {
+        let Some(storage) = storage() else { return };
+        let get = |key| storage.get_item(key).ok().flatten();
+        if let Some(left) = get(KEY_LEFT) {
+            state.left_collapsed.set(left == "collapsed");
+        }
+        if let Some(right) = get(KEY_RIGHT) {
+            state.right_open.set(right != "closed");
+        }
+        if let Some(mode) = get(KEY_MODE).as_deref().and_then(ChatMode::parse) {
+            state.mode.set(mode);
+        }
+    }
+
+    pub fn save_and_mirror(state: ShellState) {
+        let left = if state.left_collapsed.get() {
+            "collapsed"
+        } else {
+            "open"
+        };
+        let right = if state.right_open.get() {
+            "open"
+        } else {
+            "closed"
+        };
+        let open = |b: bool| if b { "open" } else { "closed" };
+        let left_drawer = open(state.left_drawer.get());
+        let right_drawer = open(state.right_drawer.get());
+        let mode = state.mode.get().as_str();
+
+        if let Some(storage) = storage() {
+            // Private browsing can refuse writes; the layout then lasts for this tab only.
+            let _ = storage.set_item(KEY_LEFT, left);
+            let _ = storage.set_item(KEY_RIGHT, right);
+            let _ = storage.set_item(KEY_MODE, mode);
+        }
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-left", left);
+            let _ = root.set_attribute("data-right", right);
+            let _ = root.set_attribute("data-left-drawer", left_drawer);
+            let _ = root.set_attribute("data-right-drawer", right_drawer);
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    }
+}

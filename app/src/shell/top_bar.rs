@@ -1,0 +1,145 @@
+//! The top bar: menu toggle, breadcrumbs, global search, notifications, user menu, panel toggle.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+use crate::icons::{Icon, IconSvg};
+use crate::nav;
+use crate::shell::ShellState;
+use crate::shell::search::GlobalSearch;
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let state = ShellState::expect();
+    let left_expanded = state.left_expanded();
+    let right_expanded = state.right_expanded();
+
+    view! {
+        <header class="top-bar">
+            <button
+                class="icon-button"
+                id="toggle-left"
+                title="Toggle sidebar  ["
+                aria-label="Toggle sidebar"
+                aria-controls="sidebar"
+                aria-expanded=move || left_expanded.get().to_string()
+                on:click=move |_| state.toggle_left()
+            >
+                <IconSvg icon=Icon::Menu />
+            </button>
+            <A href="/" attr:class="brand" attr:aria-label="Switchyard home">
+                <span class="brand-mark" aria-hidden="true"></span>
+                <span class="brand-name">"Switchyard"</span>
+            </A>
+            <Breadcrumbs />
+            <GlobalSearch />
+            <div class="top-bar-actions">
+                <Notifications />
+                <UserMenu />
+                <button
+                    class="icon-button"
+                    id="toggle-right"
+                    title="Toggle orchestrator panel  ]"
+                    aria-label="Toggle orchestrator panel"
+                    aria-controls="orchestrator-panel"
+                    aria-expanded=move || right_expanded.get().to_string()
+                    on:click=move |_| state.toggle_right()
+                >
+                    <IconSvg icon=Icon::Panel />
+                </button>
+            </div>
+        </header>
+    }
+}
+
+/// `Switchyard / Section` for the current path; unknown paths read "Not found".
+#[component]
+fn Breadcrumbs() -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        let path = location.pathname.get();
+        nav::section_for(&path).map_or("Not found", |s| s.label)
+    };
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <A href="/">"Home"</A>
+                </li>
+                <li aria-current="page">{current}</li>
+            </ol>
+        </nav>
+    }
+}
+
+/// The bell. Nothing publishes notifications yet, so it says so rather than showing a fake count.
+#[component]
+fn Notifications() -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <div class="menu-anchor">
+            <button
+                class="icon-button"
+                id="notifications-button"
+                title="Notifications"
+                aria-label="Notifications"
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <IconSvg icon=Icon::Bell />
+            </button>
+            <Show when=move || open.get()>
+                <div class="popover" role="dialog" aria-label="Notifications">
+                    <p class="popover-title">"Notifications"</p>
+                    <p class="muted">
+                        "You're all caught up. Approvals and alerts will show up here."
+                    </p>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// The user menu. Sign-in arrives with identity and access; until then the operator is local.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let state = ShellState::expect();
+    let open = RwSignal::new(false);
+    view! {
+        <div class="menu-anchor">
+            <button
+                class="avatar-button"
+                id="user-menu-button"
+                title="Account"
+                aria-label="Account menu"
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <IconSvg icon=Icon::User />
+            </button>
+            <Show when=move || open.get()>
+                <div class="popover menu" role="menu" aria-label="Account">
+                    <p class="popover-title">"Local operator"</p>
+                    <p class="muted small">"No sign-in configured on this server."</p>
+                    <A href="/settings" attr:role="menuitem" on:click=move |_| open.set(false)>
+                        "Settings"
+                    </A>
+                    <button
+                        role="menuitem"
+                        class="menu-item"
+                        on:click=move |_| {
+                            open.set(false);
+                            state.help_open.set(true);
+                        }
+                    >
+                        "Keyboard shortcuts"
+                        <kbd>"?"</kbd>
+                    </button>
+                </div>
+            </Show>
+        </div>
+    }
+}

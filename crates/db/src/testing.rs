@@ -1,0 +1,79 @@
+//! A throw-away PostgreSQL database for one test.
+//!
+//! Tests that need PostgreSQL create a fresh database on the server named by
+//! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and drop it when
+//! done. There is no skip: when PostgreSQL is unreachable the test fails and says so, so a
+//! missing server can never pass for a green run. The test command (`scripts/test.sh`) starts
+//! or installs PostgreSQL before the tests run.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection as _};
+
+/// Where the admin connection goes unless `TEST_POSTGRES_URL` says otherwise.
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database that exists for the lifetime of a test.
+#[derive(Debug)]
+pub struct TempPostgres {
+    admin_url: String,
+    name: String,
+    /// URL of the fresh database, for handing to `switchyard --database-url`.
+    pub url: String,
+}
+
+impl TempPostgres {
+    /// Creates `switchyard_test_<uuid>`. Panics with a clear message if PostgreSQL is not there.
+    pub async fn create() -> Self {
+        let admin_url =
+            std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let name = format!("switchyard_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = connect_admin(&admin_url).await;
+        // Identifiers cannot be bound; `name` is built above from a UUID and nothing else.
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+        let _ = admin.close().await;
+        let options = PgConnectOptions::from_str(&admin_url)
+            .expect("TEST_POSTGRES_URL is a valid URL")
+            .database(&name);
+        let url = options.to_url_lossy().to_string();
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    /// A small pool on the fresh database.
+    pub async fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Drops the database, closing any connection still open to it.
+    pub async fn drop_database(self) {
+        let mut admin = connect_admin(&self.admin_url).await;
+        let name = &self.name;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("DROP DATABASE {name} failed: {e}"));
+    }
+}
+
+async fn connect_admin(admin_url: &str) -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for this test and is not reachable at {admin_url}: {e}. \
+             Run scripts/test.sh (it starts or installs PostgreSQL) or set TEST_POSTGRES_URL."
+            )
+        })
+}

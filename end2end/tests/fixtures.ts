@@ -1,0 +1,37 @@
+// Shared fixtures: every test fails if the page throws (a hydration panic surfaces as a
+// `pageerror`) or logs a console error, and `gotoHydrated` waits until the WASM has taken over.
+import { test as base, expect, type Page } from "@playwright/test";
+
+export const test = base.extend<{ pageErrors: string[] }>({
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+      page.on("console", (msg) => {
+        if (msg.type() === "error") errors.push(`console.error: ${msg.text()}`);
+      });
+      page.on("response", (res) => {
+        if (res.url().includes("/pkg/") && res.status() >= 400) {
+          errors.push(`bundle ${res.url()} answered ${res.status()}`);
+        }
+      });
+      await use(errors);
+      expect(errors, "the page reported errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Opens `url` and waits for hydration: the shell marks <html data-hydrated="true">. */
+export async function gotoHydrated(page: Page, url: string, status = 200) {
+  const response = await page.goto(url);
+  expect(response?.status(), `status of ${url}`).toBe(status);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+}
+
+/** Saves a screenshot under end2end/screenshots/ for people to look at. */
+export async function snap(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: false });
+}

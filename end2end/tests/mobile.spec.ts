@@ -1,0 +1,38 @@
+import { expect, gotoHydrated, snap, test } from "./fixtures";
+
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
+
+test("below 768 px both sidebars are drawers", async ({ page }) => {
+  await gotoHydrated(page, "/");
+  const sidebar = page.locator("#sidebar");
+  const panel = page.locator("#orchestrator-panel");
+  await expect(sidebar).toBeHidden();
+  await expect(panel).toBeHidden();
+  await expect(page.locator("#toggle-left")).toHaveAttribute("aria-expanded", "false");
+  await snap(page, "mobile");
+
+  await page.locator("#toggle-left").click();
+  await expect(sidebar).toBeVisible();
+  await expect(page.locator("#toggle-left")).toHaveAttribute("aria-expanded", "true");
+  await expect.poll(async () => (await sidebar.boundingBox())!.x).toBeGreaterThanOrEqual(0);
+  await snap(page, "mobile-drawer");
+
+  // Choosing a section closes the drawer.
+  await sidebar.getByRole("link", { name: "Logs" }).click();
+  await expect(page).toHaveURL(/\/logs$/);
+  await expect(sidebar).toBeHidden();
+
+  // The right drawer opens with ], and the backdrop closes it.
+  await page.keyboard.press("]");
+  await expect(panel).toBeVisible();
+  await page.locator(".drawer-backdrop").click({ position: { x: 10, y: 300 } });
+  await expect(panel).toBeHidden();
+
+  // Drawer state is not persisted: a reload starts closed; the desktop layout is untouched.
+  await page.locator("#toggle-left").click();
+  await expect(sidebar).toBeVisible();
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(sidebar).toBeHidden();
+  await expect(page.locator("html")).toHaveAttribute("data-left", "open");
+});

@@ -1,0 +1,4 @@
+//! `/api/v1`: the versioned REST API.
+
+pub mod error;
+pub mod health;

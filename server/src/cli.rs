@@ -1,0 +1,134 @@
+//! The command line. `switchyard` alone is `switchyard serve`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Switchyard: a self-hosted control room for AI-agent work.",
+    long_about = "Switchyard: a self-hosted control room for AI-agent work.\n\n\
+                  Settings come from flags, then SWITCHYARD_* environment variables, then the \
+                  config file (switchyard.toml in the working directory, or --config), then \
+                  built-in defaults."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// `serve`'s flags, also accepted without the word `serve` since it is the default.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags accepted by every subcommand.
+#[derive(Debug, Args, Default, Clone)]
+pub struct GlobalArgs {
+    /// Config file (TOML). Default: ./switchyard.toml if it exists.
+    #[arg(long, global = true, env = "SWITCHYARD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and other local data. Default: ./data
+    #[arg(long, global = true, env = "SWITCHYARD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB. Default: sqlite://DATA_DIR/switchyard.db
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_DATABASE_URL",
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// SQLite durability: normal (safe against process crashes) or full (also power loss).
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_SQLITE_SYNCHRONOUS",
+        value_name = "MODE"
+    )]
+    pub sqlite_synchronous: Option<String>,
+    /// Log format: human or json.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or switchyard_server=debug,info.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_LOG_LEVEL",
+        value_name = "FILTER"
+    )]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the API (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (passwords redacted) and exit.
+    Config(ServeArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on. Default: 127.0.0.1:3000
+    #[arg(long, env = "SWITCHYARD_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Built site (WASM, JS, CSS, public files). Default: target/site
+    #[arg(long, env = "SWITCHYARD_SITE_DIR", value_name = "DIR")]
+    pub site_dir: Option<PathBuf>,
+}
+
+/// Parses the command line, runs the command, and reports failure as one line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("switchyard: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let serve_args = match &cli.command {
+        Some(Command::Serve(args) | Command::Config(args)) => ServeArgs {
+            listen: args.listen.clone().or(cli.serve.listen.clone()),
+            site_dir: args.site_dir.clone().or(cli.serve.site_dir.clone()),
+        },
+        _ => cli.serve.clone(),
+    };
+    let config = config::load(&cli.global, &serve_args).map_err(|e| e.to_string())?;
+    match cli.command {
+        Some(Command::Config(_)) => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
+        Some(Command::Serve(_)) | None => with_runtime(&config, crate::serve::serve(&config)),
+    }
+}
+
+fn with_runtime(
+    config: &Config,
+    work: impl Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    crate::telemetry::init(config.log_format, &config.log_level);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(work)
+}

@@ -1,0 +1,402 @@
+//! The one typed configuration, loaded once at start-up.
+//!
+//! Precedence: command-line flags > `SWITCHYARD_*` environment variables (both read by clap)
+//! > the TOML config file > defaults. Everything is validated here, before any file is
+//! created or socket opened, and every error is one line that names the setting.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use switchyard_db::{DatabaseUrl, SqliteSync};
+
+use crate::cli::{GlobalArgs, ServeArgs};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_CONFIG_FILE: &str = "switchyard.toml";
+pub const DEFAULT_SITE_DIR: &str = "target/site";
+pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// The SQLite file inside the data dir when no database URL is given.
+pub const SQLITE_FILE: &str = "switchyard.db";
+
+/// Every `SWITCHYARD_*` variable Switchyard reads; any other one is a typo and stops start-up.
+pub const ENV_VARS: [&str; 9] = [
+    "SWITCHYARD_CONFIG",
+    "SWITCHYARD_DATA_DIR",
+    "SWITCHYARD_DATABASE_URL",
+    "SWITCHYARD_SQLITE_SYNCHRONOUS",
+    "SWITCHYARD_LOG_FORMAT",
+    "SWITCHYARD_LOG_LEVEL",
+    "SWITCHYARD_LISTEN",
+    "SWITCHYARD_SITE_DIR",
+    // Read by the test command and the end-to-end suite, not by the server.
+    "SWITCHYARD_BIN",
+];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Readable lines, coloured on a terminal.
+    Human,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "human" => Ok(Self::Human),
+            "json" => Ok(Self::Json),
+            other => Err(ConfigError::Invalid {
+                key: "log_format",
+                value: other.to_owned(),
+                reason: "expected human or json".into(),
+            }),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Human => "human",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub sqlite_sync: SqliteSync,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub site_dir: PathBuf,
+    /// The file the settings were read from, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// The effective settings as TOML, loadable again with `--config`.
+    pub fn to_toml(&self) -> String {
+        let mut out = String::new();
+        if let Some(file) = &self.config_file {
+            let _ = writeln!(out, "# read from {}", file.display());
+        }
+        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        let _ = writeln!(out, "listen = {}", quote(&self.listen.to_string()));
+        let _ = writeln!(
+            out,
+            "data_dir = {}",
+            quote(&self.data_dir.to_string_lossy())
+        );
+        let _ = writeln!(out, "database_url = {}", quote(&self.database.display()));
+        let _ = writeln!(
+            out,
+            "sqlite_synchronous = {}",
+            quote(self.sqlite_sync.as_str())
+        );
+        let _ = writeln!(out, "log_format = {}", quote(self.log_format.as_str()));
+        let _ = writeln!(out, "log_level = {}", quote(&self.log_level));
+        let _ = writeln!(
+            out,
+            "site_dir = {}",
+            quote(&self.site_dir.to_string_lossy())
+        );
+        out
+    }
+}
+
+/// The config file's keys. Unknown keys are an error: a typo must not be silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub sqlite_synchronous: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub site_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("invalid {key} '{value}': {reason}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    Database(#[from] switchyard_db::DbError),
+    #[error("unknown environment variable {name} (known: {known})")]
+    UnknownEnv { name: String, known: String },
+}
+
+/// Loads the configuration for this process: flags and env (through clap), the config file,
+/// defaults.
+pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> Result<Config, ConfigError> {
+    check_env(std::env::vars().map(|(k, _)| k))?;
+    let (file, path) = read_file(global.config.as_deref())?;
+    resolve(global, serve, file, path)
+}
+
+/// Rejects `SWITCHYARD_*` variables that nothing reads.
+pub fn check_env(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        if name.starts_with("SWITCHYARD_") && !ENV_VARS.contains(&name.as_str()) {
+            return Err(ConfigError::UnknownEnv {
+                name,
+                known: ENV_VARS[..ENV_VARS.len() - 1].join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads `explicit`, or `./switchyard.toml` if it exists. An explicit file must exist.
+pub fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None if Path::new(DEFAULT_CONFIG_FILE).is_file() => PathBuf::from(DEFAULT_CONFIG_FILE),
+        None => return Ok((FileConfig::default(), None)),
+    };
+    let file_error = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| file_error(e.to_string()))?;
+    let parsed = parse_file(&text).map_err(file_error)?;
+    Ok((parsed, Some(path)))
+}
+
+/// Parses config text; the error is one line with the line number.
+pub fn parse_file(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let message = e.message().replace('\n', " ");
+        match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        }
+    })
+}
+
+/// Merges the layers and validates every value.
+pub fn resolve(
+    global: &GlobalArgs,
+    serve: &ServeArgs,
+    file: FileConfig,
+    config_file: Option<PathBuf>,
+) -> Result<Config, ConfigError> {
+    let listen_raw = serve
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen = listen_raw
+        .parse::<SocketAddr>()
+        .map_err(|e| ConfigError::Invalid {
+            key: "listen",
+            value: listen_raw.clone(),
+            reason: format!("{e}; expected IP:PORT such as {DEFAULT_LISTEN}"),
+        })?;
+
+    let data_dir = global
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    if data_dir.as_os_str().is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "data_dir",
+            value: String::new(),
+            reason: "must not be empty".into(),
+        });
+    }
+
+    let database = match global.database_url.clone().or(file.database_url) {
+        Some(url) => DatabaseUrl::parse(&url)?,
+        None => DatabaseUrl::sqlite(data_dir.join(SQLITE_FILE)),
+    };
+
+    let sqlite_sync = match global
+        .sqlite_synchronous
+        .clone()
+        .or(file.sqlite_synchronous)
+    {
+        Some(raw) => raw.parse().map_err(|reason| ConfigError::Invalid {
+            key: "sqlite_synchronous",
+            value: raw,
+            reason,
+        })?,
+        None => SqliteSync::default(),
+    };
+
+    let log_format = LogFormat::parse(
+        global
+            .log_format
+            .as_deref()
+            .or(file.log_format.as_deref())
+            .unwrap_or("human"),
+    )?;
+    let log_level = global
+        .log_level
+        .clone()
+        .or(file.log_level)
+        .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned());
+    tracing_subscriber::EnvFilter::try_new(&log_level).map_err(|e| ConfigError::Invalid {
+        key: "log_level",
+        value: log_level.clone(),
+        reason: e.to_string(),
+    })?;
+
+    let site_dir = serve
+        .site_dir
+        .clone()
+        .or(file.site_dir)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_DIR));
+
+    Ok(Config {
+        listen,
+        data_dir,
+        database,
+        sqlite_sync,
+        log_format,
+        log_level,
+        site_dir,
+        config_file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_with(global: GlobalArgs, serve: ServeArgs, file: &str) -> Result<Config, String> {
+        let file = parse_file(file)?;
+        resolve(&global, &serve, file, None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_ones() {
+        let config = resolve_with(GlobalArgs::default(), ServeArgs::default(), "").unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.data_dir, PathBuf::from("data"));
+        assert_eq!(config.database.display(), "sqlite://data/switchyard.db");
+        assert_eq!(config.sqlite_sync, SqliteSync::Normal);
+        assert_eq!(config.log_format, LogFormat::Human);
+        assert_eq!(config.site_dir, PathBuf::from("target/site"));
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let file = "listen = \"127.0.0.1:4000\"\ndata_dir = \"/srv/sy\"\nlog_format = \"json\"\n";
+        let from_file = resolve_with(GlobalArgs::default(), ServeArgs::default(), file).unwrap();
+        assert_eq!(from_file.listen.to_string(), "127.0.0.1:4000");
+        assert_eq!(from_file.data_dir, PathBuf::from("/srv/sy"));
+        assert_eq!(
+            from_file.database.display(),
+            "sqlite:///srv/sy/switchyard.db"
+        );
+        assert_eq!(from_file.log_format, LogFormat::Json);
+
+        let global = GlobalArgs {
+            data_dir: Some("/flag".into()),
+            ..GlobalArgs::default()
+        };
+        let serve = ServeArgs {
+            listen: Some("0.0.0.0:5000".into()),
+            ..ServeArgs::default()
+        };
+        let from_flags = resolve_with(global, serve, file).unwrap();
+        assert_eq!(from_flags.listen.to_string(), "0.0.0.0:5000");
+        assert_eq!(from_flags.data_dir, PathBuf::from("/flag"));
+        assert_eq!(
+            from_flags.log_format,
+            LogFormat::Json,
+            "unset flags fall through"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases = [
+            ("listen = \"localhost\"", "invalid listen 'localhost'"),
+            (
+                "sqlite_synchronous = \"sometimes\"",
+                "invalid sqlite_synchronous 'sometimes'",
+            ),
+            (
+                "log_format = \"xml\"",
+                "invalid log_format 'xml': expected human or json",
+            ),
+            ("log_level = \"info,=[\"", "invalid log_level"),
+            (
+                "database_url = \"mysql://x\"",
+                "invalid database URL 'mysql://x'",
+            ),
+            ("data_dir = \"\"", "invalid data_dir '': must not be empty"),
+        ];
+        for (file, needle) in cases {
+            let err = resolve_with(GlobalArgs::default(), ServeArgs::default(), file).unwrap_err();
+            assert!(err.contains(needle), "{file}: {err}");
+            assert!(!err.contains('\n'), "{file}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused_with_their_line() {
+        let err = parse_file("listen = \"127.0.0.1:1\"\nlissten = \"x\"\n").unwrap_err();
+        assert!(err.starts_with("line 2: unknown field `lissten`"), "{err}");
+        assert!(err.contains("expected one of"), "{err}");
+        assert!(!err.contains('\n'));
+        let err = parse_file("listen = ").unwrap_err();
+        assert!(err.starts_with("line 1:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_switchyard_env_vars_are_refused() {
+        let ok = ["PATH", "SWITCHYARD_LISTEN", "SWITCHYARD_DATA_DIR"];
+        check_env(ok.iter().map(|s| s.to_string())).unwrap();
+        let err = check_env(["SWITCHYARD_LISTN".to_string()].into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown environment variable SWITCHYARD_LISTN"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn printed_config_loads_back_to_the_same_settings() {
+        let global = GlobalArgs {
+            database_url: Some("postgres://u:pw@db.example:5433/sy".into()),
+            sqlite_synchronous: Some("FULL".into()),
+            ..GlobalArgs::default()
+        };
+        let config = resolve(&global, &ServeArgs::default(), FileConfig::default(), None).unwrap();
+        let text = config.to_toml();
+        assert!(
+            text.contains("postgres://u:***@db.example:5433/sy"),
+            "{text}"
+        );
+        assert!(!text.contains("pw"), "{text}");
+        let again = resolve_with(
+            GlobalArgs::default(),
+            ServeArgs::default(),
+            &text.replace(":***@", "@"),
+        )
+        .unwrap();
+        assert_eq!(again.sqlite_sync, SqliteSync::Full);
+        assert_eq!(again.listen, config.listen);
+    }
+}

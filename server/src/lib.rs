@@ -1,0 +1,26 @@
+//! The Switchyard server: configuration, start-up and shutdown, the HTTP surface, CLI commands.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (clap) and `main`, which turns any start-up failure into one
+//!   line on stderr and a non-zero exit.
+//! - [`config`]: the one typed [`config::Config`], layered flags > `SWITCHYARD_*` env >
+//!   `switchyard.toml` > defaults, validated before anything is created.
+//! - [`startup`]: data dir and database preparation that undoes what it created when a later
+//!   step fails.
+//! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
+//! - [`routes`]: every route path in one place and the router built from them.
+//! - [`api`]: `/api/v1` REST handlers and their JSON errors.
+//! - [`assets`]: static files: immutable caching for hashed bundles, compression.
+//! - [`state`]: [`state::AppState`], what every handler can reach.
+//! - [`telemetry`]: tracing output, human or JSON.
+
+pub mod api;
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod routes;
+pub mod serve;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,54 @@
+//! Every route in one place, so the HTTP surface reads on one screen.
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /api/v1/health` | [`crate::api::health`]: version, uptime, database probe |
+//! | `/api/v1/*` (anything else) | JSON 404 |
+//! | `POST /api/fn/*` | Leptos server functions |
+//! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
+//! | `GET /*` | pages (server-rendered), public files, the 404 page |
+
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use switchyard_app::{App, shell_document};
+
+use crate::state::AppState;
+use crate::{api, assets};
+
+/// Prefix of the versioned REST API.
+pub const API_V1: &str = "/api/v1";
+/// Relative to [`API_V1`].
+pub const HEALTH: &str = "/health";
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let api_v1 = Router::new()
+        .route(HEALTH, get(api::health::health))
+        .fallback(api::error::not_found);
+
+    let leptos_routes = generate_route_list(App);
+    let ctx = state.ctx.clone();
+    let provide_server_context = move || provide_context(ctx.clone());
+
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, leptos_routes, provide_server_context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell_document(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_server_context, shell_document))
+        .with_state(state.clone());
+
+    Router::new()
+        .nest(API_V1, api_v1.with_state(state.clone()))
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            assets::bundle_service(&state.leptos_options),
+        )
+        .merge(pages)
+        .layer(assets::compression())
+}

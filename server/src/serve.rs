@@ -1,0 +1,136 @@
+//! `switchyard serve` and `switchyard migrate`.
+//!
+//! Start-up order is chosen so that a failure leaves nothing behind: parse config (done by the
+//! caller), bind the port (nothing created yet), prepare data dir and database (undone on
+//! failure), register this node, serve. Shutdown on SIGINT/SIGTERM lets in-flight requests
+//! finish, stamps the node row and closes the pool.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use leptos::prelude::LeptosOptions;
+use switchyard_app::context::ServerContext;
+use switchyard_db::nodes::{self, NodeInfo};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{assets, routes, startup};
+
+/// The name cargo-leptos gives the bundle (`[[workspace.metadata.leptos]] name`).
+pub const BUNDLE_NAME: &str = "switchyard";
+/// Written by cargo-leptos next to the binary when `hash-files = true`.
+pub const HASH_FILE: &str = "hash.txt";
+
+pub async fn serve(config: &Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    let (db, created) = startup::prepare(config).await?;
+    let node = NodeInfo {
+        id: uuid::Uuid::now_v7().to_string(),
+        hostname: hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        listen: local.to_string(),
+    };
+    if let Err(e) = nodes::register(&db, &node).await {
+        db.close().await;
+        created.undo();
+        return Err(format!("cannot register this server in the database: {e}"));
+    }
+    created.keep();
+
+    let leptos_options = leptos_options(&config.site_dir, local);
+    warn_if_bundle_missing(&leptos_options);
+    let ctx = ServerContext::new(db.clone());
+    let app = routes::router(AppState {
+        leptos_options,
+        ctx,
+    });
+
+    tracing::info!(
+        %local,
+        database = %config.database.display(),
+        node = %node.id,
+        "listening on http://{local}"
+    );
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    tracing::info!("shutting down");
+    if let Err(e) = nodes::mark_stopped(&db, &node.id).await {
+        tracing::warn!(error = %e, "could not record the shutdown");
+    }
+    db.close().await;
+    served.map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn migrate_only(config: &Config) -> Result<(), String> {
+    let (db, created) = startup::prepare(config).await?;
+    created.keep();
+    let applied = switchyard_db::migrate::known(&db).len();
+    println!(
+        "{}: schema up to date ({applied} migrations)",
+        config.database.display()
+    );
+    db.close().await;
+    Ok(())
+}
+
+/// Leptos' view of the site: where the bundle lives and whether its names are hashed.
+pub fn leptos_options(site_dir: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(BUNDLE_NAME)
+        .site_root(site_dir.to_string_lossy().as_ref())
+        .site_addr(addr)
+        .hash_file(HASH_FILE.into())
+        .hash_files(assets::hashed_bundle(HASH_FILE))
+        .build()
+}
+
+fn warn_if_bundle_missing(options: &LeptosOptions) {
+    let pkg = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let has_bundle = std::fs::read_dir(&pkg).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".wasm"))
+    });
+    if !has_bundle {
+        tracing::warn!(
+            site_dir = %options.site_root,
+            "no WASM bundle under {}: pages render but will not become interactive; \
+             build it with `cargo leptos build --release` or set --site-dir",
+            pkg.display()
+        );
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,183 @@
+//! The router, driven in-process with `tower::ServiceExt::oneshot` over a real SQLite file.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use leptos::prelude::LeptosOptions;
+use switchyard_app::context::ServerContext;
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_server::routes::router;
+use switchyard_server::state::AppState;
+use tower::ServiceExt;
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    db: Database,
+    site: std::path::PathBuf,
+}
+
+/// A migrated SQLite database and a site dir holding a fake (but compressible) bundle.
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(
+        &DatabaseUrl::sqlite(dir.path().join("t.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    migrate::run(&db).await.unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(
+        site.join("pkg/switchyard.abc123.wasm"),
+        "wasm ".repeat(4_000),
+    )
+    .unwrap();
+    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+    Harness {
+        _dir: dir,
+        db,
+        site,
+    }
+}
+
+fn app(h: &Harness, hashed: bool) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("switchyard")
+        .site_root(h.site.to_string_lossy().as_ref())
+        .site_addr("127.0.0.1:0".parse::<SocketAddr>().unwrap())
+        .hash_files(hashed)
+        .build();
+    router(AppState {
+        leptos_options: options,
+        ctx: ServerContext::new(h.db.clone()),
+    })
+}
+
+async fn send(app: Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn health_reports_version_uptime_and_database() {
+    let h = harness().await;
+    let (status, headers, body) = send(app(&h, false), get("/api/v1/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert!(json["uptime_s"].is_u64());
+    assert_eq!(
+        json["database"],
+        serde_json::json!({"kind": "sqlite", "ok": true})
+    );
+}
+
+#[tokio::test]
+async fn health_is_503_and_degraded_when_the_database_is_gone() {
+    let h = harness().await;
+    let app = app(&h, false);
+    h.db.close().await;
+    let (status, _, body) = send(app, get("/api/v1/health")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "degraded");
+    assert_eq!(json["database"]["ok"], false);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s() {
+    let h = harness().await;
+    let (status, _, body) = send(app(&h, false), get("/api/v1/nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["error"]["code"], "not_found");
+    assert_eq!(
+        json["error"]["message"],
+        "no API route for GET /api/v1/nope"
+    );
+}
+
+#[tokio::test]
+async fn pages_render_the_shell_and_unknown_pages_are_404_inside_it() {
+    let h = harness().await;
+    let (status, _, html) = send(app(&h, false), get("/runs")).await;
+    assert_eq!(status, StatusCode::OK);
+    for marker in [
+        "id=\"sidebar\"",
+        "id=\"orchestrator-panel\"",
+        "<h1>Runs</h1>",
+    ] {
+        assert!(html.contains(marker), "{marker} missing from /runs");
+    }
+    let (status, _, html) = send(app(&h, false), get("/definitely/not/here")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    assert!(
+        html.contains("id=\"sidebar\""),
+        "the 404 page lives inside the shell"
+    );
+}
+
+#[tokio::test]
+async fn hashed_bundles_are_immutable_and_compressed() {
+    let h = harness().await;
+    let request = Request::get("/pkg/switchyard.abc123.wasm")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(app(&h, true), request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+
+    // Unhashed names (a dev build) must be revalidated, or browsers would run stale code.
+    let (_, headers, body) = send(app(&h, false), get("/pkg/switchyard.abc123.wasm")).await;
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(
+        body.len(),
+        20_000,
+        "uncompressed when the client did not ask"
+    );
+
+    let (status, _, body) = send(app(&h, true), get("/robots.txt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "User-agent: *\n");
+    assert!(Path::new(&h.site).join("robots.txt").exists());
+}
+
+#[tokio::test]
+async fn the_health_server_function_answers_like_the_rest_endpoint() {
+    let h = harness().await;
+    let request = Request::post("/api/fn/system_health")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(app(&h, false), request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["database"]["kind"], "sqlite");
+    assert_eq!(json["status"], "ok");
+}
