@@ -8,7 +8,12 @@ export const test = base.extend<{ pageErrors: string[] }>({
       const errors: string[] = [];
       page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
       page.on("console", (msg) => {
-        if (msg.type() === "error") errors.push(`console.error: ${msg.text()}`);
+        if (msg.type() !== "error") return;
+        // A 404 page is a document answered with 404, which Chromium logs as a failed load.
+        // gotoHydrated asserts the document's status, so only that one message is let through.
+        const isDocument = msg.location().url === page.url();
+        if (isDocument && msg.text().startsWith("Failed to load resource")) return;
+        errors.push(`console.error: ${msg.text()}`);
       });
       page.on("response", (res) => {
         if (res.url().includes("/pkg/") && res.status() >= 400) {

@@ -1,8 +1,9 @@
 //! The one typed configuration, loaded once at start-up.
 //!
-//! Precedence: command-line flags > `SWITCHYARD_*` environment variables (both read by clap)
-//! > the TOML config file > defaults. Everything is validated here, before any file is
-//! created or socket opened, and every error is one line that names the setting.
+//! Precedence, highest first: command-line flags, then `SWITCHYARD_*` environment variables
+//! (both read by clap), then the TOML config file, then defaults. Everything is validated
+//! here, before any file is created or socket opened, and every error is one line that names
+//! the setting.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;

@@ -110,13 +110,13 @@ pub fn install(state: ShellState) {
                 Action::Escape => {
                     if state.help_open.get_untracked() {
                         state.help_open.set(false);
-                    } else if !state.close_drawers() && in_text_field {
-                        if let Some(el) = ev
+                    } else if !state.close_drawers()
+                        && in_text_field
+                        && let Some(el) = ev
                             .target()
                             .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-                        {
-                            let _ = el.blur();
-                        }
+                    {
+                        let _ = el.blur();
                     }
                     return;
                 }

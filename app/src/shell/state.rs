@@ -30,6 +30,10 @@ pub struct ShellState {
     pub right_drawer: RwSignal<bool>,
     pub help_open: RwSignal<bool>,
     pub mode: RwSignal<ChatMode>,
+    /// The viewport is below the drawer breakpoint. False on the server (which renders the
+    /// desktop layout; CSS alone turns the sidebars into drawers before any script runs), set
+    /// after hydration and on every resize, so `aria-expanded` follows the real layout.
+    pub narrow: RwSignal<bool>,
     /// The global search input, focused by `/`.
     pub search_input: NodeRef<leptos::html::Input>,
 }
@@ -44,6 +48,7 @@ impl ShellState {
             right_drawer: RwSignal::new(false),
             help_open: RwSignal::new(false),
             mode: RwSignal::new(ChatMode::default()),
+            narrow: RwSignal::new(false),
             search_input: NodeRef::new(),
         };
         provide_context(state);
@@ -57,7 +62,7 @@ impl ShellState {
 
     /// `[`: collapse or expand the sidebar (a drawer on narrow screens).
     pub fn toggle_left(&self) {
-        if is_narrow() {
+        if self.narrow.get_untracked() {
             self.right_drawer.set(false);
             self.left_drawer.update(|open| *open = !*open);
         } else {
@@ -67,7 +72,7 @@ impl ShellState {
 
     /// `]`: show or hide the orchestrator panel (a drawer on narrow screens).
     pub fn toggle_right(&self) {
-        if is_narrow() {
+        if self.narrow.get_untracked() {
             self.left_drawer.set(false);
             self.right_drawer.update(|open| *open = !*open);
         } else {
@@ -87,7 +92,7 @@ impl ShellState {
     pub fn left_expanded(&self) -> Signal<bool> {
         let state = *self;
         Signal::derive(move || {
-            if is_narrow() {
+            if state.narrow.get() {
                 state.left_drawer.get()
             } else {
                 !state.left_collapsed.get()
@@ -99,7 +104,7 @@ impl ShellState {
     pub fn right_expanded(&self) -> Signal<bool> {
         let state = *self;
         Signal::derive(move || {
-            if is_narrow() {
+            if state.narrow.get() {
                 state.right_drawer.get()
             } else {
                 state.right_open.get()
@@ -108,9 +113,8 @@ impl ShellState {
     }
 }
 
-/// True on narrow screens. Always false while rendering on the server, which renders the
-/// desktop layout; the CSS hides the sidebars as drawers before any script runs.
-pub fn is_narrow() -> bool {
+/// Asks the browser whether the viewport is below the drawer breakpoint (false on the server).
+fn viewport_is_narrow() -> bool {
     #[cfg(feature = "hydrate")]
     {
         window()
@@ -126,12 +130,23 @@ pub fn is_narrow() -> bool {
 }
 
 /// After hydration: load saved layout once, then save and mirror every change. Also marks
-/// `<html data-hydrated="true">`, which the end-to-end tests wait for.
+/// `<html data-hydrated="true">`, which the end-to-end tests wait for, and keeps
+/// [`ShellState::narrow`] in step with the viewport.
 pub fn sync_with_browser(state: ShellState) {
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| {
+        let narrow = viewport_is_narrow();
+        if narrow != state.narrow.get_untracked() {
+            state.narrow.set(narrow);
+            state.left_drawer.set(false);
+            state.right_drawer.set(false);
+        }
+    });
+    on_cleanup(move || on_resize.remove());
     Effect::new(move |loaded: Option<()>| {
         #[cfg(feature = "hydrate")]
         {
             if loaded.is_none() {
+                state.narrow.set(viewport_is_narrow());
                 browser::load(state);
             }
             browser::save_and_mirror(state);

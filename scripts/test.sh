@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test command: every check CI runs, in order, failing fast.
+#   1. rustfmt check
+#   2. clippy -D warnings, server side (ssr) and browser side (hydrate, wasm32)
+#   3. unit and integration tests (real SQLite files and the real PostgreSQL)
+#   4. release build with cargo-leptos (server binary + WASM bundle)
+#   5. Playwright suite in Debian's Chromium against the release server
+# Nothing is skipped: a missing PostgreSQL or Chromium is installed or started first, and if
+# that fails the run fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+setup_main --postgres
+
+step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*" >&2; }
+started=$SECONDS
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (ssr: server, app, engine crates)"
+cargo clippy --workspace --exclude switchyard-frontend --all-targets --features switchyard-app/ssr -- -D warnings
+
+step "clippy (hydrate: frontend and app for wasm32)"
+cargo clippy -p switchyard-frontend -p switchyard-app --features switchyard-app/hydrate \
+  --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests (SQLite + PostgreSQL)"
+cargo test --workspace --exclude switchyard-frontend --features switchyard-app/ssr
+
+step "release build (cargo leptos build --release)"
+cargo leptos build --release
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+
+step "bundle sizes"
+for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+  printf '  %-52s %9d bytes raw %9d bytes gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+done
+
+step "end-to-end (Playwright + Chromium)"
+e2e_data="$(mktemp -d)"
+trap 'rm -rf "$e2e_data"' EXIT
+(cd end2end && SWITCHYARD_BIN="$target_dir/release/switchyard" E2E_DATA_DIR="$e2e_data/data" npx playwright test)
+
+step "all checks passed in $((SECONDS - started))s"
