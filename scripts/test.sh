@@ -12,8 +12,14 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 setup_main --postgres
 
-step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*" >&2; }
 started=$SECONDS
+last=$SECONDS
+step() { # prints the step and how long the previous one took
+  printf '\n\033[1;35m==> %s\033[0m (previous step %ss, total %ss)\n' "$*" "$((SECONDS - last))" "$((SECONDS - started))" >&2
+  last=$SECONDS
+}
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -26,7 +32,7 @@ cargo clippy -p switchyard-frontend -p switchyard-app --features switchyard-app/
   --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests (SQLite + PostgreSQL)"
-cargo test --workspace --exclude switchyard-frontend --features switchyard-app/ssr
+cargo test --workspace --exclude switchyard-frontend --features switchyard-app/ssr 2>&1 | tee "$logs/cargo-test.log"
 
 step "release build (cargo leptos build --release)"
 cargo leptos build --release
@@ -38,8 +44,12 @@ for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
 done
 
 step "end-to-end (Playwright + Chromium)"
-e2e_data="$(mktemp -d)"
-trap 'rm -rf "$e2e_data"' EXIT
-(cd end2end && SWITCHYARD_BIN="$target_dir/release/switchyard" E2E_DATA_DIR="$e2e_data/data" npx playwright test)
+(cd end2end && SWITCHYARD_BIN="$target_dir/release/switchyard" E2E_DATA_DIR="$logs/e2e-data" \
+  npx playwright test 2>&1) | tee "$logs/playwright.log"
 
-step "all checks passed in $((SECONDS - started))s"
+# One closing line over both runners (pipefail already stopped the run on any failure).
+sum() { grep -oE "$1" "$2" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+rust_passed=$(sum 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log")
+e2e_passed=$(sum '^ +[0-9]+ passed' "$logs/playwright.log")
+step "all checks passed in $((SECONDS - started))s: $rust_passed Rust tests, $e2e_passed browser tests"
+echo "$((rust_passed + e2e_passed)) passed, 0 failed"

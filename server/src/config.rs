@@ -22,8 +22,8 @@ pub const DEFAULT_LOG_LEVEL: &str = "info";
 /// The SQLite file inside the data dir when no database URL is given.
 pub const SQLITE_FILE: &str = "switchyard.db";
 
-/// Every `SWITCHYARD_*` variable Switchyard reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 9] = [
+/// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
+pub const ENV_VARS: [&str; 8] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -32,9 +32,11 @@ pub const ENV_VARS: [&str; 9] = [
     "SWITCHYARD_LOG_LEVEL",
     "SWITCHYARD_LISTEN",
     "SWITCHYARD_SITE_DIR",
-    // Read by the test command and the end-to-end suite, not by the server.
-    "SWITCHYARD_BIN",
 ];
+
+/// Set by the test command for the end-to-end suite, which starts the server with it in the
+/// environment; the server ignores it.
+pub const TOOLING_ENV_VARS: [&str; 1] = ["SWITCHYARD_BIN"];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,10 +153,11 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> Result<Config, ConfigErro
 /// Rejects `SWITCHYARD_*` variables that nothing reads.
 pub fn check_env(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
     for name in names {
-        if name.starts_with("SWITCHYARD_") && !ENV_VARS.contains(&name.as_str()) {
+        let known = ENV_VARS.contains(&name.as_str()) || TOOLING_ENV_VARS.contains(&name.as_str());
+        if name.starts_with("SWITCHYARD_") && !known {
             return Err(ConfigError::UnknownEnv {
                 name,
-                known: ENV_VARS[..ENV_VARS.len() - 1].join(", "),
+                known: ENV_VARS.join(", "),
             });
         }
     }
@@ -366,7 +369,12 @@ mod tests {
 
     #[test]
     fn unknown_switchyard_env_vars_are_refused() {
-        let ok = ["PATH", "SWITCHYARD_LISTEN", "SWITCHYARD_DATA_DIR"];
+        let ok = [
+            "PATH",
+            "SWITCHYARD_LISTEN",
+            "SWITCHYARD_DATA_DIR",
+            "SWITCHYARD_BIN",
+        ];
         check_env(ok.iter().map(|s| s.to_string())).unwrap();
         let err = check_env(["SWITCHYARD_LISTN".to_string()].into_iter())
             .unwrap_err()

@@ -57,6 +57,8 @@ pub fn GlobalSearch() -> impl IntoView {
             <input
                 id="global-search"
                 type="search"
+                role="combobox"
+                aria-autocomplete="list"
                 placeholder="Search  /"
                 aria-label="Search Switchyard"
                 autocomplete="off"
