@@ -13,13 +13,30 @@
 //!   with the step key and field it concerns; a plan that passes becomes a
 //!   [`validate::ValidPlan`] with its execution order.
 //! - [`graph`]: dependency-graph helpers: topological order, ancestors, naming a cycle.
+//! - [`status`]: run and step statuses and the state machine between them.
+//! - [`event`]: the events of a run's append-only log.
+//! - [`state`]: a run's state as the fold of its events; `replay` rebuilds it from the log.
+//! - [`decide`]: commands (lease, succeed, fail, approve, pause, cancel …) turned into events,
+//!   or refused with a reason; the saga's order is decided here.
+//! - [`retry`]: exponential backoff with jitter.
+//!
+//! Not built yet: storage of runs and events in SQLite/PostgreSQL, the scheduler and workers,
+//! the tools themselves, the REST surface (see issue 3).
 
 pub mod catalog;
+pub mod decide;
+pub mod event;
 pub mod graph;
 pub mod plan;
+pub mod retry;
+pub mod state;
+pub mod status;
 pub mod template;
 pub mod validate;
 
 pub use catalog::{AgentSpec, Catalog, CatalogError, ToolSpec};
+pub use event::{EventKind, RunEvent};
 pub use plan::{Compensation, Plan, RetryPolicy, StepSpec};
+pub use state::RunState;
+pub use status::{RunStatus, StepStatus};
 pub use validate::{Limits, PlanProblem, PlanProblems, ValidPlan, validate};
