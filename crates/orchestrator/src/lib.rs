@@ -19,9 +19,11 @@
 //! - [`decide`]: commands (lease, succeed, fail, approve, pause, cancel …) turned into events,
 //!   or refused with a reason; the saga's order is decided here.
 //! - [`retry`]: exponential backoff with jitter.
+//! - [`tools`]: the [`tools::Tool`] trait with typed retry decisions, and the built-in tools
+//!   (`noop`, `sleep`, `fail`, `approval`, `http`).
 //!
-//! Not built yet: storage of runs and events in SQLite/PostgreSQL, the scheduler and workers,
-//! the tools themselves, the REST surface (see issue 3).
+//! Not built yet: storage of runs and events in SQLite/PostgreSQL, the scheduler and workers
+//! that lease steps and call tools, the `subrun` tool, the REST surface (see issue 3).
 
 pub mod catalog;
 pub mod decide;
@@ -32,6 +34,7 @@ pub mod retry;
 pub mod state;
 pub mod status;
 pub mod template;
+pub mod tools;
 pub mod validate;
 
 pub use catalog::{AgentSpec, Catalog, CatalogError, ToolSpec};
