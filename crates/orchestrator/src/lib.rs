@@ -22,8 +22,11 @@
 //! - [`tools`]: the [`tools::Tool`] trait with typed retry decisions, and the built-in tools
 //!   (`noop`, `sleep`, `fail`, `approval`, `http`).
 //!
-//! Not built yet: storage of runs and events in SQLite/PostgreSQL, the scheduler and workers
-//! that lease steps and call tools, the `subrun` tool, the REST surface (see issue 3).
+//! - [`store`]: runs, step rows and event logs in SQLite or PostgreSQL, written in batches
+//!   with optimistic concurrency; `verify` replays a log against the stored state.
+//!
+//! Not built yet: the scheduler and workers that claim steps and call tools, lease recovery,
+//! LISTEN/NOTIFY wake-ups, the `subrun` tool, the REST surface and CLI (see issue 3).
 
 pub mod catalog;
 pub mod decide;
@@ -33,6 +36,7 @@ pub mod plan;
 pub mod retry;
 pub mod state;
 pub mod status;
+pub mod store;
 pub mod template;
 pub mod tools;
 pub mod validate;

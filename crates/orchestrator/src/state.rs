@@ -6,7 +6,7 @@
 //! [`crate::decide`] and stores them; the state tables are this fold, cached.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::{EventKind, RunEvent};
@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use crate::status::{RunStatus, StepStatus};
 
 /// A worker's hold on a step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lease {
     pub worker: String,
     pub fencing_token: u64,
@@ -22,7 +22,7 @@ pub struct Lease {
 }
 
 /// A person's decision on a risky step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
     pub approved: bool,
     pub by: String,
@@ -30,7 +30,7 @@ pub struct Approval {
 }
 
 /// One step's state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepState {
     pub key: String,
     pub status: StepStatus,
@@ -52,7 +52,7 @@ pub struct StepState {
 }
 
 /// A run's state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub status: RunStatus,
     pub plan: Plan,

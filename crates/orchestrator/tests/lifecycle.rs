@@ -1,16 +1,14 @@
 //! Runs driven through the commands, the way the engine will drive them. After every command
 //! the log is replayed from scratch and must equal the state built incrementally.
 
+mod common;
+
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::decide::{self, CommandError};
-use switchyard_orchestrator::{
-    AgentSpec, Catalog, EventKind, Limits, Plan, RunEvent, RunState, RunStatus, StepStatus,
-    ToolSpec, validate,
-};
+use switchyard_orchestrator::{EventKind, RunEvent, RunState, RunStatus, StepStatus};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -22,24 +20,8 @@ struct Run {
 
 impl Run {
     fn new(plan: Value) -> Self {
-        let catalog = Catalog::new(
-            [ToolSpec {
-                name: "noop".into(),
-                description: String::new(),
-                input_schema: json!({"type": "object"}),
-                default_risk: 0.0,
-            }],
-            [AgentSpec::new("ops", ToolAccess::Any)],
-        )
-        .unwrap();
-        let plan: Plan = serde_json::from_value(plan).unwrap();
-        let valid = validate(plan, &catalog, &Limits::default()).unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
-        let created = RunEvent {
-            seq: 1,
-            at: now,
-            kind: decide::create(valid, decide::DEFAULT_APPROVAL_THRESHOLD, 0),
-        };
+        let created = common::created(plan, 0);
+        let now = common::start_time();
         let state = RunState::replay([&created]).unwrap();
         Self {
             log: vec![created],

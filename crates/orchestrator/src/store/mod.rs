@@ -1,0 +1,217 @@
+//! Runs and their event logs in SQLite or PostgreSQL.
+//!
+//! `run_events` is the source of truth. `runs` (with the whole fold in `state`) and
+//! `run_steps` (one row per step, indexed for claims and lease recovery) are the cached fold,
+//! written in the same transaction as the events, so the cache never disagrees with the log
+//! after a crash. [`RunStore::verify`] replays a run's log and compares.
+//!
+//! Writes come in batches ([`RunStore::commit`]): one transaction for many runs' changes, so
+//! a scheduler can record hundreds of completions per commit. Each change names the `last_seq`
+//! it was decided on; if another writer got there first, the whole batch is refused with
+//! [`StoreError::Conflict`] and nothing is written (optimistic concurrency, which is also what
+//! keeps two processes on one PostgreSQL from both recording a step).
+
+mod sql;
+
+use sql::Backend;
+
+use chrono::{DateTime, Utc};
+use switchyard_db::{Database, DbError};
+
+use crate::event::RunEvent;
+use crate::state::RunState;
+
+/// One run's new events and the state they lead to.
+#[derive(Debug, Clone)]
+pub struct RunChange {
+    pub run_id: String,
+    /// `last_seq` the events were decided on: 0 for a new run.
+    pub expected_seq: u64,
+    pub events: Vec<RunEvent>,
+    /// The fold after `events`.
+    pub state: RunState,
+}
+
+/// What can go wrong storing or loading runs.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer recorded events for this run first; reload and decide again.
+    #[error("run {run_id} changed since seq {expected_seq}; reload and retry")]
+    Conflict { run_id: String, expected_seq: u64 },
+    #[error("run {0} not found")]
+    NotFound(String),
+    /// A change whose events do not continue from `expected_seq` or do not lead to `state`.
+    #[error("invalid change for run {run_id}: {reason}")]
+    Invalid { run_id: String, reason: String },
+    #[error("stored data for run {run_id} cannot be read: {reason}")]
+    Corrupt { run_id: String, reason: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+/// What [`RunStore::verify`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verification {
+    /// The log replays to exactly the stored state.
+    Matches,
+    /// It does not; says where.
+    Differs(String),
+}
+
+/// The run store over either backend.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    db: Database,
+}
+
+impl RunStore {
+    /// The database must be migrated (`switchyard_db::migrate::run`).
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Records every change in one transaction, or none of them.
+    pub async fn commit(&self, changes: &[RunChange]) -> Result<(), StoreError> {
+        for change in changes {
+            check_change(change)?;
+        }
+        match &self.db {
+            Database::Sqlite(pool) => {
+                let mut tx = switchyard_db::connect::sqlite_write(pool).await?;
+                for change in changes {
+                    sqlx::Sqlite::write_change(&mut tx, change).await?;
+                }
+                tx.commit().await?;
+            }
+            Database::Postgres(pool) => {
+                let mut tx = switchyard_db::connect::postgres_write(pool).await?;
+                for change in changes {
+                    sqlx::Postgres::write_change(&mut tx, change).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored (cached) state of a run.
+    pub async fn state(&self, run_id: &str) -> Result<RunState, StoreError> {
+        let json = match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::read_state(pool, run_id).await?,
+            Database::Postgres(pool) => sqlx::Postgres::read_state(pool, run_id).await?,
+        }
+        .ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
+        serde_json::from_value(json).map_err(|e| StoreError::Corrupt {
+            run_id: run_id.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The run's events after `after_seq` (0 for all), in order.
+    pub async fn events(&self, run_id: &str, after_seq: u64) -> Result<Vec<RunEvent>, StoreError> {
+        let rows = match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::read_events(pool, run_id, after_seq).await?,
+            Database::Postgres(pool) => {
+                sqlx::Postgres::read_events(pool, run_id, after_seq).await?
+            }
+        };
+        rows.into_iter()
+            .map(|(seq, payload)| decode_event(run_id, seq, payload))
+            .collect()
+    }
+
+    /// Ids of runs that have not finished, highest priority and oldest first: what a starting
+    /// server resumes.
+    pub async fn unfinished(&self) -> Result<Vec<String>, StoreError> {
+        Ok(match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::unfinished(pool).await?,
+            Database::Postgres(pool) => sqlx::Postgres::unfinished(pool).await?,
+        })
+    }
+
+    /// Replays the run's log and compares it with the stored state and step rows.
+    pub async fn verify(&self, run_id: &str) -> Result<Verification, StoreError> {
+        let events = self.events(run_id, 0).await?;
+        if events.is_empty() {
+            return Err(StoreError::NotFound(run_id.to_owned()));
+        }
+        let replayed = match RunState::replay(&events) {
+            Ok(state) => state,
+            Err(e) => {
+                return Ok(Verification::Differs(format!(
+                    "the log does not replay: {e}"
+                )));
+            }
+        };
+        let stored = self.state(run_id).await?;
+        if stored != replayed {
+            return Ok(Verification::Differs(
+                "runs.state differs from the replayed log".into(),
+            ));
+        }
+        let rows = match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::read_step_rows(pool, run_id).await?,
+            Database::Postgres(pool) => sqlx::Postgres::read_step_rows(pool, run_id).await?,
+        };
+        let expected = sql::step_rows(run_id, &replayed);
+        if rows != expected {
+            return Ok(Verification::Differs(
+                "run_steps differs from the replayed log".into(),
+            ));
+        }
+        Ok(Verification::Matches)
+    }
+}
+
+fn check_change(change: &RunChange) -> Result<(), StoreError> {
+    let invalid = |reason: String| StoreError::Invalid {
+        run_id: change.run_id.clone(),
+        reason,
+    };
+    let Some(first) = change.events.first() else {
+        return Err(invalid("no events".into()));
+    };
+    if first.seq != change.expected_seq + 1 {
+        return Err(invalid(format!(
+            "first event has seq {}, expected {}",
+            first.seq,
+            change.expected_seq + 1
+        )));
+    }
+    let last = change.events.last().map_or(0, |e| e.seq);
+    if change.state.last_seq != last {
+        return Err(invalid(format!(
+            "state is at seq {}, events end at {last}",
+            change.state.last_seq
+        )));
+    }
+    Ok(())
+}
+
+/// Stored payloads are `{"at": …, "event": {"kind": …, …}}`.
+fn decode_event(
+    run_id: &str,
+    seq: i64,
+    payload: serde_json::Value,
+) -> Result<RunEvent, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        at: DateTime<Utc>,
+        event: crate::event::EventKind,
+    }
+    let stored: Stored = serde_json::from_value(payload).map_err(|e| StoreError::Corrupt {
+        run_id: run_id.to_owned(),
+        reason: format!("event {seq}: {e}"),
+    })?;
+    Ok(RunEvent {
+        seq: seq as u64,
+        at: stored.at,
+        kind: stored.event,
+    })
+}

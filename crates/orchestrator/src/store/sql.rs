@@ -1,0 +1,266 @@
+//! The store's SQL, written once and compiled for both backends.
+//!
+//! Every statement uses `$N` placeholders, which sqlx accepts for SQLite and PostgreSQL alike,
+//! and only types both map the same way. `for_backend!` instantiates the functions for each
+//! pool type, so the two backends cannot drift apart.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{RunChange, StoreError};
+use crate::state::RunState;
+#[cfg(test)]
+use crate::status::RunStatus;
+
+/// One `run_steps` row. Timestamps are kept to microseconds, PostgreSQL's precision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct StepRow {
+    pub key: String,
+    pub status: String,
+    pub priority: i32,
+    pub attempt: i32,
+    pub not_before: Option<DateTime<Utc>>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub fencing_token: Option<i64>,
+}
+
+type StepTuple = (
+    String,
+    String,
+    i32,
+    i32,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+);
+
+/// The rows `state` implies for `run_steps`, in key order.
+pub(super) fn step_rows(_run_id: &str, state: &RunState) -> Vec<StepRow> {
+    let mut rows: Vec<StepRow> = state
+        .steps
+        .iter()
+        .map(|s| StepRow {
+            key: s.key.clone(),
+            status: s.status.as_str().to_owned(),
+            priority: state.priority,
+            attempt: s.attempt as i32,
+            not_before: s.not_before.map(|t| t.trunc_subsecs(6)),
+            lease_owner: s.lease.as_ref().map(|l| l.worker.clone()),
+            lease_expires_at: s.lease.as_ref().map(|l| l.expires_at.trunc_subsecs(6)),
+            fencing_token: s.lease.as_ref().map(|l| l.fencing_token as i64),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+const UNFINISHED: &str = "SELECT id FROM runs \
+     WHERE status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
+     ORDER BY priority DESC, created_at, id";
+
+macro_rules! for_backend {
+    ($($db:ty),+) => {$(
+        impl Backend for $db {
+            async fn write_change(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                change: &RunChange,
+            ) -> Result<(), StoreError> {
+                let state = &change.state;
+                let state_json = serde_json::to_value(state).map_err(|e| StoreError::Invalid {
+                    run_id: change.run_id.clone(),
+                    reason: e.to_string(),
+                })?;
+                let conflict = || StoreError::Conflict {
+                    run_id: change.run_id.clone(),
+                    expected_seq: change.expected_seq,
+                };
+                if change.expected_seq == 0 {
+                    let created_at = change.events[0].at;
+                    let inserted = sqlx::query(
+                        "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(&change.run_id)
+                    .bind(state.status.as_str())
+                    .bind(state.priority)
+                    .bind(state.last_seq as i64)
+                    .bind(&state.reason)
+                    .bind(Json(&state_json))
+                    .bind(created_at)
+                    .bind(state.updated_at)
+                    .execute(&mut *conn)
+                    .await?;
+                    if inserted.rows_affected() == 0 {
+                        return Err(conflict());
+                    }
+                } else {
+                    let updated = sqlx::query(
+                        "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
+                         state = $5, updated_at = $6 WHERE id = $7 AND last_seq = $8",
+                    )
+                    .bind(state.status.as_str())
+                    .bind(state.priority)
+                    .bind(state.last_seq as i64)
+                    .bind(&state.reason)
+                    .bind(Json(&state_json))
+                    .bind(state.updated_at)
+                    .bind(&change.run_id)
+                    .bind(change.expected_seq as i64)
+                    .execute(&mut *conn)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Err(conflict());
+                    }
+                }
+                for event in &change.events {
+                    let payload = serde_json::to_value(&event.kind).map_err(|e| StoreError::Invalid {
+                        run_id: change.run_id.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    // The exact timestamp travels in the payload; the column (microseconds on
+                    // PostgreSQL) is for queries.
+                    let payload = serde_json::json!({"at": event.at, "event": payload});
+                    sqlx::query(
+                        "INSERT INTO run_events (run_id, seq, at, kind, payload) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&change.run_id)
+                    .bind(event.seq as i64)
+                    .bind(event.at)
+                    .bind(event.kind.name())
+                    .bind(Json(&payload))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for row in step_rows(&change.run_id, state) {
+                    sqlx::query(
+                        "INSERT INTO run_steps (run_id, key, status, priority, attempt, not_before, \
+                         lease_owner, lease_expires_at, fencing_token) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status, \
+                         priority = excluded.priority, attempt = excluded.attempt, \
+                         not_before = excluded.not_before, lease_owner = excluded.lease_owner, \
+                         lease_expires_at = excluded.lease_expires_at, \
+                         fencing_token = excluded.fencing_token",
+                    )
+                    .bind(&change.run_id)
+                    .bind(&row.key)
+                    .bind(&row.status)
+                    .bind(row.priority)
+                    .bind(row.attempt)
+                    .bind(row.not_before)
+                    .bind(&row.lease_owner)
+                    .bind(row.lease_expires_at)
+                    .bind(row.fencing_token)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn read_state(
+                pool: &sqlx::Pool<$db>,
+                run_id: &str,
+            ) -> Result<Option<Value>, StoreError> {
+                let row: Option<(Json<Value>,)> =
+                    sqlx::query_as("SELECT state FROM runs WHERE id = $1")
+                        .bind(run_id)
+                        .fetch_optional(pool)
+                        .await?;
+                Ok(row.map(|(Json(v),)| v))
+            }
+
+            async fn read_events(
+                pool: &sqlx::Pool<$db>,
+                run_id: &str,
+                after_seq: u64,
+            ) -> Result<Vec<(i64, Value)>, StoreError> {
+                let rows: Vec<(i64, Json<Value>)> = sqlx::query_as(
+                    "SELECT seq, payload FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq",
+                )
+                .bind(run_id)
+                .bind(after_seq as i64)
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.into_iter().map(|(seq, Json(p))| (seq, p)).collect())
+            }
+
+            async fn read_step_rows(
+                pool: &sqlx::Pool<$db>,
+                run_id: &str,
+            ) -> Result<Vec<StepRow>, StoreError> {
+                let rows: Vec<StepTuple> = sqlx::query_as(
+                    "SELECT key, status, priority, attempt, not_before, lease_owner, \
+                     lease_expires_at, fencing_token FROM run_steps WHERE run_id = $1 ORDER BY key",
+                )
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| StepRow {
+                        key: r.0,
+                        status: r.1,
+                        priority: r.2,
+                        attempt: r.3,
+                        not_before: r.4,
+                        lease_owner: r.5,
+                        lease_expires_at: r.6,
+                        fencing_token: r.7,
+                    })
+                    .collect())
+            }
+
+            async fn unfinished(pool: &sqlx::Pool<$db>) -> Result<Vec<String>, StoreError> {
+                Ok(sqlx::query_scalar(UNFINISHED).fetch_all(pool).await?)
+            }
+        }
+    )+};
+}
+
+/// The store's operations on one sqlx backend.
+pub(super) trait Backend: sqlx::Database {
+    async fn write_change(
+        conn: &mut Self::Connection,
+        change: &RunChange,
+    ) -> Result<(), StoreError>;
+    async fn read_state(pool: &sqlx::Pool<Self>, run_id: &str)
+    -> Result<Option<Value>, StoreError>;
+    async fn read_events(
+        pool: &sqlx::Pool<Self>,
+        run_id: &str,
+        after_seq: u64,
+    ) -> Result<Vec<(i64, Value)>, StoreError>;
+    async fn read_step_rows(
+        pool: &sqlx::Pool<Self>,
+        run_id: &str,
+    ) -> Result<Vec<StepRow>, StoreError>;
+    async fn unfinished(pool: &sqlx::Pool<Self>) -> Result<Vec<String>, StoreError>;
+}
+
+for_backend!(sqlx::Sqlite, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfinished_means_every_status_that_is_not_final() {
+        let all = [
+            RunStatus::Queued,
+            RunStatus::Running,
+            RunStatus::Paused,
+            RunStatus::AwaitingApproval,
+            RunStatus::Compensating,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+        ];
+        for status in all {
+            let listed = UNFINISHED.contains(&format!("'{}'", status.as_str()));
+            assert_eq!(listed, !status.is_final(), "{status}");
+        }
+    }
+}

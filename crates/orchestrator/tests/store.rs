@@ -1,0 +1,220 @@
+//! The run store on a real SQLite file and the real PostgreSQL: the same behaviour on both.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use switchyard_db::testing::TempPostgres;
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_orchestrator::decide;
+use switchyard_orchestrator::store::{RunChange, RunStore, StoreError, Verification};
+use switchyard_orchestrator::{EventKind, RunEvent, RunState, RunStatus};
+
+/// Decides the next events from the state and the current time.
+type Decision = Box<dyn Fn(&RunState, DateTime<Utc>) -> Vec<EventKind>>;
+
+/// A run kept in memory the way the engine will: state plus the seq it was stored at.
+struct Tracked {
+    id: String,
+    state: RunState,
+    stored_seq: u64,
+    now: DateTime<Utc>,
+}
+
+impl Tracked {
+    /// Turns decided events into the change that records them.
+    fn change(&mut self, kinds: Vec<EventKind>) -> RunChange {
+        let mut events = Vec::new();
+        // Sub-microsecond time, to prove PostgreSQL's microsecond columns lose nothing.
+        self.now += chrono::Duration::nanoseconds(1_000_001_337);
+        for kind in kinds {
+            let event = RunEvent {
+                seq: self.state.last_seq + 1,
+                at: self.now,
+                kind,
+            };
+            self.state.apply(&event).unwrap();
+            events.push(event);
+        }
+        let change = RunChange {
+            run_id: self.id.clone(),
+            expected_seq: self.stored_seq,
+            events,
+            state: self.state.clone(),
+        };
+        self.stored_seq = self.state.last_seq;
+        change
+    }
+}
+
+fn new_run(id: &str, priority: i32) -> (Tracked, RunChange) {
+    let created = common::created(
+        json!({"steps": [
+            {"key": "a", "agent": "ops", "tool": "noop", "compensation": {"tool": "noop"}},
+            {"key": "b", "agent": "ops", "tool": "noop", "depends_on": ["a"]}
+        ]}),
+        priority,
+    );
+    let now = common::start_time();
+    let state = RunState::replay([&created]).unwrap();
+    let tracked = Tracked {
+        id: id.to_owned(),
+        state: state.clone(),
+        stored_seq: 1,
+        now,
+    };
+    let change = RunChange {
+        run_id: id.to_owned(),
+        expected_seq: 0,
+        events: vec![created],
+        state,
+    };
+    (tracked, change)
+}
+
+async fn event_count(store: &RunStore, id: &str) -> usize {
+    store.events(id, 0).await.unwrap().len()
+}
+
+/// The behaviour both backends must share.
+async fn exercise(db: Database) {
+    migrate::run(&db).await.unwrap();
+    let store = RunStore::new(db.clone());
+
+    let (mut run, created) = new_run("run-1", 5);
+    store.commit(std::slice::from_ref(&created)).await.unwrap();
+    assert_eq!(store.verify("run-1").await.unwrap(), Verification::Matches);
+    assert_eq!(store.state("run-1").await.unwrap(), run.state);
+
+    // Drive it to a saga, verifying after every commit.
+    let lease = Duration::from_secs(30);
+    let steps: Vec<Decision> = vec![
+        Box::new(|s, _| decide::start(s).unwrap()),
+        Box::new(move |s, now| decide::lease(s, "a", "w1", now, lease).unwrap()),
+        Box::new(|s, _| decide::succeed(s, "a", 1, json!({"id": 1})).unwrap()),
+        Box::new(move |s, now| decide::lease(s, "b", "w1", now, lease).unwrap()),
+        Box::new(|s, now| decide::fail(s, "b", 2, "boom", false, now, 0.5).unwrap()),
+    ];
+    for decide_next in steps {
+        let kinds = decide_next(&run.state, run.now);
+        let change = run.change(kinds);
+        store.commit(&[change]).await.unwrap();
+        assert_eq!(store.verify("run-1").await.unwrap(), Verification::Matches);
+    }
+    assert_eq!(run.state.status, RunStatus::Compensating);
+    let stored = store.state("run-1").await.unwrap();
+    assert_eq!(stored, run.state);
+    assert_eq!(stored.compensation_queue, ["a"]);
+
+    // The log reads back in order, from any point.
+    let all = store.events("run-1", 0).await.unwrap();
+    assert_eq!(all.len() as u64, run.state.last_seq);
+    assert!(all.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    let tail = store.events("run-1", 5).await.unwrap();
+    assert_eq!(tail.first().map(|e| e.seq), Some(6));
+    assert_eq!(RunState::replay(&all).unwrap(), run.state);
+
+    // A writer that decided on an old seq is refused, and nothing is written.
+    let before = event_count(&store, "run-1").await;
+    let mut stale = run.change(decide::compensated(&run.state, "a", None).unwrap());
+    stale.expected_seq -= 1;
+    stale.events.iter_mut().for_each(|e| e.seq -= 1);
+    stale.state.last_seq -= 1;
+    let err = store.commit(&[stale]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(event_count(&store, "run-1").await, before);
+
+    // A batch is all or nothing: a new run plus a conflicting change store neither.
+    let (_, other) = new_run("run-2", 9);
+    let duplicate = created.clone();
+    let err = store.commit(&[other.clone(), duplicate]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(matches!(
+        store.state("run-2").await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    store.commit(&[other]).await.unwrap();
+    assert_eq!(
+        store.unfinished().await.unwrap(),
+        ["run-2", "run-1"],
+        "priority first"
+    );
+
+    // A change that does not continue its own seq is refused before any SQL.
+    let (_, mut bad) = new_run("run-3", 0);
+    bad.expected_seq = 4;
+    let err = store.commit(&[bad]).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "invalid change for run run-3: first event has seq 1, expected 5"
+    );
+}
+
+/// Edits the cache behind the store's back; `verify` must notice.
+async fn tamper_and_verify(db: &Database, store: &RunStore) {
+    let sql = "UPDATE run_steps SET status = 'succeeded' WHERE run_id = 'run-2' AND key = 'b'";
+    let changed = match db {
+        Database::Sqlite(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Database::Postgres(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+    };
+    assert_eq!(changed, 1);
+    assert_eq!(
+        store.verify("run-2").await.unwrap(),
+        Verification::Differs("run_steps differs from the replayed log".into())
+    );
+}
+
+#[tokio::test]
+async fn sqlite_store_records_replays_and_refuses_stale_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(
+        &DatabaseUrl::sqlite(dir.path().join("runs.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    exercise(db.clone()).await;
+    tamper_and_verify(&db, &RunStore::new(db.clone())).await;
+    db.close().await;
+}
+
+#[tokio::test]
+async fn postgres_store_records_replays_and_refuses_stale_writers() {
+    let pg = TempPostgres::create().await;
+    let db = Database::connect(
+        &DatabaseUrl::parse(&pg.url).unwrap(),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    exercise(db.clone()).await;
+    tamper_and_verify(&db, &RunStore::new(db.clone())).await;
+    db.close().await;
+    pg.drop_database().await;
+}
+
+#[test]
+fn store_futures_can_run_on_any_tokio_worker() {
+    fn assert_send<T: Send>(_: &T) {}
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_lazy("sqlite://unused.db")
+        .unwrap();
+    let store = RunStore::new(Database::Sqlite(pool));
+    assert_send(&store.commit(&[]));
+    assert_send(&store.verify("x"));
+    assert_send(&store.events("x", 0));
+}
