@@ -128,3 +128,33 @@ test("unknown paths get a 404 page inside the shell", async ({ page }) => {
   await page.getByRole("link", { name: "Back to the dashboard" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Dashboard");
 });
+
+test("top-bar menus open one at a time and close on Escape or a click elsewhere", async ({ page }) => {
+  await gotoHydrated(page, "/");
+  const bell = page.locator("#notifications-button");
+  const account = page.locator("#user-menu-button");
+  const notifications = page.getByRole("dialog", { name: "Notifications" });
+  const menu = page.getByRole("menu", { name: "Account" });
+
+  await bell.click();
+  await expect(notifications).toBeVisible();
+  await expect(bell).toHaveAttribute("aria-expanded", "true");
+  await page.keyboard.press("Escape");
+  await expect(notifications).toBeHidden();
+  await expect(bell).toHaveAttribute("aria-expanded", "false");
+
+  await bell.click();
+  await account.click();
+  await expect(menu).toBeVisible();
+  await expect(notifications).toBeHidden();
+  await snap(page, "account-menu");
+
+  await page.locator("#main").click({ position: { x: 300, y: 400 } });
+  await expect(menu).toBeHidden();
+
+  // The menu's own items work and close it.
+  await account.click();
+  await menu.getByRole("menuitem", { name: /Keyboard shortcuts/ }).click();
+  await expect(menu).toBeHidden();
+  await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeVisible();
+});

@@ -11,7 +11,7 @@ const PANEL_KEYS: [(&str, &str); 5] = [
     ("]", "Show or hide the orchestrator panel"),
     ("/", "Search"),
     ("?", "Show or hide this list"),
-    ("Esc", "Close a dialog or drawer; leave a text field"),
+    ("Esc", "Close a dialog, menu or drawer; leave a text field"),
 ];
 
 #[component]

@@ -7,7 +7,7 @@
 //! | `/` | focus the global search |
 //! | `?` | show/hide this list |
 //! | `g` then a letter | go to a section (`g r` → Runs; see [`crate::nav::SECTIONS`]) |
-//! | `Esc` | close the dialog or drawer; leave a text field |
+//! | `Esc` | close the dialog, popover or drawer; leave a text field |
 //!
 //! Keys typed into a text field are left alone (but `Esc`), as are chords with Ctrl, Alt or
 //! Meta, so the browser's own shortcuts keep working.
@@ -110,6 +110,8 @@ pub fn install(state: ShellState) {
                 Action::Escape => {
                     if state.help_open.get_untracked() {
                         state.help_open.set(false);
+                    } else if state.open_menu.get_untracked().is_some() {
+                        state.open_menu.set(None);
                     } else if !state.close_drawers()
                         && in_text_field
                         && let Some(el) = ev

@@ -17,6 +17,13 @@ pub const KEY_MODE: &str = "switchyard.mode";
 /// Width below which both sidebars are drawers (must match `style/main.css`).
 pub const NARROW_QUERY: &str = "(max-width: 767px)";
 
+/// The top bar's popovers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    Notifications,
+    Account,
+}
+
 /// Open/closed state of every panel. `Copy`: signals are handles.
 #[derive(Debug, Clone, Copy)]
 pub struct ShellState {
@@ -29,6 +36,8 @@ pub struct ShellState {
     /// Narrow screens: the right drawer is open.
     pub right_drawer: RwSignal<bool>,
     pub help_open: RwSignal<bool>,
+    /// The top bar's open popover, if any: one at a time.
+    pub open_menu: RwSignal<Option<Menu>>,
     pub mode: RwSignal<ChatMode>,
     /// The viewport is below the drawer breakpoint. False on the server (which renders the
     /// desktop layout; CSS alone turns the sidebars into drawers before any script runs), set
@@ -47,6 +56,7 @@ impl ShellState {
             left_drawer: RwSignal::new(false),
             right_drawer: RwSignal::new(false),
             help_open: RwSignal::new(false),
+            open_menu: RwSignal::new(None),
             mode: RwSignal::new(ChatMode::default()),
             narrow: RwSignal::new(false),
             search_input: NodeRef::new(),
@@ -78,6 +88,17 @@ impl ShellState {
         } else {
             self.right_open.update(|o| *o = !*o);
         }
+    }
+
+    /// Opens `menu`, or closes it if it is the one open.
+    pub fn toggle_menu(&self, menu: Menu) {
+        self.open_menu.update(|open| {
+            *open = if *open == Some(menu) {
+                None
+            } else {
+                Some(menu)
+            }
+        });
     }
 
     /// Closes both drawers; true if one was open.
@@ -142,6 +163,27 @@ pub fn sync_with_browser(state: ShellState) {
         }
     });
     on_cleanup(move || on_resize.remove());
+    // A click anywhere outside the open popover (and its button) closes it.
+    let on_click = window_event_listener(leptos::ev::click, move |ev| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if state.open_menu.get_untracked().is_none() {
+                return;
+            }
+            let inside = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest(".menu-anchor").ok().flatten())
+                .is_some();
+            if !inside {
+                state.open_menu.set(None);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    });
+    on_cleanup(move || on_click.remove());
     Effect::new(move |loaded: Option<()>| {
         #[cfg(feature = "hydrate")]
         {

@@ -8,6 +8,7 @@ use crate::icons::{Icon, IconSvg};
 use crate::nav;
 use crate::shell::ShellState;
 use crate::shell::search::GlobalSearch;
+use crate::shell::state::Menu;
 
 #[component]
 pub fn TopBar() -> impl IntoView {
@@ -76,7 +77,8 @@ fn Breadcrumbs() -> impl IntoView {
 /// The bell. Nothing publishes notifications yet, so it says so rather than showing a fake count.
 #[component]
 fn Notifications() -> impl IntoView {
-    let open = RwSignal::new(false);
+    let state = ShellState::expect();
+    let open = move || state.open_menu.get() == Some(Menu::Notifications);
     view! {
         <div class="menu-anchor">
             <button
@@ -85,12 +87,12 @@ fn Notifications() -> impl IntoView {
                 title="Notifications"
                 aria-label="Notifications"
                 aria-haspopup="true"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
+                aria-expanded=move || open().to_string()
+                on:click=move |_| state.toggle_menu(Menu::Notifications)
             >
                 <IconSvg icon=Icon::Bell />
             </button>
-            <Show when=move || open.get()>
+            <Show when=open>
                 <div class="popover" role="dialog" aria-label="Notifications">
                     <p class="popover-title">"Notifications"</p>
                     <p class="muted">
@@ -106,7 +108,8 @@ fn Notifications() -> impl IntoView {
 #[component]
 fn UserMenu() -> impl IntoView {
     let state = ShellState::expect();
-    let open = RwSignal::new(false);
+    let open = move || state.open_menu.get() == Some(Menu::Account);
+    let close = move || state.open_menu.set(None);
     view! {
         <div class="menu-anchor">
             <button
@@ -115,23 +118,23 @@ fn UserMenu() -> impl IntoView {
                 title="Account"
                 aria-label="Account menu"
                 aria-haspopup="menu"
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
+                aria-expanded=move || open().to_string()
+                on:click=move |_| state.toggle_menu(Menu::Account)
             >
                 <IconSvg icon=Icon::User />
             </button>
-            <Show when=move || open.get()>
+            <Show when=open>
                 <div class="popover menu" role="menu" aria-label="Account">
                     <p class="popover-title">"Local operator"</p>
                     <p class="muted small">"No sign-in configured on this server."</p>
-                    <A href="/settings" attr:role="menuitem" on:click=move |_| open.set(false)>
+                    <A href="/settings" attr:role="menuitem" on:click=move |_| close()>
                         "Settings"
                     </A>
                     <button
                         role="menuitem"
                         class="menu-item"
                         on:click=move |_| {
-                            open.set(false);
+                            close();
                             state.help_open.set(true);
                         }
                     >
