@@ -3,6 +3,7 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /api/v1/health` | [`crate::api::health`]: version, uptime, database probe |
+//! | `GET /api/v1/openapi.json` | [`crate::api::openapi`]: this API, described |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
@@ -21,11 +22,14 @@ use crate::{api, assets};
 pub const API_V1: &str = "/api/v1";
 /// Relative to [`API_V1`].
 pub const HEALTH: &str = "/health";
+/// Relative to [`API_V1`].
+pub const OPENAPI: &str = "/openapi.json";
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let api_v1 = Router::new()
         .route(HEALTH, get(api::health::health))
+        .route(OPENAPI, get(api::openapi::document))
         .fallback(api::error::not_found);
 
     let leptos_routes = generate_route_list(App);

@@ -181,3 +181,35 @@ async fn the_health_server_function_answers_like_the_rest_endpoint() {
     assert_eq!(json["database"]["kind"], "sqlite");
     assert_eq!(json["status"], "ok");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let h = harness().await;
+    let (status, _, body) = send(app(&h, false), get("/api/v1/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "Switchyard API");
+    let health = &doc["paths"]["/api/v1/health"]["get"];
+    assert!(health["responses"]["200"].is_object());
+    assert!(health["responses"]["503"].is_object());
+    assert!(doc["paths"]["/api/v1/openapi.json"]["get"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    let mut fields: Vec<_> = schemas["Health"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["database", "status", "uptime_s", "version"]);
+    assert_eq!(
+        schemas["HealthStatus"]["enum"],
+        serde_json::json!(["ok", "degraded"])
+    );
+    assert!(schemas["ErrorBody"].is_object());
+}

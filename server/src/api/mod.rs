@@ -2,3 +2,4 @@
 
 pub mod error;
 pub mod health;
+pub mod openapi;

@@ -1,0 +1,30 @@
+//! `GET /api/v1/openapi.json`: the REST API described for clients and code generators.
+
+use axum::Json;
+use switchyard_protocol::{DatabaseHealth, DatabaseKind, Health, HealthStatus};
+use utoipa::OpenApi;
+
+use crate::api::error::ErrorBody;
+
+/// Every documented `/api/v1` route and schema. A route handler joins by being listed here.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard API",
+        description = "The REST API of Switchyard, a self-hosted control room for AI-agent work."
+    ),
+    paths(crate::api::health::health, document),
+    components(schemas(Health, HealthStatus, DatabaseHealth, DatabaseKind, ErrorBody))
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
