@@ -59,6 +59,13 @@ fn an_unwritable_data_dir_is_named() {
         &["--listen", "127.0.0.1:0", "--data-dir", "blocker"],
         "data dir 'blocker' exists and is not a directory",
     );
+    // An existing directory nobody may write to, root included (tests run as root here, so
+    // permission bits would not stop them): the write probe must catch it.
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--data-dir", "/proc"],
+        "data dir '/proc' is not writable",
+    );
 }
 
 #[test]
