@@ -58,11 +58,9 @@ pub fn prepare_data_dir(dir: &Path, created: &mut Created) -> Result<(), String>
             .map_err(|e| format!("cannot create data dir '{shown}': {e}"))?;
         created.paths.push(topmost);
     }
-    let probe = tempfile::Builder::new()
-        .prefix(".write-probe")
-        .tempfile_in(dir)
-        .map_err(|e| format!("data dir '{shown}' is not writable: {e}"))?;
-    drop(probe);
+    let probe = dir.join(".write-probe");
+    std::fs::write(&probe, b"").map_err(|e| format!("data dir '{shown}' is not writable: {e}"))?;
+    let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
