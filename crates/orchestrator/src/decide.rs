@@ -132,7 +132,35 @@ pub fn fail(
     now: DateTime<Utc>,
     jitter: f64,
 ) -> Result<Vec<EventKind>, CommandError> {
-    let retry_at = retry_time(state, step, retryable, now, jitter)?;
+    fail_after(
+        state,
+        step,
+        fencing_token,
+        error,
+        retryable,
+        None,
+        now,
+        jitter,
+    )
+}
+
+/// [`fail`], with the wait before the retry given by the other side (`Retry-After`) instead
+/// of the step's backoff, when it said.
+#[allow(clippy::too_many_arguments)]
+pub fn fail_after(
+    state: &RunState,
+    step: &str,
+    fencing_token: u64,
+    error: &str,
+    retryable: bool,
+    wait: Option<Duration>,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Result<Vec<EventKind>, CommandError> {
+    let retry_at = retry_time(state, step, retryable, now, jitter)?.map(|backoff_at| match wait {
+        Some(wait) => now + chrono::Duration::from_std(wait).unwrap_or_default(),
+        None => backoff_at,
+    });
     let first = EventKind::StepFailed {
         step: step.to_owned(),
         fencing_token,

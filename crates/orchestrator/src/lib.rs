@@ -25,11 +25,16 @@
 //! - [`store`]: runs, step rows and event logs in SQLite or PostgreSQL, written in batches
 //!   with optimistic concurrency; `verify` replays a log against the stored state.
 //!
-//! Not built yet: the scheduler and workers that claim steps and call tools, lease recovery,
-//! LISTEN/NOTIFY wake-ups, the `subrun` tool, the REST surface and CLI (see issue 3).
+//! - [`engine`]: runs plans in this process: one coordinator batches decisions into one commit,
+//!   starts ready steps within global, per-run and per-agent limits, retries, runs the saga,
+//!   and resumes unfinished runs after a restart.
+//!
+//! Not built yet: several processes sharing one PostgreSQL (claims with `SKIP LOCKED`,
+//! `LISTEN/NOTIFY`), the `subrun` tool, the REST surface for runs and the CLI (see issue 3).
 
 pub mod catalog;
 pub mod decide;
+pub mod engine;
 pub mod event;
 pub mod graph;
 pub mod plan;
