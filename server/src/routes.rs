@@ -4,13 +4,18 @@
 //! |---|---|
 //! | `GET /api/v1/health` | [`crate::api::health`]: version, uptime, database probe |
 //! | `GET /api/v1/openapi.json` | [`crate::api::openapi`]: this API, described |
+//! | `POST /api/v1/runs`, `GET /api/v1/runs` | [`crate::api::runs`]: submit a plan, list runs |
+//! | `GET /api/v1/runs/{id}`, `…/events` | a run's state, its event log |
+//! | `POST /api/v1/runs/{id}/cancel`, `…/pause`, `…/resume` | steer a run |
+//! | `POST /api/v1/runs/{id}/steps/{step}/approve`, `…/reject` | decide a risky step |
+//! | `GET /api/v1/approvals` | steps waiting for a person |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
 //! | `GET /*` | pages (server-rendered), public files, the 404 page |
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use switchyard_app::{App, shell_document};
@@ -30,6 +35,15 @@ pub fn router(state: AppState) -> Router {
     let api_v1 = Router::new()
         .route(HEALTH, get(api::health::health))
         .route(OPENAPI, get(api::openapi::document))
+        .route("/runs", post(api::runs::submit).get(api::runs::list))
+        .route("/runs/{id}", get(api::runs::get))
+        .route("/runs/{id}/events", get(api::runs::events))
+        .route("/runs/{id}/cancel", post(api::runs::cancel))
+        .route("/runs/{id}/pause", post(api::runs::pause))
+        .route("/runs/{id}/resume", post(api::runs::resume))
+        .route("/runs/{id}/steps/{step}/approve", post(api::runs::approve))
+        .route("/runs/{id}/steps/{step}/reject", post(api::runs::reject))
+        .route("/approvals", get(api::runs::approvals))
         .fallback(api::error::not_found);
 
     let leptos_routes = generate_route_list(App);

@@ -11,6 +11,11 @@ use std::path::Path;
 use leptos::prelude::LeptosOptions;
 use switchyard_app::context::ServerContext;
 use switchyard_db::nodes::{self, NodeInfo};
+use switchyard_orchestrator::catalog::ToolAccess;
+use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
+use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::tools::http::HttpConfig;
+use switchyard_orchestrator::{AgentSpec, Catalog};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -48,10 +53,20 @@ pub async fn serve(config: &Config) -> Result<(), String> {
 
     let leptos_options = leptos_options(&config.site_dir, local);
     warn_if_bundle_missing(&leptos_options);
+    let runs = RunStore::new(db.clone());
+    let engine = match start_engine(runs.clone(), &node.id).await {
+        Ok(engine) => engine,
+        Err(e) => {
+            db.close().await;
+            return Err(format!("cannot start the orchestrator: {e}"));
+        }
+    };
     let ctx = ServerContext::new(db.clone());
     let app = routes::router(AppState {
         leptos_options,
         ctx,
+        engine: engine.clone(),
+        runs,
     });
 
     tracing::info!(
@@ -64,6 +79,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     tracing::info!("shutting down");
+    engine.shutdown().await;
     if let Err(e) = nodes::mark_stopped(&db, &node.id).await {
         tracing::warn!(error = %e, "could not record the shutdown");
     }
@@ -83,6 +99,22 @@ pub async fn migrate_only(config: &Config) -> Result<(), String> {
     );
     db.close().await;
     Ok(())
+}
+
+/// The built-in tools and one agent, `default`, that may use them all. Configured agents
+/// (departments with their own tools and limits) and the `llm` tool come later.
+pub async fn start_engine(runs: RunStore, node_id: &str) -> Result<Engine, EngineError> {
+    let tools = switchyard_orchestrator::tools::builtins(HttpConfig::default());
+    let catalog = Catalog::new(
+        tools.iter().map(|t| t.spec()),
+        [AgentSpec::new("default", ToolAccess::Any)],
+    )
+    .expect("the built-in tools form a valid catalog");
+    let config = EngineConfig {
+        worker_id: node_id.to_owned(),
+        ..EngineConfig::default()
+    };
+    Engine::start(runs, catalog, tools, config).await
 }
 
 /// Leptos' view of the site: where the bundle lives and whether its names are hashed.

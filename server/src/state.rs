@@ -3,10 +3,14 @@
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use switchyard_app::context::ServerContext;
+use switchyard_orchestrator::engine::Engine;
+use switchyard_orchestrator::store::RunStore;
 
 /// Shared by axum handlers (through `FromRef`) and Leptos (through context).
 #[derive(Debug, Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: ServerContext,
+    pub engine: Engine,
+    pub runs: RunStore,
 }

@@ -1,78 +1,27 @@
 //! The router, driven in-process with `tower::ServiceExt::oneshot` over a real SQLite file.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::path::Path;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use leptos::prelude::LeptosOptions;
-use switchyard_app::context::ServerContext;
-use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
-use switchyard_server::routes::router;
-use switchyard_server::state::AppState;
+use common::app::{Harness, get, read};
 use tower::ServiceExt;
 
-struct Harness {
-    _dir: tempfile::TempDir,
-    db: Database,
-    site: std::path::PathBuf,
-}
-
-/// A migrated SQLite database and a site dir holding a fake (but compressible) bundle.
 async fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(
-        &DatabaseUrl::sqlite(dir.path().join("t.db")),
-        &ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
-    migrate::run(&db).await.unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(
-        site.join("pkg/switchyard.abc123.wasm"),
-        "wasm ".repeat(4_000),
-    )
-    .unwrap();
-    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
-    Harness {
-        _dir: dir,
-        db,
-        site,
-    }
+    Harness::new().await
 }
 
-fn app(h: &Harness, hashed: bool) -> Router {
-    let options = LeptosOptions::builder()
-        .output_name("switchyard")
-        .site_root(h.site.to_string_lossy().as_ref())
-        .site_addr("127.0.0.1:0".parse::<SocketAddr>().unwrap())
-        .hash_files(hashed)
-        .build();
-    router(AppState {
-        leptos_options: options,
-        ctx: ServerContext::new(h.db.clone()),
-    })
+fn app(h: &Harness, hashed: bool) -> axum::Router {
+    h.app(hashed)
 }
 
-async fn send(app: Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
+async fn send(
+    app: axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    read(app.oneshot(request).await.unwrap()).await
 }
 
 #[tokio::test]
@@ -198,6 +147,24 @@ async fn the_openapi_document_describes_the_api() {
     assert!(health["responses"]["200"].is_object());
     assert!(health["responses"]["503"].is_object());
     assert!(doc["paths"]["/api/v1/openapi.json"]["get"].is_object());
+    for (path, method) in [
+        ("/api/v1/runs", "post"),
+        ("/api/v1/runs", "get"),
+        ("/api/v1/runs/{id}", "get"),
+        ("/api/v1/runs/{id}/events", "get"),
+        ("/api/v1/runs/{id}/cancel", "post"),
+        ("/api/v1/runs/{id}/pause", "post"),
+        ("/api/v1/runs/{id}/resume", "post"),
+        ("/api/v1/runs/{id}/steps/{step}/approve", "post"),
+        ("/api/v1/runs/{id}/steps/{step}/reject", "post"),
+        ("/api/v1/approvals", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/runs"]["post"]["responses"]["422"].is_object());
     let schemas = &doc["components"]["schemas"];
     let mut fields: Vec<_> = schemas["Health"]["properties"]
         .as_object()

@@ -142,6 +142,39 @@ async fn exercise(db: Database) {
         "priority first"
     );
 
+    // Listings: newest id first, filtered by status, paged by cursor.
+    let ids = |runs: Vec<switchyard_orchestrator::store::RunSummary>| {
+        runs.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.list(None, None, 10).await.unwrap()),
+        ["run-2", "run-1"]
+    );
+    assert_eq!(ids(store.list(None, None, 1).await.unwrap()), ["run-2"]);
+    assert_eq!(
+        ids(store.list(None, Some("run-2"), 10).await.unwrap()),
+        ["run-1"]
+    );
+    let compensating = store
+        .list(Some(RunStatus::Compensating), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(compensating.len(), 1);
+    assert_eq!(compensating[0].id, "run-1");
+    let stored_seq = store.state("run-1").await.unwrap().last_seq;
+    assert_eq!(
+        compensating[0].events, stored_seq,
+        "the refused stale change added nothing"
+    );
+    assert!(
+        store
+            .list(Some(RunStatus::Succeeded), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.awaiting_approval().await.unwrap().is_empty());
+
     // A change that does not continue its own seq is refused before any SQL.
     let (_, mut bad) = new_run("run-3", 0);
     bad.expected_seq = 4;

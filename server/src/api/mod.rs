@@ -2,4 +2,7 @@
 
 pub mod error;
 pub mod health;
+pub mod json;
 pub mod openapi;
+pub mod principal;
+pub mod runs;

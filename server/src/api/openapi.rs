@@ -4,7 +4,8 @@ use axum::Json;
 use switchyard_protocol::{DatabaseHealth, DatabaseKind, Health, HealthStatus};
 use utoipa::OpenApi;
 
-use crate::api::error::ErrorBody;
+use crate::api::error::{ErrorBody, ErrorDetail};
+use crate::api::runs;
 
 /// Every documented `/api/v1` route and schema. A route handler joins by being listed here.
 #[derive(OpenApi)]
@@ -13,8 +14,35 @@ use crate::api::error::ErrorBody;
         title = "Switchyard API",
         description = "The REST API of Switchyard, a self-hosted control room for AI-agent work."
     ),
-    paths(crate::api::health::health, document),
-    components(schemas(Health, HealthStatus, DatabaseHealth, DatabaseKind, ErrorBody))
+    paths(
+        crate::api::health::health,
+        document,
+        runs::submit,
+        runs::list,
+        runs::get,
+        runs::events,
+        runs::cancel,
+        runs::pause,
+        runs::resume,
+        runs::approve,
+        runs::reject,
+        runs::approvals
+    ),
+    components(schemas(
+        Health,
+        HealthStatus,
+        DatabaseHealth,
+        DatabaseKind,
+        ErrorBody,
+        ErrorDetail,
+        runs::SubmitRun,
+        runs::RunCreated,
+        runs::RunList,
+        runs::EventList,
+        runs::Decision,
+        runs::Reason,
+        runs::PendingApproval
+    ))
 )]
 pub struct ApiDoc;
 

@@ -55,6 +55,19 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// One line of a run listing.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub status: crate::status::RunStatus,
+    pub priority: i32,
+    /// Events recorded so far.
+    pub events: u64,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// What [`RunStore::verify`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verification {
@@ -132,6 +145,51 @@ impl RunStore {
         Ok(match &self.db {
             Database::Sqlite(pool) => sqlx::Sqlite::unfinished(pool).await?,
             Database::Postgres(pool) => sqlx::Postgres::unfinished(pool).await?,
+        })
+    }
+
+    /// Runs, newest first: `limit` of them created before run `before` (a cursor: the last id
+    /// of the previous page), optionally only those with `status`.
+    pub async fn list(
+        &self,
+        status: Option<crate::status::RunStatus>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        let status = status.map(|s| s.as_str());
+        let limit = i64::from(limit);
+        let rows = match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::list(pool, status, before, limit).await?,
+            Database::Postgres(pool) => sqlx::Postgres::list(pool, status, before, limit).await?,
+        };
+        rows.into_iter()
+            .map(
+                |(id, status, priority, last_seq, reason, created_at, updated_at)| {
+                    let status = crate::status::RunStatus::parse(&status).ok_or_else(|| {
+                        StoreError::Corrupt {
+                            run_id: id.clone(),
+                            reason: format!("unknown status '{status}'"),
+                        }
+                    })?;
+                    Ok(RunSummary {
+                        id,
+                        status,
+                        priority,
+                        events: last_seq as u64,
+                        reason,
+                        created_at,
+                        updated_at,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// `(run_id, step)` of every step waiting for a person.
+    pub async fn awaiting_approval(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(match &self.db {
+            Database::Sqlite(pool) => sqlx::Sqlite::awaiting_approval(pool).await?,
+            Database::Postgres(pool) => sqlx::Postgres::awaiting_approval(pool).await?,
         })
     }
 

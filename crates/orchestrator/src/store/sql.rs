@@ -26,6 +26,17 @@ pub(super) struct StepRow {
     pub fencing_token: Option<i64>,
 }
 
+/// One `runs` row without its state.
+pub(super) type RunRow = (
+    String,
+    String,
+    i32,
+    i64,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
 type StepTuple = (
     String,
     String,
@@ -216,6 +227,34 @@ macro_rules! for_backend {
             async fn unfinished(pool: &sqlx::Pool<$db>) -> Result<Vec<String>, StoreError> {
                 Ok(sqlx::query_scalar(UNFINISHED).fetch_all(pool).await?)
             }
+
+            async fn list(
+                pool: &sqlx::Pool<$db>,
+                status: Option<&str>,
+                before: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<RunRow>, StoreError> {
+                // Newest first; ids are UUIDv7, so their order is creation order.
+                Ok(sqlx::query_as(
+                    "SELECT id, status, priority, last_seq, reason, created_at, updated_at FROM runs \
+                     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR id < $2) \
+                     ORDER BY id DESC LIMIT $3",
+                )
+                .bind(status)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            async fn awaiting_approval(pool: &sqlx::Pool<$db>) -> Result<Vec<(String, String)>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT run_id, key FROM run_steps WHERE status = 'awaiting_approval' \
+                     ORDER BY run_id, key",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
         }
     )+};
 }
@@ -238,6 +277,15 @@ pub(super) trait Backend: sqlx::Database {
         run_id: &str,
     ) -> Result<Vec<StepRow>, StoreError>;
     async fn unfinished(pool: &sqlx::Pool<Self>) -> Result<Vec<String>, StoreError>;
+    async fn list(
+        pool: &sqlx::Pool<Self>,
+        status: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RunRow>, StoreError>;
+    async fn awaiting_approval(
+        pool: &sqlx::Pool<Self>,
+    ) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 for_backend!(sqlx::Sqlite, sqlx::Postgres);

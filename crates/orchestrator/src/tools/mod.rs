@@ -16,6 +16,7 @@ pub mod http;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -23,6 +24,17 @@ use serde_json::Value;
 pub use context::ToolContext;
 
 use crate::catalog::ToolSpec;
+
+/// Every built-in tool, the `http` one configured with `http`.
+pub fn builtins(http: http::HttpConfig) -> Vec<Arc<dyn Tool>> {
+    vec![
+        Arc::new(builtin::Noop),
+        Arc::new(builtin::Sleep),
+        Arc::new(builtin::Fail),
+        Arc::new(builtin::Approval),
+        Arc::new(http::Http::new(http)),
+    ]
+}
 
 /// The future a tool's attempt returns.
 pub type ToolFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, ToolError>> + Send + 'a>>;

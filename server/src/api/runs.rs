@@ -1,0 +1,311 @@
+//! `/api/v1/runs` and `/api/v1/approvals`: submit runs, follow them, steer them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use switchyard_orchestrator::engine::{Engine, RunCommand};
+use switchyard_orchestrator::store::{RunStore, RunSummary};
+use switchyard_orchestrator::{Plan, RunEvent, RunState, RunStatus, StepStatus};
+use utoipa::ToSchema;
+
+use crate::api::error::ApiError;
+use crate::api::json::ApiJson;
+use crate::api::principal::Principal;
+
+/// Most runs one listing page returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// `POST /api/v1/runs`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRun {
+    /// The plan: `{"steps": [{"key", "agent", "tool", "input", "depends_on", …}]}`.
+    #[schema(value_type = Object)]
+    pub plan: Plan,
+    /// Higher runs first when steps compete for workers. Default 0.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunCreated {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Only runs with this status (`queued`, `running`, `paused`, `awaiting_approval`,
+    /// `compensating`, `succeeded`, `failed`, `cancelled`).
+    pub status: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// Cursor: the `next` value of the previous page.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunList {
+    #[schema(value_type = Vec<Object>)]
+    pub runs: Vec<RunSummary>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// Only events with a larger `seq` (default 0: all).
+    pub after: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<RunEvent>,
+}
+
+/// Body of approve and reject.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why: recorded with the decision. Required.
+    pub rationale: String,
+}
+
+/// Optional body of cancel, pause and resume.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: Option<String>,
+}
+
+/// A step waiting for a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingApproval {
+    pub run_id: String,
+    pub step: String,
+    pub agent: String,
+    pub tool: String,
+    pub risk: f64,
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+}
+
+#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = SubmitRun,
+    responses(
+        (status = 201, description = "Validated, recorded and started", body = RunCreated),
+        (status = 400, description = "Malformed JSON or unknown field", body = crate::api::error::ErrorBody),
+        (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody)
+    ))]
+pub async fn submit(
+    _who: Principal,
+    State(engine): State<Engine>,
+    ApiJson(body): ApiJson<SubmitRun>,
+) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
+    let id = engine.submit(body.plan, body.priority).await?;
+    Ok((StatusCode::CREATED, Json(RunCreated { id })))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(ListQuery),
+    responses(
+        (status = 200, description = "Runs, newest first", body = RunList),
+        (status = 400, description = "Bad status or limit", body = crate::api::error::ErrorBody)
+    ))]
+pub async fn list(
+    _who: Principal,
+    State(store): State<RunStore>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<RunList>, ApiError> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "status '{s}' is not one of queued, running, paused, awaiting_approval, \
+                 compensating, succeeded, failed, cancelled"
+            ))
+        })?),
+    };
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is outside 1–{MAX_PAGE}"
+        )));
+    }
+    let runs = store
+        .list(status, query.before.as_deref(), limit)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let next = (runs.len() == limit as usize)
+        .then(|| runs.last().map(|r| r.id.clone()))
+        .flatten();
+    Ok(Json(RunList { runs, next }))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The run's state: plan, status, every step", body = Object),
+        (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
+    ))]
+pub async fn get(
+    _who: Principal,
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Json<RunState>, ApiError> {
+    Ok(Json(engine.state(&id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "runs",
+    params(("id" = String, Path, description = "Run id"), EventsQuery),
+    responses(
+        (status = 200, description = "The run's log after `after`, in order", body = EventList),
+        (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
+    ))]
+pub async fn events(
+    _who: Principal,
+    State(engine): State<Engine>,
+    State(store): State<RunStore>,
+    Path(id): Path<String>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<EventList>, ApiError> {
+    engine.state(&id).await?;
+    let events = store
+        .events(&id, query.after.unwrap_or(0))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(EventList { events }))
+}
+
+/// Parses an optional JSON body: empty means defaults.
+fn optional_body<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))
+}
+
+macro_rules! run_command {
+    ($name:ident, $path:literal, $what:literal, |$who:ident, $reason:ident| $command:expr) => {
+        #[utoipa::path(post, path = $path, tag = "runs",
+            params(("id" = String, Path, description = "Run id")),
+            request_body(content = Reason, description = "Optional"),
+            responses(
+                (status = 204, description = $what),
+                (status = 404, description = "No such run", body = crate::api::error::ErrorBody),
+                (status = 409, description = "Not possible in the run's state", body = crate::api::error::ErrorBody)
+            ))]
+        pub async fn $name(
+            $who: Principal,
+            State(engine): State<Engine>,
+            Path(id): Path<String>,
+            body: Bytes,
+        ) -> Result<StatusCode, ApiError> {
+            let Reason { reason: $reason } = optional_body(&body)?;
+            engine.command(&id, $command).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    };
+}
+
+run_command!(
+    cancel,
+    "/api/v1/runs/{id}/cancel",
+    "Cancelled",
+    |who, reason| RunCommand::Cancel {
+        by: who.name,
+        reason: reason.unwrap_or_else(|| "cancelled through the API".into()),
+    }
+);
+run_command!(
+    pause,
+    "/api/v1/runs/{id}/pause",
+    "Paused",
+    |who, _reason| RunCommand::Pause { by: who.name }
+);
+run_command!(
+    resume,
+    "/api/v1/runs/{id}/resume",
+    "Resumed",
+    |who, _reason| RunCommand::Resume { by: who.name }
+);
+
+macro_rules! step_decision {
+    ($name:ident, $path:literal, $what:literal, $variant:ident) => {
+        #[utoipa::path(post, path = $path, tag = "approvals",
+            params(("id" = String, Path, description = "Run id"), ("step" = String, Path, description = "Step key")),
+            request_body = Decision,
+            responses(
+                (status = 204, description = $what),
+                (status = 400, description = "Missing rationale or malformed JSON", body = crate::api::error::ErrorBody),
+                (status = 404, description = "No such run or step", body = crate::api::error::ErrorBody),
+                (status = 409, description = "The step is not awaiting approval", body = crate::api::error::ErrorBody)
+            ))]
+        pub async fn $name(
+            who: Principal,
+            State(engine): State<Engine>,
+            Path((id, step)): Path<(String, String)>,
+            ApiJson(decision): ApiJson<Decision>,
+        ) -> Result<StatusCode, ApiError> {
+            if decision.rationale.trim().is_empty() {
+                return Err(ApiError::bad_request("rationale must not be empty"));
+            }
+            let command = RunCommand::$variant {
+                step,
+                by: who.name,
+                rationale: decision.rationale,
+            };
+            engine.command(&id, command).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    };
+}
+
+step_decision!(
+    approve,
+    "/api/v1/runs/{id}/steps/{step}/approve",
+    "Approved: the step runs",
+    Approve
+);
+step_decision!(
+    reject,
+    "/api/v1/runs/{id}/steps/{step}/reject",
+    "Rejected: the run fails and compensates",
+    Reject
+);
+
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
+    responses((status = 200, description = "Steps waiting for a person", body = Vec<PendingApproval>)))]
+pub async fn approvals(
+    _who: Principal,
+    State(engine): State<Engine>,
+    State(store): State<RunStore>,
+) -> Result<Json<Vec<PendingApproval>>, ApiError> {
+    let waiting = store
+        .awaiting_approval()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut pending = Vec::with_capacity(waiting.len());
+    for (run_id, key) in waiting {
+        let Ok(state) = engine.state(&run_id).await else {
+            continue;
+        };
+        let Some(index) = state.steps.iter().position(|s| s.key == key) else {
+            continue;
+        };
+        if state.steps[index].status != StepStatus::AwaitingApproval {
+            continue;
+        }
+        let spec = &state.plan.steps[index];
+        pending.push(PendingApproval {
+            run_id,
+            step: key,
+            agent: spec.agent.clone(),
+            tool: spec.tool.clone(),
+            risk: state.steps[index].risk,
+            input: spec.input.clone(),
+        });
+    }
+    Ok(Json(pending))
+}

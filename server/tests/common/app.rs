@@ -1,0 +1,113 @@
+//! The application router over a real SQLite file, with a live engine, for in-process
+//! requests (`tower::ServiceExt::oneshot`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use leptos::prelude::LeptosOptions;
+use switchyard_app::context::ServerContext;
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_orchestrator::engine::Engine;
+use switchyard_orchestrator::store::RunStore;
+use switchyard_server::routes::router;
+use switchyard_server::state::AppState;
+use tower::ServiceExt;
+
+pub struct Harness {
+    _dir: tempfile::TempDir,
+    pub db: Database,
+    pub site: PathBuf,
+    pub engine: Engine,
+}
+
+impl Harness {
+    /// A migrated database, the server's engine, and a site dir holding a fake (but
+    /// compressible) bundle.
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::connect(
+            &DatabaseUrl::sqlite(dir.path().join("t.db")),
+            &ConnectOptions::default(),
+        )
+        .await
+        .unwrap();
+        migrate::run(&db).await.unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(
+            site.join("pkg/switchyard.abc123.wasm"),
+            "wasm ".repeat(4_000),
+        )
+        .unwrap();
+        std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+        let engine = switchyard_server::serve::start_engine(RunStore::new(db.clone()), "test")
+            .await
+            .unwrap();
+        Self {
+            _dir: dir,
+            db,
+            site,
+            engine,
+        }
+    }
+
+    /// The router; `hashed` says whether bundle names carry content hashes.
+    pub fn app(&self, hashed: bool) -> Router {
+        let options = LeptosOptions::builder()
+            .output_name("switchyard")
+            .site_root(self.site.to_string_lossy().as_ref())
+            .site_addr("127.0.0.1:0".parse::<SocketAddr>().unwrap())
+            .hash_files(hashed)
+            .build();
+        router(AppState {
+            leptos_options: options,
+            ctx: ServerContext::new(self.db.clone()),
+            engine: self.engine.clone(),
+            runs: RunStore::new(self.db.clone()),
+        })
+    }
+
+    /// Sends `request`; returns status, headers and body text.
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let response = self.app(false).oneshot(request).await.unwrap();
+        read(response).await
+    }
+
+    /// Sends `request` and parses the JSON body (`null` when empty).
+    pub async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let (status, _, body) = self.send(request).await;
+        let value = if body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+        };
+        (status, value)
+    }
+}
+
+pub async fn read(response: axum::response::Response) -> (StatusCode, HeaderMap, String) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+pub fn post_json(path: &str, body: &serde_json::Value) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}

@@ -1,0 +1,264 @@
+//! `/api/v1/runs` and `/api/v1/approvals` end to end in-process: real engine, real SQLite.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::app::{Harness, get, post_json};
+use serde_json::{Value, json};
+
+async fn submit(h: &Harness, plan: Value) -> String {
+    let (status, body) = h
+        .json(post_json("/api/v1/runs", &json!({ "plan": plan })))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// Polls the run until its status is `want` (20 s at most).
+async fn wait_status(h: &Harness, id: &str, want: &str) -> Value {
+    for _ in 0..2_000 {
+        let (status, run) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        if run["status"] == want {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("run {id} never became {want}");
+}
+
+fn step(key: &str, tool: &str, deps: &[&str]) -> Value {
+    json!({"key": key, "agent": "default", "tool": tool, "depends_on": deps})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submitted_run_executes_and_its_log_and_listing_follow() {
+    let h = Harness::new().await;
+    let id = submit(
+        &h,
+        json!({"steps": [step("a", "noop", &[]), step("b", "noop", &["a"])]}),
+    )
+    .await;
+    let run = wait_status(&h, &id, "succeeded").await;
+    assert_eq!(run["steps"][1]["status"], "succeeded");
+
+    let (status, log) = h.json(get(&format!("/api/v1/runs/{id}/events"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_created",
+            "run_started",
+            "step_leased",
+            "step_succeeded",
+            "step_leased",
+            "step_succeeded",
+            "run_succeeded"
+        ]
+    );
+    let (_, tail) = h
+        .json(get(&format!("/api/v1/runs/{id}/events?after=5")))
+        .await;
+    assert_eq!(tail["events"].as_array().unwrap().len(), 2);
+
+    let (status, list) = h.json(get("/api/v1/runs?status=succeeded")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["runs"][0]["id"], id.as_str());
+    assert_eq!(list["runs"][0]["events"], 7);
+    let (_, none) = h.json(get("/api/v1/runs?status=failed")).await;
+    assert_eq!(none["runs"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_what_is_wrong_and_nothing_is_recorded() {
+    let h = Harness::new().await;
+    let malformed = Request::post("/api/v1/runs")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"plan\": {"))
+        .unwrap();
+    let (status, body) = h.json(malformed).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_json");
+
+    let (status, body) = h
+        .json(post_json(
+            "/api/v1/runs",
+            &json!({"plan": {"steps": []}, "priorty": 3}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `priorty`"),
+        "{body}"
+    );
+
+    let bad_plan = json!({"plan": {"steps": [
+        step("a", "teleport", &["b"]), step("b", "noop", &["a"])
+    ]}});
+    let (status, body) = h.json(post_json("/api/v1/runs", &bad_plan)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid_plan");
+    let problems = body["error"]["details"].as_array().unwrap();
+    let messages: Vec<&str> = problems
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("unknown tool 'teleport'")),
+        "{messages:?}"
+    );
+    assert!(messages.contains(&"cycle: a → b → a"), "{messages:?}");
+    assert_eq!(problems[0]["step"], "a");
+
+    let (status, body) = h.json(get("/api/v1/runs?status=sideways")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("status 'sideways' is not one of")
+    );
+    let (status, _) = h.json(get("/api/v1/runs?limit=0")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (_, list) = h.json(get("/api/v1/runs")).await;
+    assert_eq!(list["runs"], json!([]), "nothing was recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_runs_and_steps_are_404s() {
+    let h = Harness::new().await;
+    for request in [
+        get("/api/v1/runs/nope"),
+        get("/api/v1/runs/nope/events"),
+        post_json("/api/v1/runs/nope/cancel", &json!({})),
+        post_json(
+            "/api/v1/runs/nope/steps/a/approve",
+            &json!({"rationale": "ok"}),
+        ),
+    ] {
+        let uri = request.uri().to_string();
+        let (status, body) = h.json(request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
+        assert_eq!(body["error"]["message"], "run nope not found", "{uri}");
+    }
+    let id = submit(&h, json!({"steps": [step("gate", "approval", &[])]})).await;
+    wait_status(&h, &id, "awaiting_approval").await;
+    let (status, body) = h
+        .json(post_json(
+            &format!("/api/v1/runs/{id}/steps/ghost/approve"),
+            &json!({"rationale": "ok"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["message"], "unknown step 'ghost'");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_are_listed_decided_once_and_explained_when_refused() {
+    let h = Harness::new().await;
+    let id = submit(
+        &h,
+        json!({"steps": [
+            {"key": "gate", "agent": "default", "tool": "approval", "input": {"summary": "ship it"}},
+            step("after", "noop", &["gate"])
+        ]}),
+    )
+    .await;
+    wait_status(&h, &id, "awaiting_approval").await;
+    let (status, pending) = h.json(get("/api/v1/approvals")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        pending,
+        json!([{"run_id": id, "step": "gate", "agent": "default", "tool": "approval",
+                "risk": 1.0, "input": {"summary": "ship it"}}])
+    );
+
+    let approve = |step: &str, rationale: &str| {
+        post_json(
+            &format!("/api/v1/runs/{id}/steps/{step}/approve"),
+            &json!({"rationale": rationale}),
+        )
+    };
+    let (status, body) = h.json(approve("gate", "  ")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["message"], "rationale must not be empty");
+    let (status, body) = h.json(approve("after", "why not")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        body["error"]["message"],
+        "step 'after' is pending, not awaiting_approval"
+    );
+
+    let (status, _) = h.json(approve("gate", "reviewed the diff")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let run = wait_status(&h, &id, "succeeded").await;
+    assert_eq!(run["steps"][0]["approval"]["by"], "local-operator");
+    assert_eq!(
+        run["steps"][0]["approval"]["rationale"],
+        "reviewed the diff"
+    );
+    let (status, body) = h.json(approve("gate", "again")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["message"], "the run is already succeeded");
+    let (_, pending) = h.json(get("/api/v1/approvals")).await;
+    assert_eq!(pending, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_cancel_refuse_illegal_transitions() {
+    let h = Harness::new().await;
+    let id = submit(
+        &h,
+        json!({"steps": [{"key": "wait", "agent": "default", "tool": "sleep", "input": {"ms": 600000}}]}),
+    )
+    .await;
+    wait_status(&h, &id, "running").await;
+    let post = |what: &str| {
+        Request::post(format!("/api/v1/runs/{id}/{what}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let (status, body) = h.json(post("resume")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["message"], "the run is running");
+    assert_eq!(h.json(post("pause")).await.0, StatusCode::NO_CONTENT);
+    wait_status(&h, &id, "paused").await;
+    let (status, body) = h.json(post("pause")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["message"], "the run is paused");
+    assert_eq!(h.json(post("resume")).await.0, StatusCode::NO_CONTENT);
+
+    let cancel = post_json(
+        &format!("/api/v1/runs/{id}/cancel"),
+        &json!({"reason": "changed my mind"}),
+    );
+    assert_eq!(h.json(cancel).await.0, StatusCode::NO_CONTENT);
+    let run = wait_status(&h, &id, "cancelled").await;
+    assert_eq!(
+        run["reason"],
+        "cancelled by local-operator: changed my mind"
+    );
+    let (status, body) = h.json(post("cancel")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["message"], "the run is already cancelled");
+    let bad = Request::post(format!("/api/v1/runs/{id}/cancel"))
+        .body(Body::from("{oops"))
+        .unwrap();
+    assert_eq!(h.json(bad).await.0, StatusCode::BAD_REQUEST);
+}
