@@ -68,6 +68,9 @@ pub struct GlobalArgs {
         value_name = "FILTER"
     )]
     pub log_level: Option<String>,
+    /// Server that `switchyard run …` talks to. Default: http://127.0.0.1:3000
+    #[arg(long, global = true, env = "SWITCHYARD_SERVER", value_name = "URL")]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +81,34 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration (passwords redacted) and exit.
     Config(ServeArgs),
+    /// Submit, list and watch runs on a running server.
+    #[command(subcommand)]
+    Run(RunCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Submit a plan (a JSON file with "steps") and print the new run's id.
+    Submit {
+        /// The plan file; `-` reads standard input.
+        file: PathBuf,
+        /// Higher runs first when steps compete for workers.
+        #[arg(long, default_value_t = 0)]
+        priority: i32,
+        /// Follow the run until it ends, as `run watch` does.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// List runs, newest first.
+    List {
+        /// Only runs with this status (running, succeeded, failed, …).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Follow a run live: one progress line per step. Exits 0 if it succeeds, 1 otherwise.
+    Watch { id: String },
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -117,6 +148,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
+        Some(Command::Run(command)) => with_runtime(&config, crate::client::run(&config, command)),
         Some(Command::Serve(_)) | None => with_runtime(&config, crate::serve::serve(&config)),
     }
 }

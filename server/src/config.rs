@@ -19,11 +19,13 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_CONFIG_FILE: &str = "switchyard.toml";
 pub const DEFAULT_SITE_DIR: &str = "target/site";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// Where `switchyard run …` sends its requests.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 /// The SQLite file inside the data dir when no database URL is given.
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 8] = [
+pub const ENV_VARS: [&str; 9] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -32,6 +34,7 @@ pub const ENV_VARS: [&str; 8] = [
     "SWITCHYARD_LOG_LEVEL",
     "SWITCHYARD_LISTEN",
     "SWITCHYARD_SITE_DIR",
+    "SWITCHYARD_SERVER",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -78,6 +81,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub site_dir: PathBuf,
+    /// The server `switchyard run …` talks to.
+    pub server_url: url::Url,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -124,6 +129,7 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub site_dir: Option<PathBuf>,
+    pub server_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -269,6 +275,20 @@ pub fn resolve(
         .or(file.site_dir)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_DIR));
 
+    let server_raw = global
+        .server
+        .clone()
+        .or(file.server_url)
+        .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
+    let server_url = url::Url::parse(&server_raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| ConfigError::Invalid {
+            key: "server_url",
+            value: server_raw.clone(),
+            reason: format!("expected an http(s) URL such as {DEFAULT_SERVER_URL}"),
+        })?;
+
     Ok(Config {
         listen,
         data_dir,
@@ -277,6 +297,7 @@ pub fn resolve(
         log_format,
         log_level,
         site_dir,
+        server_url,
         config_file,
     })
 }
@@ -349,6 +370,7 @@ mod tests {
                 "invalid database URL 'mysql://x'",
             ),
             ("data_dir = \"\"", "invalid data_dir '': must not be empty"),
+            ("server_url = \"ftp://x\"", "invalid server_url 'ftp://x'"),
         ];
         for (file, needle) in cases {
             let err = resolve_with(GlobalArgs::default(), ServeArgs::default(), file).unwrap_err();

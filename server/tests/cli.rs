@@ -1,0 +1,121 @@
+//! `switchyard run submit | list | watch` against a real server process.
+
+mod common;
+
+use common::{Server, run};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn submit_watch_and_list_a_run_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let url = format!("--server=http://{}", server.addr);
+    std::fs::write(
+        dir.path().join("plan.json"),
+        r#"{"steps": [
+            {"key": "first", "agent": "default", "tool": "noop"},
+            {"key": "second", "agent": "default", "tool": "fail", "depends_on": ["first"],
+             "input": {"succeed_from_attempt": 2}, "retry": {"initial_backoff_ms": 50}}
+        ]}"#,
+    )
+    .unwrap();
+
+    let out = run(dir.path(), &["run", "submit", "plan.json", "--watch", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let id = text.lines().next().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {text}");
+    assert!(
+        text.contains(&format!("run {id} succeeded after")),
+        "{text}"
+    );
+    assert!(
+        text.contains("second                   succeeded (attempt 2)"),
+        "{text}"
+    );
+
+    let list = run(dir.path(), &["run", "list", &url]);
+    assert!(list.status.success());
+    let listed = stdout(&list);
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(row.contains("succeeded"), "{row}");
+
+    let watch = run(dir.path(), &["run", "watch", &id, &url]);
+    assert!(watch.status.success());
+}
+
+#[test]
+fn refusals_are_one_line_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let url = format!("--server=http://{}", server.addr);
+    std::fs::write(
+        dir.path().join("bad.json"),
+        r#"{"steps": [{"key": "x", "agent": "default", "tool": "teleport"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{\"steps\": [").unwrap();
+    std::fs::write(
+        dir.path().join("doomed.json"),
+        r#"{"steps": [{"key": "x", "agent": "default", "tool": "fail", "input": {"message": "disk full", "retryable": false}}]}"#,
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["run", "submit", "bad.json"], "unknown tool 'teleport'"),
+        (
+            &["run", "submit", "broken.json"],
+            "broken.json: EOF while parsing",
+        ),
+        (
+            &["run", "submit", "missing.json"],
+            "missing.json: No such file or directory",
+        ),
+        (
+            &["run", "watch", "no-such-run"],
+            "run no-such-run not found",
+        ),
+        (
+            &["run", "list", "--status", "sideways"],
+            "status 'sideways' is not one of",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut args = args.to_vec();
+        args.push(&url);
+        let out = run(dir.path(), &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    let out = run(
+        dir.path(),
+        &["run", "submit", "doomed.json", "--watch", &url],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("failed: step 'x' failed: disk full"),
+        "{}",
+        stderr(&out)
+    );
+
+    let unreachable = run(dir.path(), &["run", "list", "--server=http://127.0.0.1:1"]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        stderr(&unreachable).starts_with(
+            "switchyard: error: cannot reach the Switchyard server at http://127.0.0.1:1/"
+        ),
+        "{}",
+        stderr(&unreachable)
+    );
+}
