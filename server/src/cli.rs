@@ -119,6 +119,19 @@ pub struct ServeArgs {
     /// Built site (WASM, JS, CSS, public files). Default: target/site
     #[arg(long, env = "SWITCHYARD_SITE_DIR", value_name = "DIR")]
     pub site_dir: Option<PathBuf>,
+    /// Host the `http` tool may reach, even on a private or loopback address (repeatable;
+    /// `*.example.com` for subdomains). With any given, only listed hosts are reachable.
+    #[arg(
+        long = "http-allow-host",
+        env = "SWITCHYARD_HTTP_ALLOW_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub http_allow_hosts: Vec<String>,
+    /// How long past its timeout a step's lease lasts before another attempt may take over,
+    /// in milliseconds. Default: 30000
+    #[arg(long, env = "SWITCHYARD_LEASE_GRACE_MS", value_name = "MS")]
+    pub lease_grace_ms: Option<u64>,
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -138,6 +151,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Serve(args) | Command::Config(args)) => ServeArgs {
             listen: args.listen.clone().or(cli.serve.listen.clone()),
             site_dir: args.site_dir.clone().or(cli.serve.site_dir.clone()),
+            http_allow_hosts: if args.http_allow_hosts.is_empty() {
+                cli.serve.http_allow_hosts.clone()
+            } else {
+                args.http_allow_hosts.clone()
+            },
+            lease_grace_ms: args.lease_grace_ms.or(cli.serve.lease_grace_ms),
         },
         _ => cli.serve.clone(),
     };

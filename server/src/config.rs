@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 11] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -35,6 +35,8 @@ pub const ENV_VARS: [&str; 9] = [
     "SWITCHYARD_LISTEN",
     "SWITCHYARD_SITE_DIR",
     "SWITCHYARD_SERVER",
+    "SWITCHYARD_HTTP_ALLOW_HOSTS",
+    "SWITCHYARD_LEASE_GRACE_MS",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -83,6 +85,9 @@ pub struct Config {
     pub site_dir: PathBuf,
     /// The server `switchyard run …` talks to.
     pub server_url: url::Url,
+    /// Hosts the `http` tool may reach; empty: any public host.
+    pub http_allow_hosts: Vec<String>,
+    pub lease_grace: std::time::Duration,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -114,6 +119,10 @@ impl Config {
             "site_dir = {}",
             quote(&self.site_dir.to_string_lossy())
         );
+        let _ = writeln!(out, "server_url = {}", quote(self.server_url.as_str()));
+        let hosts: Vec<String> = self.http_allow_hosts.iter().map(|h| quote(h)).collect();
+        let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
+        let _ = writeln!(out, "lease_grace_ms = {}", self.lease_grace.as_millis());
         out
     }
 }
@@ -130,6 +139,8 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     pub site_dir: Option<PathBuf>,
     pub server_url: Option<String>,
+    pub http_allow_hosts: Option<Vec<String>>,
+    pub lease_grace_ms: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -289,6 +300,30 @@ pub fn resolve(
             reason: format!("expected an http(s) URL such as {DEFAULT_SERVER_URL}"),
         })?;
 
+    let http_allow_hosts = if serve.http_allow_hosts.is_empty() {
+        file.http_allow_hosts.unwrap_or_default()
+    } else {
+        serve.http_allow_hosts.clone()
+    };
+    if let Some(empty) = http_allow_hosts.iter().find(|h| h.trim().is_empty()) {
+        return Err(ConfigError::Invalid {
+            key: "http_allow_hosts",
+            value: empty.clone(),
+            reason: "a host name must not be empty".into(),
+        });
+    }
+    let lease_grace_ms = serve
+        .lease_grace_ms
+        .or(file.lease_grace_ms)
+        .unwrap_or(30_000);
+    if lease_grace_ms > 3_600_000 {
+        return Err(ConfigError::Invalid {
+            key: "lease_grace_ms",
+            value: lease_grace_ms.to_string(),
+            reason: "at most 3600000 (one hour)".into(),
+        });
+    }
+
     Ok(Config {
         listen,
         data_dir,
@@ -298,6 +333,8 @@ pub fn resolve(
         log_level,
         site_dir,
         server_url,
+        http_allow_hosts,
+        lease_grace: std::time::Duration::from_millis(lease_grace_ms),
         config_file,
     })
 }

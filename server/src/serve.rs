@@ -54,7 +54,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
     let leptos_options = leptos_options(&config.site_dir, local);
     warn_if_bundle_missing(&leptos_options);
     let runs = RunStore::new(db.clone());
-    let engine = match start_engine(runs.clone(), &node.id).await {
+    let engine = match start_engine(runs.clone(), &node.id, config).await {
         Ok(engine) => engine,
         Err(e) => {
             db.close().await;
@@ -103,18 +103,28 @@ pub async fn migrate_only(config: &Config) -> Result<(), String> {
 
 /// The built-in tools and one agent, `default`, that may use them all. Configured agents
 /// (departments with their own tools and limits) and the `llm` tool come later.
-pub async fn start_engine(runs: RunStore, node_id: &str) -> Result<Engine, EngineError> {
-    let tools = switchyard_orchestrator::tools::builtins(HttpConfig::default());
+pub async fn start_engine(
+    runs: RunStore,
+    node_id: &str,
+    config: &Config,
+) -> Result<Engine, EngineError> {
+    let http = HttpConfig {
+        allowed_hosts: (!config.http_allow_hosts.is_empty())
+            .then(|| config.http_allow_hosts.clone()),
+        ..HttpConfig::default()
+    };
+    let tools = switchyard_orchestrator::tools::builtins(http);
     let catalog = Catalog::new(
         tools.iter().map(|t| t.spec()),
         [AgentSpec::new("default", ToolAccess::Any)],
     )
     .expect("the built-in tools form a valid catalog");
-    let config = EngineConfig {
+    let engine_config = EngineConfig {
         worker_id: node_id.to_owned(),
+        lease_grace: config.lease_grace,
         ..EngineConfig::default()
     };
-    Engine::start(runs, catalog, tools, config).await
+    Engine::start(runs, catalog, tools, engine_config).await
 }
 
 /// Leptos' view of the site: where the bundle lives and whether its names are hashed.

@@ -555,3 +555,57 @@ async fn the_engine_runs_on_postgres_too() {
     db.close().await;
     pg.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
+    let setup = Setup::sqlite().await;
+    // A run recorded by an earlier process: started, its first step ready, nothing leased.
+    let store = RunStore::new(setup.db.clone());
+    let plan = plan(json!({"steps": [
+        {"key": "a", "agent": "ops", "tool": "noop"},
+        {"key": "b", "agent": "ops", "tool": "noop", "depends_on": ["a"]}
+    ]}));
+    let catalog = Catalog::new([Noop.spec()], [AgentSpec::new("ops", ToolAccess::Any)]).unwrap();
+    let valid = switchyard_orchestrator::validate(plan, &catalog, &Default::default()).unwrap();
+    let now = chrono::Utc::now();
+    let created = switchyard_orchestrator::RunEvent {
+        seq: 1,
+        at: now,
+        kind: switchyard_orchestrator::decide::create(valid, 0.7, 0),
+    };
+    let mut state = RunState::replay([&created]).unwrap();
+    let started = switchyard_orchestrator::RunEvent {
+        seq: 2,
+        at: now,
+        kind: EventKind::RunStarted,
+    };
+    state.apply(&started).unwrap();
+    store
+        .commit(&[switchyard_orchestrator::store::RunChange {
+            run_id: "resumed".into(),
+            expected_seq: 0,
+            events: vec![created, started],
+            state,
+        }])
+        .await
+        .unwrap();
+
+    // No submission, no command, no question to the engine (a question would wake it): it
+    // must pick the run up by itself. Watch through the store only.
+    let engine = setup.engine(EngineConfig::default()).await;
+    let mut status = RunStatus::Running;
+    for _ in 0..1_000 {
+        status = store.state("resumed").await.unwrap().status;
+        if status.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        status,
+        RunStatus::Succeeded,
+        "the resumed run must finish within 10 s"
+    );
+    setup.verify("resumed").await;
+    engine.shutdown().await;
+}

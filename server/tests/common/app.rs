@@ -43,9 +43,17 @@ impl Harness {
         )
         .unwrap();
         std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
-        let engine = switchyard_server::serve::start_engine(RunStore::new(db.clone()), "test")
-            .await
-            .unwrap();
+        let config = switchyard_server::config::resolve(
+            &Default::default(),
+            &Default::default(),
+            Default::default(),
+            None,
+        )
+        .unwrap();
+        let engine =
+            switchyard_server::serve::start_engine(RunStore::new(db.clone()), "test", &config)
+                .await
+                .unwrap();
         Self {
             _dir: dir,
             db,

@@ -143,6 +143,9 @@ impl Coordinator {
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        // Resumed runs may have work due now, which no timer and no message announces.
+        self.schedule(Utc::now());
+        self.flush().await;
         loop {
             let wake = self.next_wake(Utc::now());
             let mut shutdown = None;
