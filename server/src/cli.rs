@@ -84,6 +84,24 @@ pub enum Command {
     /// Submit, list and watch runs on a running server.
     #[command(subcommand)]
     Run(RunCommand),
+    /// Measure, with printed figures and a baseline from the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Engine throughput and enqueue→start latency on SQLite and PostgreSQL, beside a bare
+    /// claim-and-complete loop on the same database.
+    Orchestrator {
+        /// About ten seconds instead of the full run.
+        #[arg(long)]
+        quick: bool,
+        /// PostgreSQL to create a scratch database on.
+        /// Default: postgres://postgres@127.0.0.1:5432/test
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +186,9 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
         Some(Command::Run(command)) => with_runtime(&config, crate::client::run(&config, command)),
+        Some(Command::Bench(BenchCommand::Orchestrator { quick, postgres })) => {
+            with_runtime(&config, crate::bench::orchestrator::run(quick, postgres))
+        }
         Some(Command::Serve(_)) | None => with_runtime(&config, crate::serve::serve(&config)),
     }
 }

@@ -5,6 +5,7 @@
 //! - [`cli`]: the command line (clap) and `main`, which turns any start-up failure into one
 //!   line on stderr and a non-zero exit.
 //! - [`client`]: `switchyard run submit | list | watch`, a client of the REST API.
+//! - [`bench`]: `switchyard bench …`, measurements printed beside a baseline.
 //! - [`config`]: the one typed [`config::Config`], layered flags > `SWITCHYARD_*` env >
 //!   `switchyard.toml` > defaults, validated before anything is created.
 //! - [`startup`]: data dir and database preparation that undoes what it created when a later
@@ -18,6 +19,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

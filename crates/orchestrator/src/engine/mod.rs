@@ -51,6 +51,8 @@ pub struct EngineConfig {
     /// Added to a step's timeout to give its lease.
     pub lease_grace: Duration,
     pub plan_limits: Limits,
+    /// Events buffered for slow subscribers before they miss some.
+    pub event_buffer: usize,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
             approval_threshold: crate::decide::DEFAULT_APPROVAL_THRESHOLD,
             lease_grace: Duration::from_secs(30),
             plan_limits: Limits::default(),
+            event_buffer: 4096,
         }
     }
 }
@@ -149,7 +152,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (events, _) = broadcast::channel(4096);
+        let (events, _) = broadcast::channel(config.event_buffer.max(1));
         let coordinator = coordinator::Coordinator::load(
             store,
             catalog,

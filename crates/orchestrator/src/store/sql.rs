@@ -126,6 +126,12 @@ macro_rules! for_backend {
                         return Err(conflict());
                     }
                 }
+                // One statement for all the change's events and one for all its step rows:
+                // statements, not rows, are what a commit pays for.
+                let mut events = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO run_events (run_id, seq, at, kind, payload) ",
+                );
+                let mut payloads = Vec::with_capacity(change.events.len());
                 for event in &change.events {
                     let payload = serde_json::to_value(&event.kind).map_err(|e| StoreError::Invalid {
                         run_id: change.run_id.clone(),
@@ -133,40 +139,42 @@ macro_rules! for_backend {
                     })?;
                     // The exact timestamp travels in the payload; the column (microseconds on
                     // PostgreSQL) is for queries.
-                    let payload = serde_json::json!({"at": event.at, "event": payload});
-                    sqlx::query(
-                        "INSERT INTO run_events (run_id, seq, at, kind, payload) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&change.run_id)
-                    .bind(event.seq as i64)
-                    .bind(event.at)
-                    .bind(event.kind.name())
-                    .bind(Json(&payload))
-                    .execute(&mut *conn)
-                    .await?;
+                    payloads.push(serde_json::json!({"at": event.at, "event": payload}));
                 }
-                for row in step_rows(&change.run_id, state) {
-                    sqlx::query(
+                events.push_values(change.events.iter().zip(&payloads), |mut row, (event, payload)| {
+                    row.push_bind(&change.run_id)
+                        .push_bind(event.seq as i64)
+                        .push_bind(event.at)
+                        .push_bind(event.kind.name())
+                        .push_bind(Json(payload));
+                });
+                events.build().execute(&mut *conn).await?;
+
+                let rows = step_rows(&change.run_id, state);
+                if !rows.is_empty() {
+                    let mut steps = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO run_steps (run_id, key, status, priority, attempt, not_before, \
-                         lease_owner, lease_expires_at, fencing_token) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                         ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status, \
+                         lease_owner, lease_expires_at, fencing_token) ",
+                    );
+                    steps.push_values(&rows, |mut row, step| {
+                        row.push_bind(&change.run_id)
+                            .push_bind(&step.key)
+                            .push_bind(&step.status)
+                            .push_bind(step.priority)
+                            .push_bind(step.attempt)
+                            .push_bind(step.not_before)
+                            .push_bind(&step.lease_owner)
+                            .push_bind(step.lease_expires_at)
+                            .push_bind(step.fencing_token);
+                    });
+                    steps.push(
+                        " ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status, \
                          priority = excluded.priority, attempt = excluded.attempt, \
                          not_before = excluded.not_before, lease_owner = excluded.lease_owner, \
                          lease_expires_at = excluded.lease_expires_at, \
                          fencing_token = excluded.fencing_token",
-                    )
-                    .bind(&change.run_id)
-                    .bind(&row.key)
-                    .bind(&row.status)
-                    .bind(row.priority)
-                    .bind(row.attempt)
-                    .bind(row.not_before)
-                    .bind(&row.lease_owner)
-                    .bind(row.lease_expires_at)
-                    .bind(row.fencing_token)
-                    .execute(&mut *conn)
-                    .await?;
+                    );
+                    steps.build().execute(&mut *conn).await?;
                 }
                 Ok(())
             }

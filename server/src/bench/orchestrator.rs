@@ -1,0 +1,329 @@
+//! `switchyard bench orchestrator`: the engine's throughput and enqueue→start latency on
+//! SQLite and PostgreSQL, beside the floor — the same number of rows pushed through a bare
+//! claim-and-complete loop, one row per transaction, on the same database.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::{ConnectOptions as _, Connection as _};
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_orchestrator::catalog::ToolAccess;
+use switchyard_orchestrator::engine::{Engine, EngineConfig};
+use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::tools::Tool;
+use switchyard_orchestrator::tools::builtin::Noop;
+use switchyard_orchestrator::{AgentSpec, Catalog, EventKind, Plan, RunStatus};
+
+use super::{millis, percentile, thousands};
+
+/// What one backend measured.
+struct Figures {
+    steps_per_s: f64,
+    p50: Duration,
+    p99: Duration,
+    floor_per_s: f64,
+}
+
+pub async fn run(quick: bool, postgres: Option<String>) -> Result<(), String> {
+    let (runs, steps) = if quick { (50, 20) } else { (200, 50) };
+    println!(
+        "orchestrator benchmark{}: {runs} runs × {steps} no-op steps = {} steps per backend",
+        if quick { " (quick)" } else { "" },
+        runs * steps
+    );
+    println!(
+        "{:<9} {:<34} {:>10} {:>18} {:>12}",
+        "backend", "what", "steps/s", "enqueue→start p50", "p99"
+    );
+
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a scratch dir: {e}"))?;
+    let sqlite = Database::connect(
+        &DatabaseUrl::sqlite(dir.path().join("bench.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let figures = measure(&sqlite, runs, steps, 1).await?;
+    print_figures("sqlite", &figures, 1);
+    sqlite.close().await;
+
+    let url = postgres.unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    match ScratchPostgres::create(&url).await {
+        Ok(scratch) => {
+            let db = Database::connect(
+                &DatabaseUrl::parse(&scratch.url).map_err(|e| e.to_string())?,
+                &ConnectOptions {
+                    max_connections: 16,
+                    ..ConnectOptions::default()
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let result = measure(&db, runs, steps, 4).await;
+            db.close().await;
+            scratch.drop_database().await;
+            print_figures("postgres", &result?, 4);
+        }
+        Err(e) => println!("postgres  skipped: {e}"),
+    }
+    Ok(())
+}
+
+fn print_figures(backend: &str, f: &Figures, floor_clients: usize) {
+    println!(
+        "{:<9} {:<34} {:>10} {:>18} {:>12}",
+        backend,
+        "engine (event log on)",
+        thousands(f.steps_per_s),
+        millis(f.p50),
+        millis(f.p99)
+    );
+    println!(
+        "{:<9} {:<34} {:>10} {:>18} {:>12}",
+        backend,
+        format!("floor: bare claim+complete ×{floor_clients}"),
+        thousands(f.floor_per_s),
+        "–",
+        "–"
+    );
+    println!(
+        "{:<9} {:<34} {:>9.2}×",
+        backend,
+        "engine ÷ floor",
+        f.steps_per_s / f.floor_per_s
+    );
+}
+
+async fn measure(
+    db: &Database,
+    runs: usize,
+    steps: usize,
+    floor_clients: usize,
+) -> Result<Figures, String> {
+    migrate::run(db).await.map_err(|e| e.to_string())?;
+    let (steps_per_s, mut latencies) = engine_pass(db, runs, steps).await?;
+    latencies.sort();
+    let floor_per_s = floor_pass(db, runs * steps, floor_clients).await?;
+    Ok(Figures {
+        steps_per_s,
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+        floor_per_s,
+    })
+}
+
+/// Submits every run at once and waits for all to succeed. Latency per step: its lease's
+/// timestamp minus its run's creation, read back from the stored log.
+async fn engine_pass(
+    db: &Database,
+    runs: usize,
+    steps: usize,
+) -> Result<(f64, Vec<Duration>), String> {
+    let store = RunStore::new(db.clone());
+    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Noop)];
+    let catalog = Catalog::new(
+        tools.iter().map(|t| t.spec()),
+        [AgentSpec::new("bench", ToolAccess::Any)],
+    )
+    .map_err(|e| e.to_string())?;
+    let config = EngineConfig {
+        global_limit: 512,
+        per_run_limit: 64,
+        event_buffer: runs * steps * 4 + 1024,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(store.clone(), catalog, tools, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut events = engine.subscribe();
+    let plan: Plan = serde_json::from_value(json!({
+        "steps": (0..steps).map(|i| json!({"key": format!("s{i}"), "agent": "bench", "tool": "noop"})).collect::<Vec<_>>()
+    }))
+    .map_err(|e| e.to_string())?;
+
+    let started = Instant::now();
+    let submissions: Vec<_> = (0..runs)
+        .map(|_| {
+            let engine: Engine = engine.clone();
+            let plan = plan.clone();
+            tokio::spawn(async move { engine.submit(plan, 0).await })
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(runs);
+    for submission in submissions {
+        ids.push(
+            submission
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let mut finished = 0;
+    while finished < runs {
+        match tokio::time::timeout(Duration::from_secs(120), events.recv()).await {
+            Ok(Ok((_, event))) => {
+                if matches!(
+                    event.kind,
+                    EventKind::RunSucceeded | EventKind::RunFailed { .. }
+                ) {
+                    finished += 1;
+                }
+            }
+            Ok(Err(e)) => return Err(format!("lost engine events: {e}")),
+            Err(_) => return Err("runs did not finish within 120 s".into()),
+        }
+    }
+    let elapsed = started.elapsed();
+    engine.shutdown().await;
+
+    let mut latencies = Vec::with_capacity(runs * steps);
+    for id in &ids {
+        let state = store.state(id).await.map_err(|e| e.to_string())?;
+        if state.status != RunStatus::Succeeded {
+            return Err(format!("run {id} ended {}", state.status));
+        }
+        let log = store.events(id, 0).await.map_err(|e| e.to_string())?;
+        let created = log.first().map(|e| e.at).unwrap_or_default();
+        for event in &log {
+            if let EventKind::StepLeased { attempt: 1, .. } = event.kind {
+                latencies.push((event.at - created).to_std().unwrap_or_default());
+            }
+        }
+    }
+    Ok(((runs * steps) as f64 / elapsed.as_secs_f64(), latencies))
+}
+
+/// The floor: `rows` rows claimed and completed one per transaction by `clients` workers.
+async fn floor_pass(db: &Database, rows: usize, clients: usize) -> Result<f64, String> {
+    const CREATE: &str =
+        "CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT PRIMARY KEY, status TEXT NOT NULL)";
+    const INDEX: &str =
+        "CREATE INDEX IF NOT EXISTS bench_floor_ready ON bench_floor (id) WHERE status = 'ready'";
+    let err = |e: sqlx::Error| e.to_string();
+    match db {
+        Database::Sqlite(pool) => {
+            for sql in [CREATE, INDEX, "DELETE FROM bench_floor"] {
+                sqlx::query(sql).execute(pool).await.map_err(err)?;
+            }
+            fill_floor_sqlite(pool, rows).await?;
+            let started = Instant::now();
+            // SQLite has one writer: one client, BEGIN IMMEDIATE per row.
+            loop {
+                let mut tx = switchyard_db::connect::sqlite_write(pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let claimed: Option<i64> = sqlx::query_scalar(
+                    "UPDATE bench_floor SET status = 'leased' WHERE id = \
+                     (SELECT id FROM bench_floor WHERE status = 'ready' ORDER BY id LIMIT 1) RETURNING id",
+                )
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+                let Some(id) = claimed else { break };
+                sqlx::query("UPDATE bench_floor SET status = 'done' WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+            }
+            Ok(rows as f64 / started.elapsed().as_secs_f64())
+        }
+        Database::Postgres(pool) => {
+            for sql in [CREATE, INDEX, "DELETE FROM bench_floor"] {
+                sqlx::query(sql).execute(pool).await.map_err(err)?;
+            }
+            sqlx::query("INSERT INTO bench_floor (id, status) SELECT g, 'ready' FROM generate_series(1, $1) g")
+                .bind(rows as i64)
+                .execute(pool)
+                .await
+                .map_err(err)?;
+            let started = Instant::now();
+            let workers: Vec<_> = (0..clients)
+                .map(|_| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            let mut tx = pool.begin().await?;
+                            let claimed: Option<i64> = sqlx::query_scalar(
+                                "UPDATE bench_floor SET status = 'leased' WHERE id = \
+                                 (SELECT id FROM bench_floor WHERE status = 'ready' ORDER BY id \
+                                  LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id",
+                            )
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            let Some(id) = claimed else {
+                                return Ok::<(), sqlx::Error>(());
+                            };
+                            sqlx::query("UPDATE bench_floor SET status = 'done' WHERE id = $1")
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            tx.commit().await?;
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.await.map_err(|e| e.to_string())?.map_err(err)?;
+            }
+            Ok(rows as f64 / started.elapsed().as_secs_f64())
+        }
+    }
+}
+
+async fn fill_floor_sqlite(pool: &sqlx::SqlitePool, rows: usize) -> Result<(), String> {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    for id in 1..=rows as i64 {
+        sqlx::query("INSERT INTO bench_floor (id, status) VALUES ($1, 'ready')")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+/// A database created for the benchmark and dropped after it.
+struct ScratchPostgres {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl ScratchPostgres {
+    async fn create(admin_url: &str) -> Result<Self, String> {
+        let name = format!("switchyard_bench_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .map_err(|e| format!("cannot connect to {admin_url}: {e}"))?;
+        // The name is made here from a UUID; identifiers cannot be bound.
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| format!("cannot create a scratch database: {e}"))?;
+        let url = sqlx::postgres::PgConnectOptions::from_str(admin_url)
+            .map_err(|e| e.to_string())?
+            .database(&name)
+            .to_url_lossy()
+            .to_string();
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        })
+    }
+
+    async fn drop_database(self) {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
