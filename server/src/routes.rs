@@ -6,6 +6,7 @@
 //! | `GET /api/v1/openapi.json` | [`crate::api::openapi`]: this API, described |
 //! | `POST /api/v1/runs`, `GET /api/v1/runs` | [`crate::api::runs`]: submit a plan, list runs |
 //! | `GET /api/v1/runs/{id}`, `…/events` | a run's state, its event log |
+//! | `GET /api/v1/runs/{id}/stream` | [`crate::api::stream`]: the log, then live events (SSE) |
 //! | `POST /api/v1/runs/{id}/cancel`, `…/pause`, `…/resume` | steer a run |
 //! | `POST /api/v1/runs/{id}/steps/{step}/approve`, `…/reject` | decide a risky step |
 //! | `GET /api/v1/approvals` | steps waiting for a person |
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/runs", post(api::runs::submit).get(api::runs::list))
         .route("/runs/{id}", get(api::runs::get))
         .route("/runs/{id}/events", get(api::runs::events))
+        .route("/runs/{id}/stream", get(api::stream::stream))
         .route("/runs/{id}/cancel", post(api::runs::cancel))
         .route("/runs/{id}/pause", post(api::runs::pause))
         .route("/runs/{id}/resume", post(api::runs::resume))

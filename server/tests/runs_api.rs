@@ -262,3 +262,84 @@ async fn pause_resume_and_cancel_refuse_illegal_transitions() {
         .unwrap();
     assert_eq!(h.json(bad).await.0, StatusCode::BAD_REQUEST);
 }
+
+/// `(id, kind)` of each SSE message in a finished stream body.
+fn sse_events(body: &str) -> Vec<(u64, String)> {
+    body.split("\n\n")
+        .filter_map(|message| {
+            let mut id = None;
+            let mut data = None;
+            for line in message.lines() {
+                if let Some(v) = line
+                    .strip_prefix("id: ")
+                    .or_else(|| line.strip_prefix("id:"))
+                {
+                    id = v.trim().parse().ok();
+                }
+                if let Some(v) = line
+                    .strip_prefix("data: ")
+                    .or_else(|| line.strip_prefix("data:"))
+                {
+                    data = serde_json::from_str::<Value>(v.trim()).ok();
+                }
+            }
+            let data = data?;
+            assert_eq!(
+                Some(data["seq"].as_u64().unwrap()),
+                id,
+                "the SSE id is the seq"
+            );
+            Some((id?, data["kind"].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_is_live_resumable_and_ends_with_the_run() {
+    let h = Harness::new().await;
+    let id = submit(
+        &h,
+        json!({"steps": [
+            {"key": "a", "agent": "default", "tool": "sleep", "input": {"ms": 150}},
+            {"key": "b", "agent": "default", "tool": "sleep", "input": {"ms": 150}, "depends_on": ["a"]}
+        ]}),
+    )
+    .await;
+    // Connected while the run is in flight: the log so far, then live events, then the end.
+    let (status, headers, body) = h.send(get(&format!("/api/v1/runs/{id}/stream"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let events = sse_events(&body);
+    let seqs: Vec<u64> = events.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
+    assert_eq!(events.first().unwrap().1, "run_created");
+    assert_eq!(events.last().unwrap().1, "run_succeeded");
+
+    // Reconnecting with the last seq seen sends only what came after.
+    let (_, _, tail) = h
+        .send(get(&format!("/api/v1/runs/{id}/stream?after=4")))
+        .await;
+    let tail_seqs: Vec<u64> = sse_events(&tail).iter().map(|(s, _)| *s).collect();
+    assert_eq!(tail_seqs, (5..=seqs.len() as u64).collect::<Vec<_>>());
+    let resume = Request::get(format!("/api/v1/runs/{id}/stream"))
+        .header("last-event-id", (seqs.len() - 1).to_string())
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, last) = h.send(resume).await;
+    assert_eq!(
+        sse_events(&last),
+        vec![(seqs.len() as u64, "run_succeeded".to_owned())]
+    );
+
+    let (status, _) = h.json(get("/api/v1/runs/nope/stream")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -6,3 +6,4 @@ pub mod json;
 pub mod openapi;
 pub mod principal;
 pub mod runs;
+pub mod stream;

@@ -21,6 +21,7 @@ use crate::api::runs;
         runs::list,
         runs::get,
         runs::events,
+        crate::api::stream::stream,
         runs::cancel,
         runs::pause,
         runs::resume,
