@@ -1,15 +1,142 @@
-//! The Runs section.
+//! The Runs section: the newest runs with their status.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
+use switchyard_protocol::RunRow;
 
 use super::empty::{Placeholder, section};
+use crate::server_fns::runs::recent_runs;
 
 #[component]
 pub fn Runs() -> impl IntoView {
+    let refresh = RwSignal::new(0_u32);
+    let runs = Resource::new(move || refresh.get(), |_| recent_runs());
     view! {
-        <Placeholder
-            section=section("/runs")
-            detail="Runs appear here once the orchestrator is running: each goal, its plan as a DAG, and every step's status, attempts and output."
-        />
+        <Title text="Runs" />
+        <Transition fallback=|| view! { <div class="page"><p class="muted">"Loading runs…"</p></div> }>
+            {move || Suspend::new(async move {
+                match runs.await {
+                    Ok(rows) if rows.is_empty() => {
+                        view! {
+                            <Placeholder
+                                section=section("/runs")
+                                detail="No runs yet. Submit a plan with `switchyard run submit plan.json` or POST /api/v1/runs, and it shows up here with its status."
+                            />
+                        }
+                            .into_any()
+                    }
+                    Ok(rows) => view! { <RunTable rows refresh /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <div class="page">
+                                <p class="error-text" role="alert">
+                                    {format!("Could not load runs: {e}")}
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
+    let count = rows.len();
+    view! {
+        <div class="page">
+            <header class="page-header page-header-row">
+                <div>
+                    <h1>"Runs"</h1>
+                    <p class="muted">{format!("The {count} newest runs, newest first.")}</p>
+                </div>
+                <button class="ghost-button" id="refresh-runs" on:click=move |_| refresh.update(|n| *n += 1)>
+                    "Refresh"
+                </button>
+            </header>
+            <div class="card table-card">
+                <table class="data-table" id="runs-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Run"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" class="numeric">"Events"</th>
+                            <th scope="col">"Updated"</th>
+                            <th scope="col">"Reason"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|run| {
+                                view! {
+                                    <tr data-run=run.id.clone()>
+                                        <td>
+                                            <code title=run.id.clone()>{short_id(&run.id)}</code>
+                                        </td>
+                                        <td>
+                                            <span class=status_class(&run.status) data-status=run.status.clone()>
+                                                {run.status.replace('_', " ")}
+                                            </span>
+                                        </td>
+                                        <td class="numeric">{run.events}</td>
+                                        <td class="muted">{short_time(&run.updated_at)}</td>
+                                        <td class="muted reason">{run.reason.unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+}
+
+/// The last 12 characters of a UUIDv7 (its random part), enough to tell runs apart.
+fn short_id(id: &str) -> String {
+    let tail: String = id
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+/// `2026-11-21T23:59:36.97+00:00` → `2026-11-21 23:59:36`.
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "pill pill-ok",
+        "failed" | "cancelled" => "pill pill-error",
+        "awaiting_approval" | "paused" | "compensating" => "pill pill-warn",
+        _ => "pill pill-info",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_times_and_statuses_read_compactly() {
+        assert_eq!(
+            short_id("01a2008d-169a-73f0-b661-0491eedc0fd1"),
+            "…0491eedc0fd1"
+        );
+        assert_eq!(
+            short_time("2026-11-21T23:59:36.975984831+00:00"),
+            "2026-11-21 23:59:36"
+        );
+        assert_eq!(status_class("failed"), "pill pill-error");
+        assert_eq!(status_class("running"), "pill pill-info");
     }
 }
