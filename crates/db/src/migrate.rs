@@ -21,7 +21,7 @@ pub async fn run(db: &Database) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Versions and descriptions known to this build for `kind`, in order.
+/// Versions and descriptions of the migrations this build has for `db`'s backend, in order.
 pub fn known(db: &Database) -> Vec<(i64, String)> {
     let migrator = match db {
         Database::Sqlite(_) => &SQLITE,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::event::{EventKind, RunEvent};
+use crate::event::EventKind;
 use crate::retry::backoff;
 use crate::state::RunState;
 use crate::status::StepStatus;
@@ -344,15 +344,8 @@ fn find<'s>(state: &'s RunState, step: &str) -> Result<&'s crate::state::StepSta
 /// Applies `events` to a copy of `state`; the fold's refusal becomes the command's.
 fn simulate(state: &RunState, events: &[EventKind]) -> Result<RunState, CommandError> {
     let mut copy = state.clone();
-    for (i, kind) in events.iter().enumerate() {
-        let event = RunEvent {
-            seq: state.last_seq + 1 + i as u64,
-            at: state.updated_at,
-            kind: kind.clone(),
-        };
-        copy.apply(&event)
-            .map_err(|e| CommandError::Conflict(e.reason))?;
-    }
+    copy.append(events.iter().cloned(), state.updated_at)
+        .map_err(|e| CommandError::Conflict(e.reason))?;
     Ok(copy)
 }
 

@@ -163,6 +163,27 @@ impl RunState {
             .ok_or_else(|| refuse(event, format!("unknown step '{key}'")))
     }
 
+    /// Turns decided events into the next entries of the log: numbers them from `last_seq`,
+    /// stamps them with `at`, applies them, and returns them for storing. Stops at the first
+    /// one that cannot follow (the events before it stay applied).
+    pub fn append(
+        &mut self,
+        kinds: impl IntoIterator<Item = EventKind>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RunEvent>, ApplyError> {
+        let mut appended = Vec::new();
+        for kind in kinds {
+            let event = RunEvent {
+                seq: self.last_seq + 1,
+                at,
+                kind,
+            };
+            self.apply(&event)?;
+            appended.push(event);
+        }
+        Ok(appended)
+    }
+
     /// Applies one event.
     pub fn apply(&mut self, event: &RunEvent) -> Result<(), ApplyError> {
         if event.seq != self.last_seq + 1 {

@@ -34,15 +34,8 @@ impl Run {
     fn ok(&mut self, decided: Result<Vec<EventKind>, CommandError>) -> Vec<&'static str> {
         let kinds = decided.unwrap_or_else(|e| panic!("refused: {e}"));
         let names = kinds.iter().map(EventKind::name).collect();
-        for kind in kinds {
-            let event = RunEvent {
-                seq: self.state.last_seq + 1,
-                at: self.now,
-                kind,
-            };
-            self.state.apply(&event).unwrap();
-            self.log.push(event);
-        }
+        let appended = self.state.append(kinds, self.now).unwrap();
+        self.log.extend(appended);
         assert_eq!(
             RunState::replay(&self.log).unwrap(),
             self.state,

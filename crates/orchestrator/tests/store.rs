@@ -10,7 +10,7 @@ use switchyard_db::testing::TempPostgres;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::decide;
 use switchyard_orchestrator::store::{RunChange, RunStore, StoreError, Verification};
-use switchyard_orchestrator::{EventKind, RunEvent, RunState, RunStatus};
+use switchyard_orchestrator::{EventKind, RunState, RunStatus};
 
 /// Decides the next events from the state and the current time.
 type Decision = Box<dyn Fn(&RunState, DateTime<Utc>) -> Vec<EventKind>>;
@@ -26,18 +26,9 @@ struct Tracked {
 impl Tracked {
     /// Turns decided events into the change that records them.
     fn change(&mut self, kinds: Vec<EventKind>) -> RunChange {
-        let mut events = Vec::new();
         // Sub-microsecond time, to prove PostgreSQL's microsecond columns lose nothing.
         self.now += chrono::Duration::nanoseconds(1_000_001_337);
-        for kind in kinds {
-            let event = RunEvent {
-                seq: self.state.last_seq + 1,
-                at: self.now,
-                kind,
-            };
-            self.state.apply(&event).unwrap();
-            events.push(event);
-        }
+        let events = self.state.append(kinds, self.now).unwrap();
         let change = RunChange {
             run_id: self.id.clone(),
             expected_seq: self.stored_seq,

@@ -273,17 +273,11 @@ impl Coordinator {
         if run.unsaved.is_empty() {
             self.dirty.push(run_id.to_owned());
         }
-        for kind in kinds {
-            let event = RunEvent {
-                seq: run.state.last_seq + 1,
-                at: now,
-                kind,
-            };
-            run.state
-                .apply(&event)
-                .expect("decided events apply: decide checked them on a copy");
-            run.unsaved.push(event);
-        }
+        let appended = run
+            .state
+            .append(kinds, now)
+            .expect("decided events apply: decide checked them on a copy");
+        run.unsaved.extend(appended);
         if !matches!(
             run.state.status,
             RunStatus::Running | RunStatus::AwaitingApproval | RunStatus::Paused

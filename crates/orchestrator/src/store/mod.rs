@@ -217,7 +217,7 @@ impl RunStore {
             Database::Sqlite(pool) => sqlx::Sqlite::read_step_rows(pool, run_id).await?,
             Database::Postgres(pool) => sqlx::Postgres::read_step_rows(pool, run_id).await?,
         };
-        let expected = sql::step_rows(run_id, &replayed);
+        let expected = sql::step_rows(&replayed);
         if rows != expected {
             return Ok(Verification::Differs(
                 "run_steps differs from the replayed log".into(),

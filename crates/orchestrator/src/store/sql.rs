@@ -49,7 +49,7 @@ type StepTuple = (
 );
 
 /// The rows `state` implies for `run_steps`, in key order.
-pub(super) fn step_rows(_run_id: &str, state: &RunState) -> Vec<StepRow> {
+pub(super) fn step_rows(state: &RunState) -> Vec<StepRow> {
     let mut rows: Vec<StepRow> = state
         .steps
         .iter()
@@ -150,7 +150,7 @@ macro_rules! for_backend {
                 });
                 events.build().execute(&mut *conn).await?;
 
-                let rows = step_rows(&change.run_id, state);
+                let rows = step_rows(state);
                 if !rows.is_empty() {
                     let mut steps = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO run_steps (run_id, key, status, priority, attempt, not_before, \
