@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -16,17 +17,28 @@ use switchyard_server::routes::router;
 use switchyard_server::state::AppState;
 use tower::ServiceExt;
 
+/// One harness at a time per test process. Each `#[tokio::test]` has its own runtime, and
+/// with several of them rendering pages at once, a server-side Leptos resource occasionally
+/// never completes (seen: 4 hangs in 150 parallel runs of `tests/router.rs`, 0 in 150 serial
+/// runs). The server runs one runtime, and the end-to-end suite, which renders the same pages
+/// through the real binary, has not shown it; so the tests serialise rather than hide it.
+static ONE_AT_A_TIME: LazyLock<Arc<tokio::sync::Mutex<()>>> =
+    LazyLock::new(|| Arc::new(tokio::sync::Mutex::new(())));
+
 pub struct Harness {
     _dir: tempfile::TempDir,
     pub db: Database,
     pub site: PathBuf,
     pub engine: Engine,
+    /// Declared last so it is released after everything else is dropped.
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Harness {
     /// A migrated database, the server's engine, and a site dir holding a fake (but
     /// compressible) bundle.
     pub async fn new() -> Self {
+        let turn = ONE_AT_A_TIME.clone().lock_owned().await;
         let dir = tempfile::tempdir().unwrap();
         let db = Database::connect(
             &DatabaseUrl::sqlite(dir.path().join("t.db")),
@@ -59,6 +71,7 @@ impl Harness {
             db,
             site,
             engine,
+            _turn: turn,
         }
     }
 
