@@ -146,10 +146,15 @@ pub struct ServeArgs {
         value_name = "HOST"
     )]
     pub http_allow_hosts: Vec<String>,
-    /// How long past its timeout a step's lease lasts before another attempt may take over,
-    /// in milliseconds. Default: 30000
-    #[arg(long, env = "SWITCHYARD_LEASE_GRACE_MS", value_name = "MS")]
-    pub lease_grace_ms: Option<u64>,
+    /// How long a step's lease, and this server's claim on its runs, last without a
+    /// heartbeat, in milliseconds (heartbeats come every third of it). After a crash,
+    /// interrupted steps are retried once it runs out. Default: 30000
+    #[arg(long, env = "SWITCHYARD_LEASE_TTL_MS", value_name = "MS")]
+    pub lease_ttl_ms: Option<u64>,
+    /// The most unfinished runs this server works on at once; with several servers on one
+    /// PostgreSQL, the rest wait for whichever has room. Default: 2000
+    #[arg(long, env = "SWITCHYARD_MAX_RUNS", value_name = "N")]
+    pub max_runs: Option<usize>,
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -174,7 +179,8 @@ fn run(cli: Cli) -> Result<(), String> {
             } else {
                 args.http_allow_hosts.clone()
             },
-            lease_grace_ms: args.lease_grace_ms.or(cli.serve.lease_grace_ms),
+            lease_ttl_ms: args.lease_ttl_ms.or(cli.serve.lease_ttl_ms),
+            max_runs: args.max_runs.or(cli.serve.max_runs),
         },
         _ => cli.serve.clone(),
     };

@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 12] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -36,7 +36,8 @@ pub const ENV_VARS: [&str; 11] = [
     "SWITCHYARD_SITE_DIR",
     "SWITCHYARD_SERVER",
     "SWITCHYARD_HTTP_ALLOW_HOSTS",
-    "SWITCHYARD_LEASE_GRACE_MS",
+    "SWITCHYARD_LEASE_TTL_MS",
+    "SWITCHYARD_MAX_RUNS",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -87,7 +88,10 @@ pub struct Config {
     pub server_url: url::Url,
     /// Hosts the `http` tool may reach; empty: any public host.
     pub http_allow_hosts: Vec<String>,
-    pub lease_grace: std::time::Duration,
+    /// How long a step's lease and this server's claim on its runs last without a heartbeat.
+    pub lease_ttl: std::time::Duration,
+    /// The most unfinished runs this server's engine owns at once.
+    pub max_runs: usize,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -122,7 +126,8 @@ impl Config {
         let _ = writeln!(out, "server_url = {}", quote(self.server_url.as_str()));
         let hosts: Vec<String> = self.http_allow_hosts.iter().map(|h| quote(h)).collect();
         let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
-        let _ = writeln!(out, "lease_grace_ms = {}", self.lease_grace.as_millis());
+        let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
+        let _ = writeln!(out, "max_runs = {}", self.max_runs);
         out
     }
 }
@@ -140,7 +145,8 @@ pub struct FileConfig {
     pub site_dir: Option<PathBuf>,
     pub server_url: Option<String>,
     pub http_allow_hosts: Option<Vec<String>>,
-    pub lease_grace_ms: Option<u64>,
+    pub lease_ttl_ms: Option<u64>,
+    pub max_runs: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -312,15 +318,20 @@ pub fn resolve(
             reason: "a host name must not be empty".into(),
         });
     }
-    let lease_grace_ms = serve
-        .lease_grace_ms
-        .or(file.lease_grace_ms)
-        .unwrap_or(30_000);
-    if lease_grace_ms > 3_600_000 {
+    let lease_ttl_ms = serve.lease_ttl_ms.or(file.lease_ttl_ms).unwrap_or(30_000);
+    if !(300..=3_600_000).contains(&lease_ttl_ms) {
         return Err(ConfigError::Invalid {
-            key: "lease_grace_ms",
-            value: lease_grace_ms.to_string(),
-            reason: "at most 3600000 (one hour)".into(),
+            key: "lease_ttl_ms",
+            value: lease_ttl_ms.to_string(),
+            reason: "must be between 300 and 3600000 (one hour)".into(),
+        });
+    }
+    let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
+    if !(1..=1_000_000).contains(&max_runs) {
+        return Err(ConfigError::Invalid {
+            key: "max_runs",
+            value: max_runs.to_string(),
+            reason: "must be between 1 and 1000000".into(),
         });
     }
 
@@ -334,7 +345,8 @@ pub fn resolve(
         site_dir,
         server_url,
         http_allow_hosts,
-        lease_grace: std::time::Duration::from_millis(lease_grace_ms),
+        lease_ttl: std::time::Duration::from_millis(lease_ttl_ms),
+        max_runs,
         config_file,
     })
 }

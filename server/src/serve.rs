@@ -15,6 +15,7 @@ use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
 use switchyard_orchestrator::store::RunStore;
 use switchyard_orchestrator::tools::http::HttpConfig;
+use switchyard_orchestrator::tools::subrun::Subrun;
 use switchyard_orchestrator::{AgentSpec, Catalog};
 use tokio::net::TcpListener;
 
@@ -113,7 +114,8 @@ pub async fn start_engine(
             .then(|| config.http_allow_hosts.clone()),
         ..HttpConfig::default()
     };
-    let tools = switchyard_orchestrator::tools::builtins(http);
+    let subrun = Subrun::default();
+    let tools = switchyard_orchestrator::tools::builtins(http, &subrun);
     let catalog = Catalog::new(
         tools.iter().map(|t| t.spec()),
         [AgentSpec::new("default", ToolAccess::Any)],
@@ -121,10 +123,13 @@ pub async fn start_engine(
     .expect("the built-in tools form a valid catalog");
     let engine_config = EngineConfig {
         worker_id: node_id.to_owned(),
-        lease_grace: config.lease_grace,
+        lease_ttl: config.lease_ttl,
+        max_runs: config.max_runs,
         ..EngineConfig::default()
     };
-    Engine::start(runs, catalog, tools, engine_config).await
+    let engine = Engine::start(runs, catalog, tools, engine_config).await?;
+    subrun.bind(engine.clone());
+    Ok(engine)
 }
 
 /// Leptos' view of the site: where the bundle lives and whether its names are hashed.

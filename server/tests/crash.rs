@@ -72,7 +72,7 @@ fn plan(sink: &str, jitter: u64) -> Value {
 fn start(dir: &std::path::Path) -> Server {
     Server::start(
         dir,
-        &["--http-allow-host", "127.0.0.1", "--lease-grace-ms", "200"],
+        &["--http-allow-host", "127.0.0.1", "--lease-ttl-ms", "1000"],
     )
 }
 

@@ -343,3 +343,44 @@ async fn the_event_stream_is_live_resumable_and_ends_with_the_run() {
     let (status, _) = h.json(get("/api/v1/runs/nope/stream")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_creates_a_run_once_and_a_bad_one_is_refused() {
+    let h = Harness::new().await;
+    let body = json!({"plan": {"steps": [step("a", "noop", &[])]}});
+    let with_key = |key: &str| {
+        let mut request = post_json("/api/v1/runs", &body);
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+        request
+    };
+    let (first_status, first) = h.json(with_key("order-17")).await;
+    assert_eq!(first_status, StatusCode::CREATED, "{first}");
+    let (again_status, again) = h.json(with_key("order-17")).await;
+    assert_eq!(
+        again_status,
+        StatusCode::OK,
+        "a repeat answers 200: {again}"
+    );
+    assert_eq!(again["id"], first["id"]);
+    let (other_status, other) = h.json(with_key("order-18")).await;
+    assert_eq!(other_status, StatusCode::CREATED);
+    assert_ne!(other["id"], first["id"]);
+
+    let (status, error) = h.json(with_key(&"k".repeat(300))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key"),
+        "{error}"
+    );
+    let (_, list) = h.json(get("/api/v1/runs")).await;
+    assert_eq!(
+        list["runs"].as_array().unwrap().len(),
+        2,
+        "nothing else was created"
+    );
+}

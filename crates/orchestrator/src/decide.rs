@@ -172,12 +172,34 @@ pub fn fail_after(
     })
 }
 
-/// The lease on `step` ran out at or before `now`: the worker is presumed dead.
+/// The lease on `step` ran out: the attempt is presumed lost and retried (attempts permitting).
 pub fn expire_lease(
     state: &RunState,
     step: &str,
     now: DateTime<Utc>,
     jitter: f64,
+) -> Result<Vec<EventKind>, CommandError> {
+    end_lease(state, step, now, jitter, false)
+}
+
+/// The worker holding `step`'s lease is known to be gone (its engine stopped, crashed or lost
+/// the run to another engine, which then fenced it out): the lease ends now, whatever time
+/// it was granted until.
+pub fn reclaim_lease(
+    state: &RunState,
+    step: &str,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Result<Vec<EventKind>, CommandError> {
+    end_lease(state, step, now, jitter, true)
+}
+
+fn end_lease(
+    state: &RunState,
+    step: &str,
+    now: DateTime<Utc>,
+    jitter: f64,
+    holder_gone: bool,
 ) -> Result<Vec<EventKind>, CommandError> {
     let s = find(state, step)?;
     let Some(lease) = &s.lease else {
@@ -186,7 +208,7 @@ pub fn expire_lease(
             s.status
         )));
     };
-    if lease.expires_at > now {
+    if lease.expires_at > now && !holder_gone {
         return Err(CommandError::Conflict(format!(
             "the lease on step '{step}' runs until {}",
             lease.expires_at

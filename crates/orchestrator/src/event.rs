@@ -105,6 +105,14 @@ pub enum EventKind {
 
 impl EventKind {
     /// The tag, as stored in the `kind` column.
+    /// Whether this event ends its run (succeeded, failed or cancelled).
+    pub fn ends_run(&self) -> bool {
+        matches!(
+            self,
+            Self::RunSucceeded | Self::RunFailed { .. } | Self::RunCancelled { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::RunCreated { .. } => "run_created",

@@ -19,24 +19,27 @@
 //! - [`decide`]: commands (lease, succeed, fail, approve, pause, cancel …) turned into events,
 //!   or refused with a reason; the saga's order is decided here.
 //! - [`retry`]: exponential backoff with jitter.
+//! - [`leases`]: the lease history of a run's log, refused if two leases on a step overlap.
 //! - [`tools`]: the [`tools::Tool`] trait with typed retry decisions, and the built-in tools
-//!   (`noop`, `sleep`, `fail`, `approval`, `http`).
+//!   (`noop`, `sleep`, `fail`, `approval`, `http`, `subrun`).
 //!
 //! - [`store`]: runs, step rows and event logs in SQLite or PostgreSQL, written in batches
-//!   with optimistic concurrency; `verify` replays a log against the stored state.
+//!   with optimistic concurrency and ownership fences; which engine owns which run
+//!   (`store::workers`); what a commit notifies other engines of (`store::notify`); `verify`
+//!   replays a log against the stored state.
 //!
-//! - [`engine`]: runs plans in this process: one coordinator batches decisions into one commit,
-//!   starts ready steps within global, per-run and per-agent limits, retries, runs the saga,
-//!   and resumes unfinished runs after a restart.
-//!
-//! Not built yet: several processes sharing one PostgreSQL (claims with `SKIP LOCKED`,
-//! `LISTEN/NOTIFY`), the `subrun` tool, the REST surface for runs and the CLI (see issue 3).
+//! - [`engine`]: runs plans: one coordinator per process batches decisions into one commit,
+//!   starts ready steps within global, per-run and per-agent limits, renews leases by
+//!   heartbeat, retries, runs the saga, and resumes unfinished runs after a restart. Several
+//!   processes on one PostgreSQL share the runs (claims with `SKIP LOCKED`, wake-ups by
+//!   `LISTEN/NOTIFY`).
 
 pub mod catalog;
 pub mod decide;
 pub mod engine;
 pub mod event;
 pub mod graph;
+pub mod leases;
 pub mod plan;
 pub mod retry;
 pub mod state;

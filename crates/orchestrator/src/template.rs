@@ -66,6 +66,36 @@ pub fn is_whole_template(text: &str) -> bool {
     matches!(pieces.as_slice(), [Piece::Expr(expr)] if parse_expr(expr).is_some())
 }
 
+/// Top-level input fields whose schema marks them `"x-verbatim": true`: passed to the tool as
+/// they are, because the templates inside belong to something else (a child plan's own
+/// references, for `subrun`). They are neither checked nor rendered against this run.
+pub fn verbatim_fields(schema: &Value) -> Vec<String> {
+    schema["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(_, p)| p["x-verbatim"] == Value::Bool(true))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `input` without its `verbatim` fields, and those fields apart.
+pub fn split_verbatim(input: &Value, verbatim: &[String]) -> (Value, Vec<(String, Value)>) {
+    let mut rest = input.clone();
+    let mut kept = Vec::new();
+    if let Some(object) = rest.as_object_mut() {
+        for name in verbatim {
+            if let Some(value) = object.remove(name) {
+                kept.push((name.clone(), value));
+            }
+        }
+    }
+    (rest, kept)
+}
+
 /// Replaces every template in `value` with data from `outputs` (step key → output).
 /// Fails with a message naming the first reference that cannot be resolved.
 pub fn render(value: &Value, outputs: &HashMap<String, Value>) -> Result<Value, String> {

@@ -185,11 +185,16 @@ pub fn validate(plan: Plan, catalog: &Catalog, limits: &Limits) -> Result<ValidP
             .filter(|&a| a != i)
             .map(|a| plan.steps[a].key.as_str())
             .collect();
+        let verbatim = catalog
+            .tool(&step.tool)
+            .map(|t| template::verbatim_fields(&t.input_schema))
+            .unwrap_or_default();
+        let (templated, _) = template::split_verbatim(&step.input, &verbatim);
         check_templates(
             i,
             step,
             "input",
-            &step.input,
+            &templated,
             &upstream,
             None,
             &index_of,

@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 use switchyard_db::testing::TempPostgres;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::catalog::ToolAccess;
-use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError, RunCommand};
+use switchyard_orchestrator::engine::{
+    Engine, EngineConfig, EngineError, RunCommand, SubmitOptions,
+};
 use switchyard_orchestrator::store::{RunStore, Verification};
 use switchyard_orchestrator::tools::builtin::{Approval, Fail, Noop, Sleep};
+use switchyard_orchestrator::tools::subrun::Subrun;
 use switchyard_orchestrator::tools::{Tool, ToolContext, ToolFuture};
 use switchyard_orchestrator::{
     AgentSpec, Catalog, EventKind, Plan, RunState, RunStatus, StepStatus, ToolSpec,
@@ -117,11 +120,13 @@ impl Setup {
     }
 
     async fn engine(&self, config: EngineConfig) -> Engine {
+        let subrun = Subrun::default();
         let tools: Vec<Arc<dyn Tool>> = vec![
             Arc::new(Noop),
             Arc::new(Sleep),
             Arc::new(Fail),
             Arc::new(Approval),
+            Arc::new(subrun.clone()),
             self.probe.clone(),
             self.journal.clone(),
         ];
@@ -133,9 +138,11 @@ impl Setup {
             ],
         )
         .unwrap();
-        Engine::start(RunStore::new(self.db.clone()), catalog, tools, config)
+        let engine = Engine::start(RunStore::new(self.db.clone()), catalog, tools, config)
             .await
-            .unwrap()
+            .unwrap();
+        subrun.bind(engine.clone());
+        engine
     }
 
     async fn verify(&self, run_id: &str) {
@@ -461,10 +468,7 @@ async fn cancel_stops_running_steps_and_timeouts_fail_attempts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_engine_resumes_what_a_stopped_one_left_and_records_nothing_twice() {
     let setup = Setup::sqlite().await;
-    let config = EngineConfig {
-        lease_grace: Duration::ZERO,
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default();
     let first = setup.engine(config.clone()).await;
     let id = first
         .submit(
@@ -486,7 +490,8 @@ async fn a_new_engine_resumes_what_a_stopped_one_left_and_records_nothing_twice(
     .await;
     first.shutdown().await;
 
-    // The second engine finds b leased by the first; the lease runs out and b is retried.
+    // The second engine finds b leased by the first, which stopped: on SQLite (one process)
+    // it reclaims the lease at once, without waiting out the 30 s TTL, and retries b.
     let second = setup.engine(config).await;
     let done = wait_for(&second, &id, |s| s.step("b").unwrap().attempt >= 2).await;
     assert!(done.step("b").unwrap().status != StepStatus::Succeeded);
@@ -581,12 +586,12 @@ async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
     };
     state.apply(&started).unwrap();
     store
-        .commit(&[switchyard_orchestrator::store::RunChange {
-            run_id: "resumed".into(),
-            expected_seq: 0,
-            events: vec![created, started],
+        .commit(&[switchyard_orchestrator::store::RunChange::new(
+            "resumed".into(),
+            0,
+            vec![created, started],
             state,
-        }])
+        )])
         .await
         .unwrap();
 
@@ -607,5 +612,174 @@ async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
         "the resumed run must finish within 10 s"
     );
     setup.verify("resumed").await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_keep_a_long_attempt_leased_past_the_lease_ttl() {
+    let setup = Setup::sqlite().await;
+    let engine = setup
+        .engine(EngineConfig {
+            lease_ttl: Duration::from_millis(300),
+            ..EngineConfig::default()
+        })
+        .await;
+    let id = engine
+        .submit(
+            plan(
+                json!({"steps": [{"key": "long", "agent": "ops", "tool": "sleep",
+                                    "input": {"ms": 1_200}, "timeout_s": 5}]}),
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    let done = wait_final(&engine, &id).await;
+    assert_eq!(done.status, RunStatus::Succeeded);
+    assert_eq!(done.step("long").unwrap().attempt, 1, "never taken away");
+    let log = RunStore::new(setup.db.clone())
+        .events(&id, 0)
+        .await
+        .unwrap();
+    let extended = log
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::LeaseExtended { .. }))
+        .count();
+    let expired = log
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::LeaseExpired { .. }))
+        .count();
+    // 1.2 s under a 300 ms lease renewed every 100 ms when a third of it is left.
+    assert!(extended >= 3, "{extended} renewals");
+    assert_eq!(expired, 0);
+    setup.verify(&id).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subrun_step_runs_a_child_and_returns_its_outputs() {
+    let setup = Setup::sqlite().await;
+    let engine = setup.engine(EngineConfig::default()).await;
+    let child = json!({"steps": [
+        {"key": "x", "agent": "ops", "tool": "journal", "input": {"note": "child x"}},
+        {"key": "y", "agent": "ops", "tool": "noop", "input": {"from": "{{steps.x.output.note}}"},
+         "depends_on": ["x"]}
+    ]});
+    let id = engine
+        .submit(
+            plan(json!({"steps": [
+                {"key": "child", "agent": "ops", "tool": "subrun", "input": {"plan": child}},
+                {"key": "after", "agent": "ops", "tool": "noop", "depends_on": ["child"],
+                 "input": {"got": "{{steps.child.output.outputs.y.from}}"}}
+            ]})),
+            0,
+        )
+        .await
+        .unwrap();
+    let done = wait_final(&engine, &id).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.reason);
+    let output = done.step("child").unwrap().output.clone().unwrap();
+    assert_eq!(output["status"], "succeeded");
+    assert_eq!(
+        done.step("after").unwrap().output.as_ref().unwrap()["got"],
+        "child x"
+    );
+    let child_id = output["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        engine.state(&child_id).await.unwrap().status,
+        RunStatus::Succeeded
+    );
+    setup.verify(&id).await;
+    setup.verify(&child_id).await;
+
+    // A failing child fails the step for good, with the child's reason.
+    let failing = engine
+        .submit(
+            plan(
+                json!({"steps": [{"key": "child", "agent": "ops", "tool": "subrun",
+                "retry": {"max_attempts": 3, "initial_backoff_ms": 10},
+                "input": {"plan": {"steps": [{"key": "boom", "agent": "ops", "tool": "fail",
+                    "input": {"message": "no luck"}, "retry": {"max_attempts": 1}}]}}}]}),
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    let failed = wait_final(&engine, &failing).await;
+    assert_eq!(failed.status, RunStatus::Failed);
+    let step = failed.step("child").unwrap();
+    assert_eq!(step.attempt, 1, "a failed child is not retried");
+    assert!(
+        step.error.as_deref().unwrap().contains("no luck"),
+        "{:?}",
+        step.error
+    );
+
+    // Cancelling the parent cancels the child it is waiting for.
+    let waiting = engine
+        .submit(
+            plan(
+                json!({"steps": [{"key": "child", "agent": "ops", "tool": "subrun",
+                "input": {"plan": {"steps": [{"key": "nap", "agent": "ops", "tool": "sleep",
+                    "input": {"ms": 60_000}, "timeout_s": 120}]}}}]}),
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    wait_for(&engine, &waiting, |s| {
+        s.step("child").unwrap().status == StepStatus::Leased
+    })
+    .await;
+    let store = RunStore::new(setup.db.clone());
+    let child_id = loop {
+        let runs = store.list(None, None, 10).await.unwrap();
+        if let Some(run) = runs.iter().find(|r| r.id > waiting) {
+            break run.id.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let cancel = RunCommand::Cancel {
+        by: "test".into(),
+        reason: "enough".into(),
+    };
+    engine.command(&waiting, cancel).await.unwrap();
+    let child = wait_final(&engine, &child_id).await;
+    assert_eq!(child.status, RunStatus::Cancelled);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_creates_the_run_once() {
+    let setup = Setup::sqlite().await;
+    let engine = setup.engine(EngineConfig::default()).await;
+    let submit = |key: &str| {
+        let engine = engine.clone();
+        let options = SubmitOptions {
+            priority: 0,
+            idempotency_key: Some(key.to_owned()),
+        };
+        async move {
+            engine
+                .submit_with(
+                    plan(json!({"steps": [{"key": "a", "agent": "ops", "tool": "noop"}]})),
+                    options,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // Two at once with one key (same batch), then again after it committed.
+    let (first, second) = tokio::join!(submit("order-17"), submit("order-17"));
+    assert!(first.created != second.created, "{first:?} {second:?}");
+    assert_eq!(first.run_id, second.run_id);
+    let again = submit("order-17").await;
+    assert_eq!(
+        (again.run_id.as_str(), again.created),
+        (first.run_id.as_str(), false)
+    );
+    let other = submit("order-18").await;
+    assert!(other.created);
+    assert_ne!(other.run_id, first.run_id);
     engine.shutdown().await;
 }

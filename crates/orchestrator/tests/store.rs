@@ -29,12 +29,7 @@ impl Tracked {
         // Sub-microsecond time, to prove PostgreSQL's microsecond columns lose nothing.
         self.now += chrono::Duration::nanoseconds(1_000_001_337);
         let events = self.state.append(kinds, self.now).unwrap();
-        let change = RunChange {
-            run_id: self.id.clone(),
-            expected_seq: self.stored_seq,
-            events,
-            state: self.state.clone(),
-        };
+        let change = RunChange::new(self.id.clone(), self.stored_seq, events, self.state.clone());
         self.stored_seq = self.state.last_seq;
         change
     }
@@ -56,12 +51,7 @@ fn new_run(id: &str, priority: i32) -> (Tracked, RunChange) {
         stored_seq: 1,
         now,
     };
-    let change = RunChange {
-        run_id: id.to_owned(),
-        expected_seq: 0,
-        events: vec![created],
-        state,
-    };
+    let change = RunChange::new(id.to_owned(), 0, vec![created], state);
     (tracked, change)
 }
 

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use switchyard_orchestrator::engine::{Engine, RunCommand};
+use switchyard_orchestrator::engine::{Engine, RunCommand, SubmitOptions};
 use switchyard_orchestrator::store::{RunStore, RunSummary};
 use switchyard_orchestrator::{Plan, RunEvent, RunState, RunStatus, StepStatus};
 use utoipa::ToSchema;
@@ -92,19 +92,57 @@ pub struct PendingApproval {
     pub input: serde_json::Value,
 }
 
+/// The longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 #[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = SubmitRun,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Create the run at most once: a repeat with the same key answers 200 with the first run's id")),
     responses(
         (status = 201, description = "Validated, recorded and started", body = RunCreated),
+        (status = 200, description = "A run with this Idempotency-Key already exists", body = RunCreated),
         (status = 400, description = "Malformed JSON or unknown field", body = crate::api::error::ErrorBody),
         (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody)
     ))]
 pub async fn submit(
     _who: Principal,
     State(engine): State<Engine>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
-    let id = engine.submit(body.plan, body.priority).await?;
-    Ok((StatusCode::CREATED, Json(RunCreated { id })))
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(idempotency_key(value)?),
+    };
+    let options = SubmitOptions {
+        priority: body.priority,
+        idempotency_key: idempotency_key.map(|key| format!("api:{key}")),
+    };
+    let submitted = engine.submit_with(body.plan, options).await?;
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(RunCreated {
+            id: submitted.run_id,
+        }),
+    ))
+}
+
+fn idempotency_key(value: &axum::http::HeaderValue) -> Result<String, ApiError> {
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Idempotency-Key header: expected 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ))
+        })?;
+    Ok(key.to_owned())
 }
 
 #[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(ListQuery),

@@ -2,19 +2,20 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{EngineConfig, EngineError, Msg, RunCommand};
+use super::{EngineConfig, EngineError, Msg, RunCommand, Submitted};
 use crate::catalog::Catalog;
 use crate::decide;
 use crate::event::{EventKind, RunEvent};
 use crate::state::RunState;
 use crate::status::{RunStatus, StepStatus};
+use crate::store::notify::Notice;
 use crate::store::{RunChange, RunStore, StoreError};
 use crate::template;
 use crate::tools::{Tool, ToolContext, ToolError};
@@ -57,6 +58,11 @@ struct Tracked {
     compensating: bool,
     /// Order of arrival, to break priority ties fairly.
     arrival: u64,
+    /// This engine owns the run. A run submitted while the engine was full is recorded
+    /// without an owner, for any engine to claim, and is forgotten once committed.
+    owned: bool,
+    /// The client's key, written with the run's first commit.
+    idempotency_key: Option<String>,
 }
 
 /// What to do once the batch is committed.
@@ -71,8 +77,26 @@ enum Action {
         run_id: String,
         step: String,
     },
-    Submitted(oneshot::Sender<Result<String, EngineError>>, String),
-    Done(oneshot::Sender<Result<(), EngineError>>),
+    Submitted {
+        reply: oneshot::Sender<Result<Submitted, EngineError>>,
+        run_id: String,
+        idempotency_key: Option<String>,
+    },
+    Done {
+        reply: oneshot::Sender<Result<(), EngineError>>,
+        run_id: String,
+    },
+}
+
+impl Action {
+    fn run_id(&self) -> &str {
+        match self {
+            Self::Attempt { run_id, .. }
+            | Self::Compensate { run_id, .. }
+            | Self::Submitted { run_id, .. }
+            | Self::Done { run_id, .. } => run_id,
+        }
+    }
 }
 
 pub(super) struct Coordinator {
@@ -89,6 +113,16 @@ pub(super) struct Coordinator {
     /// Runs with unsaved events, in the order they were first touched.
     dirty: Vec<String>,
     actions: Vec<Action>,
+    /// When this engine next renews its worker row and its attempts' leases.
+    heartbeat_due: Instant,
+    /// There may be runs to claim: another engine released some, a run was submitted
+    /// without an owner, or the heartbeat came round.
+    claim_wanted: bool,
+    /// Owned runs dropped from memory because they could not be reloaded; retried on
+    /// every heartbeat.
+    orphans: Vec<String>,
+    /// Idempotency keys of runs submitted in this batch, not yet committed.
+    pending_keys: HashMap<String, String>,
 }
 
 impl Coordinator {
@@ -114,13 +148,43 @@ impl Coordinator {
             running_by_agent: HashMap::new(),
             dirty: Vec::new(),
             actions: Vec::new(),
+            heartbeat_due: Instant::now(),
+            claim_wanted: true,
+            orphans: Vec::new(),
+            pending_keys: HashMap::new(),
         };
-        for run_id in me.store.unfinished().await? {
-            let state = me.store.state(&run_id).await?;
-            me.track(run_id, state.last_seq, state, Vec::new());
+        let now = Utc::now();
+        me.store
+            .heartbeat(&me.config.worker_id, now, now + me.config.lease_ttl)
+            .await?;
+        if me.exclusive() {
+            // One process per SQLite file: whoever ran before us is gone, and so are its
+            // attempts. Their leases are reclaimed as the runs are claimed, below.
+            me.store.retire_others(&me.config.worker_id).await?;
+            while me.claim_wanted && me.room() > 0 {
+                me.claim_round(now).await?;
+            }
+        } else {
+            me.claim_round(now).await?;
         }
-        tracing::info!(runs = me.runs.len(), "engine resumed unfinished runs");
+        me.heartbeat_due = Instant::now() + me.config.lease_ttl / 3;
+        tracing::info!(
+            runs = me.runs.len(),
+            worker = %me.config.worker_id,
+            "engine resumed unfinished runs"
+        );
         Ok(me)
+    }
+
+    /// SQLite: this engine is the only one on the database.
+    fn exclusive(&self) -> bool {
+        matches!(self.store.database(), switchyard_db::Database::Sqlite(_))
+    }
+
+    /// How many more runs this engine may own.
+    fn room(&self) -> usize {
+        let owned = self.runs.values().filter(|r| r.owned).count();
+        self.config.max_runs.saturating_sub(owned)
     }
 
     fn track(&mut self, run_id: String, stored_seq: u64, state: RunState, unsaved: Vec<RunEvent>) {
@@ -138,8 +202,138 @@ impl Coordinator {
                 in_flight: HashSet::new(),
                 compensating: false,
                 arrival: self.arrivals,
+                owned: true,
+                idempotency_key: None,
             },
         );
+    }
+
+    /// Claims what runs it can (up to one batch) and takes them on.
+    async fn claim_round(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let limit = self.room().min(self.config.claim_batch.max(1));
+        self.claim_wanted = false;
+        if limit == 0 {
+            // Full: look again once something finishes.
+            self.claim_wanted = true;
+            return Ok(());
+        }
+        let claimed = self.store.claim(&self.config.worker_id, now, limit).await?;
+        if claimed.len() == limit {
+            self.claim_wanted = true;
+        }
+        for run_id in claimed {
+            self.adopt(run_id, now).await;
+        }
+        Ok(())
+    }
+
+    /// Takes on a run this engine just claimed. Whoever held it before is gone (or fenced
+    /// out: its writes now fail on `owner`), so the leases it held end now.
+    async fn adopt(&mut self, run_id: String, now: DateTime<Utc>) {
+        if self.runs.contains_key(&run_id) {
+            return;
+        }
+        let state = match self.store.load(&run_id).await {
+            Ok((state, _)) if !state.status.is_final() => state,
+            Ok(_) | Err(StoreError::NotFound(_)) => return,
+            Err(e) => {
+                tracing::warn!(%run_id, error = %e, "could not load a claimed run; will retry");
+                self.orphans.push(run_id);
+                return;
+            }
+        };
+        let held: Vec<String> = state
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Leased)
+            .map(|s| s.key.clone())
+            .collect();
+        self.track(run_id.clone(), state.last_seq, state, Vec::new());
+        for step in held {
+            let Some(run) = self.runs.get(&run_id) else {
+                return;
+            };
+            if let Ok(kinds) = decide::reclaim_lease(&run.state, &step, now, fastrand::f64()) {
+                self.record(&run_id, kinds, now);
+            }
+        }
+    }
+
+    /// Reloads a run another writer changed. Attempts whose lease the stored state still
+    /// shows keep running; if the run is no longer this engine's, it is dropped.
+    async fn refresh(&mut self, run_id: &str) {
+        let loaded = self.store.load(run_id).await;
+        let me = self.config.worker_id.as_str();
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        match loaded {
+            Ok((state, Some(owner))) if owner == me => {
+                run.in_flight.retain(|key| {
+                    state.step(key).is_some_and(|s| {
+                        s.status == StepStatus::Leased
+                            && s.lease.as_ref().is_some_and(|l| l.worker == me)
+                    })
+                });
+                run.stored_seq = state.last_seq;
+                run.unsaved.clear();
+                run.state = state;
+                if !matches!(
+                    run.state.status,
+                    RunStatus::Running | RunStatus::AwaitingApproval | RunStatus::Paused
+                ) {
+                    run.cancel.cancel();
+                }
+            }
+            Ok(_) | Err(StoreError::NotFound(_)) => {
+                tracing::info!(%run_id, "run is no longer this engine's; dropping it");
+                run.cancel.cancel();
+                self.runs.remove(run_id);
+            }
+            Err(e) => {
+                tracing::warn!(%run_id, error = %e, "could not reload a run; will retry");
+                run.cancel.cancel();
+                self.runs.remove(run_id);
+                self.orphans.push(run_id.to_owned());
+            }
+        }
+    }
+
+    /// Renews this engine's worker row and the leases of its running attempts, retries
+    /// orphans, and asks for a claim round (runs of engines that died become claimable).
+    async fn heartbeat(&mut self, now: DateTime<Utc>) {
+        let ttl = self.config.lease_ttl;
+        if let Err(e) = self
+            .store
+            .heartbeat(&self.config.worker_id, now, now + ttl)
+            .await
+        {
+            tracing::warn!(error = %e, "heartbeat not recorded");
+        }
+        let renew_before = now + ttl * 2 / 3;
+        let mut renew = Vec::new();
+        for (run_id, run) in &self.runs {
+            for key in &run.in_flight {
+                if let Some(lease) = run.state.step(key).and_then(|s| s.lease.as_ref())
+                    && lease.worker == self.config.worker_id
+                    && lease.expires_at < renew_before
+                {
+                    renew.push((run_id.clone(), key.clone(), lease.fencing_token));
+                }
+            }
+        }
+        for (run_id, key, token) in renew {
+            if let Some(run) = self.runs.get(&run_id)
+                && let Ok(kinds) = decide::heartbeat(&run.state, &key, token, now, ttl)
+            {
+                self.record(&run_id, kinds, now);
+            }
+        }
+        for run_id in std::mem::take(&mut self.orphans) {
+            self.adopt(run_id, now).await;
+        }
+        self.claim_wanted = true;
+        self.heartbeat_due = Instant::now() + ttl / 3;
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
@@ -147,7 +341,12 @@ impl Coordinator {
         self.schedule(Utc::now());
         self.flush().await;
         loop {
-            let wake = self.next_wake(Utc::now());
+            let mut wake = self
+                .next_wake(Utc::now())
+                .min(self.heartbeat_due.saturating_duration_since(Instant::now()));
+            if self.claim_wanted && self.room() > 0 {
+                wake = Duration::ZERO;
+            }
             let mut shutdown = None;
             tokio::select! {
                 msg = rx.recv() => match msg {
@@ -166,8 +365,21 @@ impl Coordinator {
                 for run in self.runs.values() {
                     run.cancel.cancel();
                 }
+                // Give the runs up so other engines take them at once.
+                if let Err(e) = self.store.retire(&self.config.worker_id).await {
+                    tracing::warn!(error = %e, "could not release this engine's runs");
+                }
                 let _ = done.send(());
                 return;
+            }
+            if Instant::now() >= self.heartbeat_due {
+                self.heartbeat(Utc::now()).await;
+            }
+            if self.claim_wanted
+                && self.room() > 0
+                && let Err(e) = self.claim_round(Utc::now()).await
+            {
+                tracing::warn!(error = %e, "could not claim runs");
             }
             self.schedule(Utc::now());
             self.flush().await;
@@ -181,46 +393,130 @@ impl Coordinator {
             Msg::Submit {
                 plan,
                 priority,
+                idempotency_key,
                 reply,
-            } => match validate(plan, &self.catalog, &self.config.plan_limits) {
-                Err(problems) => {
-                    let _ = reply.send(Err(problems.into()));
-                }
-                Ok(valid) => {
-                    let run_id = uuid::Uuid::now_v7().to_string();
-                    let created = RunEvent {
-                        seq: 1,
-                        at: now,
-                        kind: decide::create(valid, self.config.approval_threshold, priority),
-                    };
-                    let state = RunState::replay([&created]).expect("a fresh run replays");
-                    let start = decide::start(&state).expect("a new run can start");
-                    self.track(run_id.clone(), 0, state, vec![created]);
-                    self.record(&run_id, start, now);
-                    self.actions.push(Action::Submitted(reply, run_id));
-                }
-            },
+            } => {
+                self.submit(plan, priority, idempotency_key, reply, now)
+                    .await
+            }
             Msg::Command {
                 run_id,
                 command,
                 reply,
-            } => match self.command(&run_id, command, now).await {
-                Ok(()) => self.actions.push(Action::Done(reply)),
-                Err(e) => {
-                    let _ = reply.send(Err(e));
+            } => {
+                if self.runs.get(&run_id).is_some_and(|r| r.owned) {
+                    match self.command(&run_id, command, now) {
+                        Ok(()) => self.actions.push(Action::Done { reply, run_id }),
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
+                    }
+                } else {
+                    let _ = reply.send(self.remote_command(&run_id, &command, now).await);
                 }
-            },
+            }
             Msg::State { run_id, reply } => {
                 let state = match self.runs.get(&run_id) {
-                    Some(run) => Ok(run.state.clone()),
-                    None => self.stored_state(&run_id).await,
+                    Some(run) if run.owned => Ok(run.state.clone()),
+                    _ => self.stored_state(&run_id).await,
                 };
                 let _ = reply.send(state);
             }
             Msg::Finished(finished) => self.finished(finished, now),
+            Msg::Remote(notice) => self.remote(notice).await,
+            Msg::Resync => {
+                self.claim_wanted = true;
+                let idle: Vec<String> = self
+                    .runs
+                    .iter()
+                    .filter(|(_, r)| r.owned && r.unsaved.is_empty())
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for run_id in idle {
+                    self.refresh(&run_id).await;
+                }
+            }
             Msg::Shutdown(done) => return Some(done),
         }
         None
+    }
+
+    async fn submit(
+        &mut self,
+        plan: crate::plan::Plan,
+        priority: i32,
+        idempotency_key: Option<String>,
+        reply: oneshot::Sender<Result<Submitted, EngineError>>,
+        now: DateTime<Utc>,
+    ) {
+        if let Some(key) = &idempotency_key {
+            let existing = match self.pending_keys.get(key) {
+                Some(run_id) => Ok(Some(run_id.clone())),
+                None => self.store.find_by_idempotency_key(key).await,
+            };
+            match existing {
+                Ok(Some(run_id)) => {
+                    let _ = reply.send(Ok(Submitted {
+                        run_id,
+                        created: false,
+                    }));
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                    return;
+                }
+            }
+        }
+        let valid = match validate(plan, &self.catalog, &self.config.plan_limits) {
+            Ok(valid) => valid,
+            Err(problems) => {
+                let _ = reply.send(Err(problems.into()));
+                return;
+            }
+        };
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let created = RunEvent {
+            seq: 1,
+            at: now,
+            kind: decide::create(valid, self.config.approval_threshold, priority),
+        };
+        let state = RunState::replay([&created]).expect("a fresh run replays");
+        let start = decide::start(&state).expect("a new run can start");
+        let owned = self.room() > 0;
+        self.track(run_id.clone(), 0, state, vec![created]);
+        if let Some(run) = self.runs.get_mut(&run_id) {
+            run.owned = owned;
+            run.idempotency_key = idempotency_key.clone();
+        }
+        if let Some(key) = &idempotency_key {
+            self.pending_keys.insert(key.clone(), run_id.clone());
+        }
+        self.record(&run_id, start, now);
+        self.actions.push(Action::Submitted {
+            reply,
+            run_id,
+            idempotency_key,
+        });
+    }
+
+    /// Another engine committed: reload the runs of ours it touched, claim what it offers.
+    async fn remote(&mut self, notice: Notice) {
+        if notice.writer == self.config.worker_id {
+            return;
+        }
+        if notice.released || notice.changes.iter().any(|c| c.unowned) {
+            self.claim_wanted = true;
+        }
+        for change in notice.changes {
+            let stale = self.runs.get(&change.run_id).is_some_and(|run| {
+                run.owned && run.stored_seq < change.last_seq && run.unsaved.is_empty()
+            });
+            if stale {
+                self.refresh(&change.run_id).await;
+            }
+        }
     }
 
     async fn stored_state(&self, run_id: &str) -> Result<RunState, EngineError> {
@@ -230,39 +526,64 @@ impl Coordinator {
         })
     }
 
-    async fn command(
+    /// A command for a run this engine owns: decided here, committed with the next batch.
+    fn command(
         &mut self,
         run_id: &str,
         command: RunCommand,
         now: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let Some(run) = self.runs.get(run_id) else {
-            // Every unfinished run is in memory; one that is not has ended.
-            let state = self.stored_state(run_id).await?;
-            return Err(decide::CommandError::Conflict(format!(
-                "the run is already {}",
-                state.status
-            ))
-            .into());
+            return Err(EngineError::UnknownRun(run_id.to_owned()));
         };
-        let state = &run.state;
-        let kinds = match &command {
-            RunCommand::Approve {
-                step,
-                by,
-                rationale,
-            } => decide::approve(state, step, by, rationale)?,
-            RunCommand::Reject {
-                step,
-                by,
-                rationale,
-            } => decide::reject(state, step, by, rationale)?,
-            RunCommand::Pause { by } => decide::pause(state, by)?,
-            RunCommand::Resume { by } => decide::resume(state, by)?,
-            RunCommand::Cancel { by, reason } => decide::cancel(state, by, reason)?,
-        };
+        let kinds = decide_command(&run.state, &command)?;
         self.record(run_id, kinds, now);
         Ok(())
+    }
+
+    /// A command for a run this engine does not hold (finished, or owned by another engine):
+    /// decided on the stored state and committed at once, without an ownership fence; the
+    /// owner hears of it by notification, or when its own next write is refused.
+    async fn remote_command(
+        &mut self,
+        run_id: &str,
+        command: &RunCommand,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        for _ in 0..5 {
+            let state = self.stored_state(run_id).await?;
+            if state.status.is_final() {
+                return Err(decide::CommandError::Conflict(format!(
+                    "the run is already {}",
+                    state.status
+                ))
+                .into());
+            }
+            let kinds = decide_command(&state, command)?;
+            let mut next = state.clone();
+            let events = next
+                .append(kinds, now)
+                .expect("decided events apply: decide checked them on a copy");
+            let change = RunChange::new(run_id.to_owned(), state.last_seq, events, next);
+            match self
+                .store
+                .commit_by(&self.config.worker_id, std::slice::from_ref(&change))
+                .await
+            {
+                Ok(()) => {
+                    for event in change.events {
+                        let _ = self.events.send((run_id.to_owned(), event));
+                    }
+                    return Ok(());
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(decide::CommandError::Conflict(
+            "the run kept changing while the command was being recorded; try again".into(),
+        )
+        .into())
     }
 
     /// Applies decided events to the run's state and queues them for the next commit.
@@ -355,7 +676,7 @@ impl Coordinator {
         let mut expired = Vec::new();
         let mut compensate = Vec::new();
         let mut ready = Vec::new();
-        for (run_id, run) in &self.runs {
+        for (run_id, run) in self.runs.iter().filter(|(_, r)| r.owned) {
             let state = &run.state;
             for (index, step) in state.steps.iter().enumerate() {
                 match step.status {
@@ -415,7 +736,7 @@ impl Coordinator {
             }
             let key = spec.key.clone();
             let agent = spec.agent.clone();
-            let lease_for = Duration::from_secs(spec.timeout_s) + self.config.lease_grace;
+            let lease_for = self.config.lease_ttl;
             let Ok(kinds) = decide::lease(&run.state, &key, &self.config.worker_id, now, lease_for)
             else {
                 continue;
@@ -437,31 +758,71 @@ impl Coordinator {
         }
     }
 
-    /// Commits the batch, then acts on it. On failure nothing is acted on and the touched runs
-    /// are reloaded from the store, so memory never runs ahead of the database.
+    /// Commits the batch, then acts on it. A run another writer changed first is taken out
+    /// of the batch and reloaded, and the rest committed; on any other failure nothing is
+    /// acted on and the touched runs are reloaded, so memory never runs ahead of the database.
     async fn flush(&mut self) {
         self.evict_finished();
         if self.dirty.is_empty() && self.actions.is_empty() {
             return;
         }
+        let me = self.config.worker_id.clone();
         let dirty = std::mem::take(&mut self.dirty);
-        let changes: Vec<RunChange> = dirty
+        let mut changes: Vec<RunChange> = dirty
             .iter()
             .filter_map(|id| {
                 let run = self.runs.get_mut(id)?;
+                if run.unsaved.is_empty() {
+                    return None;
+                }
                 Some(RunChange {
                     run_id: id.clone(),
                     expected_seq: run.stored_seq,
                     events: std::mem::take(&mut run.unsaved),
                     state: run.state.clone(),
+                    owner: run.owned.then(|| me.clone()),
+                    idempotency_key: if run.stored_seq == 0 {
+                        run.idempotency_key.clone()
+                    } else {
+                        None
+                    },
                 })
             })
             .collect();
-        let actions = std::mem::take(&mut self.actions);
-        if let Err(e) = self.store.commit(&changes).await {
-            tracing::error!(error = %e, runs = changes.len(), "could not record a batch; reloading");
-            self.recover(&changes, actions, &e).await;
-            return;
+        let mut actions = std::mem::take(&mut self.actions);
+        self.pending_keys.clear();
+        loop {
+            if changes.is_empty() {
+                break;
+            }
+            match self.store.commit_by(&me, &changes).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict { run_id, .. }) => {
+                    tracing::debug!(%run_id, "run changed elsewhere; reloading it");
+                    changes.retain(|c| c.run_id != run_id);
+                    let (theirs, ours): (Vec<_>, Vec<_>) =
+                        actions.into_iter().partition(|a| a.run_id() == run_id);
+                    actions = ours;
+                    self.drop_actions(theirs, "the run changed elsewhere; try again")
+                        .await;
+                    self.refresh(&run_id).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, runs = changes.len(), "could not record a batch; reloading");
+                    self.drop_actions(actions, &format!("not recorded: {e}"))
+                        .await;
+                    for change in changes {
+                        if change.expected_seq == 0 {
+                            if let Some(run) = self.runs.remove(&change.run_id) {
+                                run.cancel.cancel();
+                            }
+                        } else {
+                            self.refresh(&change.run_id).await;
+                        }
+                    }
+                    return;
+                }
+            }
         }
         for change in changes {
             if let Some(run) = self.runs.get_mut(&change.run_id) {
@@ -477,23 +838,26 @@ impl Coordinator {
         self.evict_finished();
     }
 
-    /// Ended runs leave memory once nothing of theirs is running and all is committed.
+    /// Ended runs leave memory once nothing of theirs is running and all is committed; so
+    /// do runs recorded for other engines to claim.
     fn evict_finished(&mut self) {
         self.runs.retain(|_, run| {
-            !(run.state.status.is_final()
-                && run.in_flight.is_empty()
-                && !run.compensating
-                && run.unsaved.is_empty())
+            let done = run.in_flight.is_empty() && !run.compensating && run.unsaved.is_empty();
+            !(done && (run.state.status.is_final() || (!run.owned && run.stored_seq > 0)))
         });
     }
 
-    async fn recover(&mut self, changes: &[RunChange], actions: Vec<Action>, error: &StoreError) {
+    /// Undoes what uncommitted actions promised: slots of attempts never started, replies
+    /// to callers whose request was not recorded.
+    async fn drop_actions(&mut self, actions: Vec<Action>, why: &str) {
         for action in actions {
             match action {
                 // Leased in this batch but never started: give back its slot. Attempts started
                 // by earlier batches give theirs back when they finish.
                 Action::Attempt { run_id, step, .. } => {
-                    let agent = self.runs.get(&run_id).and_then(|run| {
+                    let run = self.runs.get_mut(&run_id);
+                    let agent = run.and_then(|run| {
+                        run.in_flight.remove(&step);
                         run.state
                             .plan
                             .steps
@@ -506,42 +870,51 @@ impl Coordinator {
                         *n -= 1;
                     }
                 }
-                Action::Submitted(reply, _) => {
-                    let _ = reply.send(Err(EngineError::Store(StoreError::Invalid {
-                        run_id: String::new(),
-                        reason: format!("not recorded: {error}"),
-                    })));
+                Action::Submitted {
+                    reply,
+                    run_id,
+                    idempotency_key,
+                } => {
+                    if let Some(run) = self.runs.remove(&run_id) {
+                        run.cancel.cancel();
+                    }
+                    // Lost a race for the key: answer with the run that won it.
+                    let winner = match &idempotency_key {
+                        Some(key) => self.store.find_by_idempotency_key(key).await.ok().flatten(),
+                        None => None,
+                    };
+                    let _ = reply.send(match winner {
+                        Some(run_id) => Ok(Submitted {
+                            run_id,
+                            created: false,
+                        }),
+                        None => Err(EngineError::Store(StoreError::Invalid {
+                            run_id,
+                            reason: why.to_owned(),
+                        })),
+                    });
                 }
-                Action::Done(reply) => {
-                    let _ = reply.send(Err(EngineError::Store(StoreError::Invalid {
-                        run_id: String::new(),
-                        reason: format!("not recorded: {error}"),
-                    })));
+                Action::Done { reply, .. } => {
+                    let _ = reply.send(Err(decide::CommandError::Conflict(why.to_owned()).into()));
                 }
-                Action::Compensate { .. } => {}
-            }
-        }
-        for change in changes {
-            let Some(run) = self.runs.remove(&change.run_id) else {
-                continue;
-            };
-            run.cancel.cancel();
-            if change.expected_seq == 0 {
-                continue;
-            }
-            if let Ok(state) = self.store.state(&change.run_id).await {
-                let stored = state.last_seq;
-                self.track(change.run_id.clone(), stored, state, Vec::new());
+                Action::Compensate { run_id, .. } => {
+                    if let Some(run) = self.runs.get_mut(&run_id) {
+                        run.compensating = false;
+                    }
+                }
             }
         }
     }
 
     fn act(&mut self, action: Action) {
         match action {
-            Action::Submitted(reply, run_id) => {
-                let _ = reply.send(Ok(run_id));
+            Action::Submitted { reply, run_id, .. } => {
+                let _ = reply.send(Ok(Submitted {
+                    run_id,
+                    created: true,
+                }));
             }
-            Action::Done(reply) => {
+            Action::Done { reply, .. } => {
                 let _ = reply.send(Ok(()));
             }
             Action::Attempt {
@@ -640,9 +1013,17 @@ impl Coordinator {
             .iter()
             .filter_map(|s| s.output.clone().map(|o| (s.key.clone(), o)))
             .collect();
-        let rendered = template::render(input, &outputs)
+        let compiled = self.catalog.tools.get(tool);
+        let verbatim = compiled
+            .map(|c| template::verbatim_fields(&c.spec.input_schema))
+            .unwrap_or_default();
+        let (templated, kept) = template::split_verbatim(input, &verbatim);
+        let mut rendered = template::render(&templated, &outputs)
             .map_err(|e| ToolError::permanent(format!("input: {e}")))?;
-        if let Some(compiled) = self.catalog.tools.get(tool)
+        if let Some(object) = rendered.as_object_mut() {
+            object.extend(kept);
+        }
+        if let Some(compiled) = compiled
             && let Some(error) = compiled.validator.iter_errors(&rendered).next()
         {
             return Err(ToolError::permanent(format!(
@@ -678,6 +1059,27 @@ impl Coordinator {
             Some(at) => (at - now).to_std().unwrap_or(Duration::ZERO),
             None => IDLE,
         }
+    }
+}
+
+fn decide_command(
+    state: &RunState,
+    command: &RunCommand,
+) -> Result<Vec<EventKind>, decide::CommandError> {
+    match command {
+        RunCommand::Approve {
+            step,
+            by,
+            rationale,
+        } => decide::approve(state, step, by, rationale),
+        RunCommand::Reject {
+            step,
+            by,
+            rationale,
+        } => decide::reject(state, step, by, rationale),
+        RunCommand::Pause { by } => decide::pause(state, by),
+        RunCommand::Resume { by } => decide::resume(state, by),
+        RunCommand::Cancel { by, reason } => decide::cancel(state, by, reason),
     }
 }
 

@@ -9,17 +9,25 @@
 //! Retries wait out their backoff on the coordinator's timer; failed runs are unwound by
 //! running compensations one at a time, in the order the saga decided.
 //!
-//! Durability: nothing is started before the lease that covers it is committed, and a lease
-//! lasts the step's timeout plus [`EngineConfig::lease_grace`]. After a crash, a new engine
-//! resumes every unfinished run from the store; steps whose lease has run out are retried
-//! (attempts permitting), so an attempt may run twice — tools get an idempotency key for that
-//! reason — but a completion is recorded once (fencing tokens).
+//! Durability: nothing is started before the lease that covers it is committed. A lease lasts
+//! [`EngineConfig::lease_ttl`] and the engine renews the leases of its running attempts by
+//! heartbeat (every third of that), together with its own row in `workers`. After a crash a
+//! new engine resumes every unfinished run from the store; the leases the dead engine held are
+//! reclaimed and their steps retried (attempts permitting), so an attempt may run twice — tools
+//! get an idempotency key for that reason — but a completion is recorded once (fencing tokens).
 //!
-//! Not yet: several processes sharing one PostgreSQL (claims with `SKIP LOCKED`, wake-ups by
-//! `LISTEN/NOTIFY`) and the `subrun` tool. This engine assumes it is the only one writing to
-//! its database.
+//! Several engines on one PostgreSQL share the work by run: each owns the runs it claimed
+//! (`store::workers`: `FOR UPDATE SKIP LOCKED`, at most [`EngineConfig::max_runs`]) and
+//! decides them alone; its writes are fenced on ownership, so an engine that stalled past its
+//! heartbeat and lost its runs cannot record anything for them. Engines wake each other with
+//! `LISTEN/NOTIFY` ([`listener`]): a new unowned run or a stopping engine invites claims, a
+//! change by another engine (a person's command arriving elsewhere) makes the owner reload,
+//! and every engine republishes the others' events to its own subscribers. An engine whose
+//! heartbeat lapses loses its runs to the others after one lease TTL. On SQLite, one process
+//! per database file, the engine declares earlier workers dead at start and takes everything.
 
 mod coordinator;
+mod listener;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +43,9 @@ use crate::store::{RunStore, StoreError};
 use crate::tools::Tool;
 use crate::validate::{Limits, PlanProblems};
 
+/// The shortest lease TTL an engine accepts.
+pub const MIN_LEASE_TTL: Duration = Duration::from_millis(30);
+
 /// How the engine schedules.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -48,8 +59,14 @@ pub struct EngineConfig {
     pub agent_limits: HashMap<String, usize>,
     /// Steps at or above this risk wait for approval.
     pub approval_threshold: f64,
-    /// Added to a step's timeout to give its lease.
-    pub lease_grace: Duration,
+    /// How long a lease (and this engine's claim on its runs) lasts without a heartbeat;
+    /// heartbeats come every third of it.
+    pub lease_ttl: Duration,
+    /// The most unfinished runs this engine owns at once; runs submitted beyond that are
+    /// recorded for any engine to claim.
+    pub max_runs: usize,
+    /// The most runs one claim takes, so engines that claim together share.
+    pub claim_batch: usize,
     pub plan_limits: Limits,
     /// Events buffered for slow subscribers before they miss some.
     pub event_buffer: usize,
@@ -63,7 +80,9 @@ impl Default for EngineConfig {
             per_run_limit: 16,
             agent_limits: HashMap::new(),
             approval_threshold: crate::decide::DEFAULT_APPROVAL_THRESHOLD,
-            lease_grace: Duration::from_secs(30),
+            lease_ttl: Duration::from_secs(30),
+            max_runs: 2_000,
+            claim_batch: 64,
             plan_limits: Limits::default(),
             event_buffer: 4096,
         }
@@ -110,11 +129,29 @@ pub enum RunCommand {
     },
 }
 
+/// What a submission led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub run_id: String,
+    /// False when a run with the same idempotency key already existed (and is returned).
+    pub created: bool,
+}
+
+/// How to submit a run.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitOptions {
+    /// Higher runs first.
+    pub priority: i32,
+    /// Creates the run at most once: a second submission with this key returns the first run.
+    pub idempotency_key: Option<String>,
+}
+
 enum Msg {
     Submit {
         plan: Plan,
         priority: i32,
-        reply: oneshot::Sender<Result<String, EngineError>>,
+        idempotency_key: Option<String>,
+        reply: oneshot::Sender<Result<Submitted, EngineError>>,
     },
     Command {
         run_id: String,
@@ -126,6 +163,10 @@ enum Msg {
         reply: oneshot::Sender<Result<RunState, EngineError>>,
     },
     Finished(coordinator::Finished),
+    /// Another engine committed (PostgreSQL).
+    Remote(crate::store::notify::Notice),
+    /// Notifications may have been missed: look again at everything.
+    Resync,
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -134,6 +175,7 @@ enum Msg {
 pub struct Engine {
     tx: mpsc::UnboundedSender<Msg>,
     events: broadcast::Sender<(String, RunEvent)>,
+    stop_listening: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for Engine {
@@ -151,8 +193,22 @@ impl Engine {
         tools: Vec<Arc<dyn Tool>>,
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
+        let mut config = config;
+        // Heartbeats come every third of the TTL; a zero TTL would spin.
+        config.lease_ttl = config.lease_ttl.max(MIN_LEASE_TTL);
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(config.event_buffer.max(1));
+        let stop_listening = tokio_util::sync::CancellationToken::new();
+        if let switchyard_db::Database::Postgres(pool) = store.database() {
+            listener::spawn(
+                pool.clone(),
+                store.clone(),
+                config.worker_id.clone(),
+                tx.clone(),
+                events.clone(),
+                stop_listening.clone(),
+            );
+        }
         let coordinator = coordinator::Coordinator::load(
             store,
             catalog,
@@ -161,16 +217,41 @@ impl Engine {
             tx.clone(),
             events.clone(),
         )
-        .await?;
+        .await;
+        let coordinator = match coordinator {
+            Ok(c) => c,
+            Err(e) => {
+                stop_listening.cancel();
+                return Err(e);
+            }
+        };
         tokio::spawn(coordinator.run(rx));
-        Ok(Self { tx, events })
+        Ok(Self {
+            tx,
+            events,
+            stop_listening,
+        })
     }
 
     /// Validates `plan`, records the run and starts it. Returns the run's id.
     pub async fn submit(&self, plan: Plan, priority: i32) -> Result<String, EngineError> {
+        let options = SubmitOptions {
+            priority,
+            idempotency_key: None,
+        };
+        Ok(self.submit_with(plan, options).await?.run_id)
+    }
+
+    /// [`Self::submit`] with options; says whether the run was created or already existed.
+    pub async fn submit_with(
+        &self,
+        plan: Plan,
+        options: SubmitOptions,
+    ) -> Result<Submitted, EngineError> {
         self.ask(|reply| Msg::Submit {
             plan,
-            priority,
+            priority: options.priority,
+            idempotency_key: options.idempotency_key,
             reply,
         })
         .await
@@ -200,9 +281,10 @@ impl Engine {
         self.events.subscribe()
     }
 
-    /// Stops scheduling. Attempts in flight are abandoned: their leases expire and a later
-    /// engine retries them.
+    /// Stops scheduling and gives this engine's runs up. Attempts in flight are abandoned:
+    /// whichever engine takes the runs next reclaims their leases and retries them.
     pub async fn shutdown(&self) {
+        self.stop_listening.cancel();
         let (reply, done) = oneshot::channel();
         if self.tx.send(Msg::Shutdown(reply)).is_ok() {
             let _ = done.await;

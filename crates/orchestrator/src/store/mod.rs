@@ -11,7 +11,20 @@
 //! [`StoreError::Conflict`] and nothing is written (optimistic concurrency, which is also what
 //! keeps two processes on one PostgreSQL from both recording a step).
 
+/// Evaluates `$body` with `$pool` bound to whichever pool `$db` holds: one query text, typed
+/// for each backend.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            switchyard_db::Database::Sqlite($pool) => $body,
+            switchyard_db::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub mod notify;
 mod sql;
+mod workers;
 
 use sql::Backend;
 
@@ -30,12 +43,33 @@ pub struct RunChange {
     pub events: Vec<RunEvent>,
     /// The fold after `events`.
     pub state: RunState,
+    /// For a new run, the engine that owns it (`None`: any engine may claim it). For an
+    /// existing run, `Some` fences the write: it is refused unless this engine still owns the
+    /// run. People's commands from an engine that does not own the run pass `None`.
+    pub owner: Option<String>,
+    /// For a new run: the client's key; a second run with the same key is refused.
+    pub idempotency_key: Option<String>,
+}
+
+impl RunChange {
+    /// A change with no ownership fence and no idempotency key.
+    pub fn new(run_id: String, expected_seq: u64, events: Vec<RunEvent>, state: RunState) -> Self {
+        Self {
+            run_id,
+            expected_seq,
+            events,
+            state,
+            owner: None,
+            idempotency_key: None,
+        }
+    }
 }
 
 /// What can go wrong storing or loading runs.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another writer recorded events for this run first; reload and decide again.
+    /// Another writer recorded events for this run first, another engine owns it now, or (for
+    /// a new run) its id or idempotency key is taken; reload and decide again.
     #[error("run {run_id} changed since seq {expected_seq}; reload and retry")]
     Conflict { run_id: String, expected_seq: u64 },
     #[error("run {0} not found")]
@@ -89,8 +123,20 @@ impl RunStore {
         Self { db }
     }
 
+    /// The database underneath.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// Records every change in one transaction, or none of them.
     pub async fn commit(&self, changes: &[RunChange]) -> Result<(), StoreError> {
+        self.commit_by("-", changes).await
+    }
+
+    /// [`Self::commit`], naming the engine that writes. On PostgreSQL the transaction also
+    /// notifies every listening engine of what changed ([`notify::Change`]), delivered only if
+    /// it commits.
+    pub async fn commit_by(&self, writer: &str, changes: &[RunChange]) -> Result<(), StoreError> {
         for change in changes {
             check_change(change)?;
         }
@@ -106,6 +152,15 @@ impl RunStore {
                 let mut tx = switchyard_db::connect::postgres_write(pool).await?;
                 for change in changes {
                     sqlx::Postgres::write_change(&mut tx, change).await?;
+                }
+                for payload in
+                    notify::payloads(writer, changes.iter().filter_map(notify::Change::of))
+                {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(notify::CHANNEL)
+                        .bind(payload)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
             }
@@ -207,6 +262,9 @@ impl RunStore {
                 )));
             }
         };
+        if let Err(overlap) = crate::leases::lease_history(&events) {
+            return Ok(Verification::Differs(overlap));
+        }
         let stored = self.state(run_id).await?;
         if stored != replayed {
             return Ok(Verification::Differs(

@@ -91,8 +91,9 @@ macro_rules! for_backend {
                 if change.expected_seq == 0 {
                     let created_at = change.events[0].at;
                     let inserted = sqlx::query(
-                        "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                        "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, \
+                         updated_at, owner, idempotency_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
                     )
                     .bind(&change.run_id)
                     .bind(state.status.as_str())
@@ -102,6 +103,8 @@ macro_rules! for_backend {
                     .bind(Json(&state_json))
                     .bind(created_at)
                     .bind(state.updated_at)
+                    .bind(&change.owner)
+                    .bind(&change.idempotency_key)
                     .execute(&mut *conn)
                     .await?;
                     if inserted.rows_affected() == 0 {
@@ -110,7 +113,8 @@ macro_rules! for_backend {
                 } else {
                     let updated = sqlx::query(
                         "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
-                         state = $5, updated_at = $6 WHERE id = $7 AND last_seq = $8",
+                         state = $5, updated_at = $6 \
+                         WHERE id = $7 AND last_seq = $8 AND ($9 IS NULL OR owner = $9)",
                     )
                     .bind(state.status.as_str())
                     .bind(state.priority)
@@ -120,6 +124,7 @@ macro_rules! for_backend {
                     .bind(state.updated_at)
                     .bind(&change.run_id)
                     .bind(change.expected_seq as i64)
+                    .bind(&change.owner)
                     .execute(&mut *conn)
                     .await?;
                     if updated.rows_affected() == 0 {

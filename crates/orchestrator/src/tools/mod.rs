@@ -7,12 +7,14 @@
 //! may rely on the shape its schema promises.
 //!
 //! Built-ins: [`builtin::Noop`], [`builtin::Sleep`], [`builtin::Fail`] (tests and demos),
-//! [`builtin::Approval`] (a pure gate), and [`http::Http`]. The `llm` tool arrives with the
-//! inference crate and plugs in through the same trait; `subrun` needs the engine itself.
+//! [`builtin::Approval`] (a pure gate), [`http::Http`], and [`subrun::Subrun`] (a child run;
+//! it needs the engine itself, so it is bound after the engine starts). The `llm` tool
+//! arrives with the inference crate and plugs in through the same trait.
 
 pub mod builtin;
 pub mod context;
 pub mod http;
+pub mod subrun;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,14 +27,16 @@ pub use context::ToolContext;
 
 use crate::catalog::ToolSpec;
 
-/// Every built-in tool, the `http` one configured with `http`.
-pub fn builtins(http: http::HttpConfig) -> Vec<Arc<dyn Tool>> {
+/// Every built-in tool, the `http` one configured with `http`, and `subrun` (to
+/// [`subrun::Subrun::bind`] to the engine once it has started).
+pub fn builtins(http: http::HttpConfig, subrun: &subrun::Subrun) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(builtin::Noop),
         Arc::new(builtin::Sleep),
         Arc::new(builtin::Fail),
         Arc::new(builtin::Approval),
         Arc::new(http::Http::new(http)),
+        Arc::new(subrun.clone()),
     ]
 }
 

@@ -1,0 +1,161 @@
+//! Engines sharing one database, and which of them owns each unfinished run.
+//!
+//! An engine registers a row in `workers` and renews it by heartbeat. It owns the runs whose
+//! `runs.owner` names it; while its row is alive nobody else writes those runs' decisions
+//! (its commits are fenced on `owner`, see [`super::RunChange::owner`]). A run whose owner is
+//! NULL or whose owner's row has lapsed is claimable: on PostgreSQL with
+//! `UPDATE … WHERE id IN (SELECT … FOR UPDATE OF r SKIP LOCKED)`, so two engines claiming at
+//! once never take the same run and never wait on each other; on SQLite (one process) the
+//! same statement without the locking clause.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use switchyard_db::Database;
+
+use super::{RunStore, StoreError, notify};
+use crate::state::RunState;
+
+const CLAIMABLE: &str = "r.status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
+     AND (r.owner IS NULL OR w.id IS NULL OR w.expires_at_ms < $2)";
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+impl RunStore {
+    /// Registers or renews `worker` until `expires_at`.
+    pub async fn heartbeat(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO workers (id, started_at_ms, heartbeat_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $2, $3) ON CONFLICT (id) DO UPDATE \
+             SET heartbeat_at_ms = excluded.heartbeat_at_ms, expires_at_ms = excluded.expires_at_ms";
+        on_pool!(&self.db, pool => {
+            sqlx::query(SQL)
+                .bind(worker)
+                .bind(millis(now))
+                .bind(millis(expires_at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Declares every other worker dead: for a SQLite database, which one process uses at a
+    /// time, so whoever ran before this engine has stopped or crashed.
+    pub async fn retire_others(&self, worker: &str) -> Result<u64, StoreError> {
+        const SQL: &str = "DELETE FROM workers WHERE id <> $1";
+        Ok(on_pool!(&self.db, pool => {
+            sqlx::query(SQL).bind(worker).execute(pool).await?.rows_affected()
+        }))
+    }
+
+    /// Gives up `worker`'s runs and removes its row; on PostgreSQL tells the other engines.
+    pub async fn retire(&self, worker: &str) -> Result<(), StoreError> {
+        const RELEASE: &str = "UPDATE runs SET owner = NULL WHERE owner = $1";
+        const DELETE: &str = "DELETE FROM workers WHERE id = $1";
+        match &self.db {
+            Database::Sqlite(pool) => {
+                let mut tx = switchyard_db::connect::sqlite_write(pool).await?;
+                sqlx::query(RELEASE).bind(worker).execute(&mut *tx).await?;
+                sqlx::query(DELETE).bind(worker).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            Database::Postgres(pool) => {
+                let mut tx = switchyard_db::connect::postgres_write(pool).await?;
+                sqlx::query(RELEASE).bind(worker).execute(&mut *tx).await?;
+                sqlx::query(DELETE).bind(worker).execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(notify::CHANNEL)
+                    .bind(notify::release(worker))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes up to `limit` claimable runs for `worker`, highest priority and oldest first.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // SQLite has one writer at a time and no row locks to skip.
+        let locking = match &self.db {
+            Database::Sqlite(_) => "",
+            Database::Postgres(_) => " FOR UPDATE OF r SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE runs SET owner = $1 WHERE id IN (SELECT r.id FROM runs r \
+             LEFT JOIN workers w ON w.id = r.owner WHERE {CLAIMABLE} \
+             ORDER BY r.priority DESC, r.created_at LIMIT $3{locking}) RETURNING id"
+        );
+        Ok(on_pool!(&self.db, pool => {
+            sqlx::query_scalar(&sql)
+                .bind(worker)
+                .bind(millis(now))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// A run's stored state and its owner.
+    pub async fn load(&self, run_id: &str) -> Result<(RunState, Option<String>), StoreError> {
+        const SQL: &str = "SELECT state, owner FROM runs WHERE id = $1";
+        let row: Option<(Json<serde_json::Value>, Option<String>)> = match &self.db {
+            Database::Sqlite(pool) => {
+                sqlx::query_as(SQL)
+                    .bind(run_id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_as(SQL)
+                    .bind(run_id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        let (Json(json), owner) = row.ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
+        let state = serde_json::from_value(json).map_err(|e| StoreError::Corrupt {
+            run_id: run_id.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok((state, owner))
+    }
+
+    /// The run created with this idempotency key, if any.
+    pub async fn find_by_idempotency_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        const SQL: &str = "SELECT id FROM runs WHERE idempotency_key = $1";
+        Ok(match &self.db {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(SQL)
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(SQL)
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// `(run_id, owner)` of every unfinished run: who holds what, for tests and operators.
+    pub async fn owners(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        const SQL: &str = "SELECT id, owner FROM runs \
+             WHERE status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
+             ORDER BY id";
+        Ok(on_pool!(&self.db, pool => sqlx::query_as(SQL).fetch_all(pool).await?))
+    }
+}
