@@ -11,6 +11,9 @@ CREATE TABLE workers (
 ) STRICT;
 
 ALTER TABLE runs ADD COLUMN owner TEXT;
+-- runs.state is a snapshot of the fold at state_seq, rewritten every few dozen events and when
+-- the run ends, not on every commit; readers fold the events after it.
+ALTER TABLE runs ADD COLUMN state_seq INTEGER NOT NULL DEFAULT 0;
 -- A client's key for "create this run once" (the API's Idempotency-Key, the subrun tool).
 ALTER TABLE runs ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX runs_idempotency_key ON runs (idempotency_key)

@@ -193,6 +193,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
         Some(Command::Run(command)) => with_runtime(&config, crate::client::run(&config, command)),
         Some(Command::Bench(BenchCommand::Orchestrator { quick, postgres })) => {
+            // The figures are the output: engine chatter only if asked for.
+            let mut config = config;
+            if cli.global.log_level.is_none() && std::env::var_os("SWITCHYARD_LOG_LEVEL").is_none()
+            {
+                config.log_level = "warn".into();
+            }
             with_runtime(&config, crate::bench::orchestrator::run(quick, postgres))
         }
         Some(Command::Serve(_)) | None => with_runtime(&config, crate::serve::serve(&config)),

@@ -55,7 +55,8 @@ pub struct StepState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub status: RunStatus,
-    pub plan: Plan,
+    /// Shared: copies of the state (decisions are checked on one) do not copy the plan.
+    pub plan: std::sync::Arc<Plan>,
     pub steps: Vec<StepState>,
     pub priority: i32,
     pub approval_threshold: f64,
@@ -138,7 +139,7 @@ impl RunState {
         }
         Ok(Self {
             status: RunStatus::Queued,
-            plan: plan.clone(),
+            plan: std::sync::Arc::new(plan.clone()),
             steps,
             priority: *priority,
             approval_threshold: *approval_threshold,

@@ -78,11 +78,14 @@ async fn exercise(db: Database) {
         Box::new(move |s, now| decide::lease(s, "b", "w1", now, lease).unwrap()),
         Box::new(|s, now| decide::fail(s, "b", 2, "boom", false, now, 0.5).unwrap()),
     ];
-    for decide_next in steps {
+    // Every other commit leaves the snapshot as it was: reads fold the events after it.
+    for (i, decide_next) in steps.into_iter().enumerate() {
         let kinds = decide_next(&run.state, run.now);
-        let change = run.change(kinds);
+        let mut change = run.change(kinds);
+        change.snapshot = i % 2 == 1;
         store.commit(&[change]).await.unwrap();
         assert_eq!(store.verify("run-1").await.unwrap(), Verification::Matches);
+        assert_eq!(store.state("run-1").await.unwrap(), run.state);
     }
     assert_eq!(run.state.status, RunStatus::Compensating);
     let stored = store.state("run-1").await.unwrap();
@@ -102,7 +105,7 @@ async fn exercise(db: Database) {
     let mut stale = run.change(decide::compensated(&run.state, "a", None).unwrap());
     stale.expected_seq -= 1;
     stale.events.iter_mut().for_each(|e| e.seq -= 1);
-    stale.state.last_seq -= 1;
+    std::sync::Arc::make_mut(&mut stale.state).last_seq -= 1;
     let err = store.commit(&[stale]).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     assert_eq!(event_count(&store, "run-1").await, before);

@@ -1,20 +1,27 @@
 //! `switchyard bench orchestrator`: the engine's throughput and enqueue→start latency on
 //! SQLite and PostgreSQL, beside the floor — the same number of rows pushed through a bare
 //! claim-and-complete loop, one row per transaction, on the same database.
+//!
+//! Throughput: every run submitted at once, timed until the last one succeeds. Latency: runs
+//! of one step submitted one at a time, a few milliseconds apart, on an otherwise idle engine,
+//! timed from the call to `submit` to the moment the tool starts (the run durably recorded and
+//! its step leased in between). Under the burst a step also waits for the thousands queued
+//! ahead of it; that queueing time is throughput, not latency, and is printed apart.
 
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::{ConnectOptions as _, Connection as _};
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig};
 use switchyard_orchestrator::store::RunStore;
-use switchyard_orchestrator::tools::Tool;
 use switchyard_orchestrator::tools::builtin::Noop;
-use switchyard_orchestrator::{AgentSpec, Catalog, EventKind, Plan, RunStatus};
+use switchyard_orchestrator::tools::{Tool, ToolContext, ToolFuture};
+use switchyard_orchestrator::{AgentSpec, Catalog, EventKind, Plan, RunStatus, ToolSpec};
 
 use super::{millis, percentile, thousands};
 
@@ -23,13 +30,16 @@ struct Figures {
     steps_per_s: f64,
     p50: Duration,
     p99: Duration,
+    /// Median wait of a step under the burst (queueing included).
+    burst_p50: Duration,
     floor_per_s: f64,
 }
 
 pub async fn run(quick: bool, postgres: Option<String>) -> Result<(), String> {
-    let (runs, steps) = if quick { (50, 20) } else { (200, 50) };
+    let (runs, steps, probes) = if quick { (50, 20, 50) } else { (200, 50, 300) };
     println!(
-        "orchestrator benchmark{}: {runs} runs × {steps} no-op steps = {} steps per backend",
+        "orchestrator benchmark{}: {runs} runs × {steps} no-op steps = {} steps per backend; \
+         latency from {probes} one-step runs submitted one at a time",
         if quick { " (quick)" } else { "" },
         runs * steps
     );
@@ -45,7 +55,7 @@ pub async fn run(quick: bool, postgres: Option<String>) -> Result<(), String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    let figures = measure(&sqlite, runs, steps, 1).await?;
+    let figures = measure(&sqlite, runs, steps, probes, 1).await?;
     print_figures("sqlite", &figures, 1);
     sqlite.close().await;
 
@@ -61,7 +71,7 @@ pub async fn run(quick: bool, postgres: Option<String>) -> Result<(), String> {
             )
             .await
             .map_err(|e| e.to_string())?;
-            let result = measure(&db, runs, steps, 4).await;
+            let result = measure(&db, runs, steps, probes, 4).await;
             db.close().await;
             scratch.drop_database().await;
             print_figures("postgres", &result?, 4);
@@ -89,10 +99,11 @@ fn print_figures(backend: &str, f: &Figures, floor_clients: usize) {
         "–"
     );
     println!(
-        "{:<9} {:<34} {:>9.2}×",
+        "{:<9} {:<34} {:>9.2}×   (a step's median wait inside the burst: {})",
         backend,
         "engine ÷ floor",
-        f.steps_per_s / f.floor_per_s
+        f.steps_per_s / f.floor_per_s,
+        millis(f.burst_p50)
     );
 }
 
@@ -100,29 +111,57 @@ async fn measure(
     db: &Database,
     runs: usize,
     steps: usize,
+    probes: usize,
     floor_clients: usize,
 ) -> Result<Figures, String> {
     migrate::run(db).await.map_err(|e| e.to_string())?;
-    let (steps_per_s, mut latencies) = engine_pass(db, runs, steps).await?;
+    let (steps_per_s, mut waits) = throughput_pass(db, runs, steps).await?;
+    waits.sort();
+    let mut latencies = latency_pass(db, probes).await?;
     latencies.sort();
     let floor_per_s = floor_pass(db, runs * steps, floor_clients).await?;
     Ok(Figures {
         steps_per_s,
         p50: percentile(&latencies, 50.0),
         p99: percentile(&latencies, 99.0),
+        burst_p50: percentile(&waits, 50.0),
         floor_per_s,
     })
 }
 
-/// Submits every run at once and waits for all to succeed. Latency per step: its lease's
-/// timestamp minus its run's creation, read back from the stored log.
-async fn engine_pass(
+/// Records when each run's step started, by run id.
+#[derive(Default)]
+struct Stamp(Mutex<HashMap<String, Instant>>);
+
+impl Tool for Stamp {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "stamp".into(),
+            description: "Notes the moment it starts.".into(),
+            input_schema: json!({"type": "object"}),
+            default_risk: 0.0,
+        }
+    }
+
+    fn run<'a>(&'a self, ctx: &'a ToolContext, _input: Value) -> ToolFuture<'a> {
+        let at = Instant::now();
+        Box::pin(async move {
+            self.0
+                .lock()
+                .unwrap()
+                .entry(ctx.run_id.clone())
+                .or_insert(at);
+            Ok(json!({}))
+        })
+    }
+}
+
+async fn start_engine(
     db: &Database,
-    runs: usize,
-    steps: usize,
-) -> Result<(f64, Vec<Duration>), String> {
-    let store = RunStore::new(db.clone());
-    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Noop)];
+    stamp: Arc<Stamp>,
+    event_buffer: usize,
+) -> Result<Engine, String> {
+    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Noop), stamp];
     let catalog = Catalog::new(
         tools.iter().map(|t| t.spec()),
         [AgentSpec::new("bench", ToolAccess::Any)],
@@ -131,17 +170,32 @@ async fn engine_pass(
     let config = EngineConfig {
         global_limit: 512,
         per_run_limit: 64,
-        event_buffer: runs * steps * 4 + 1024,
+        event_buffer,
         ..EngineConfig::default()
     };
-    let engine = Engine::start(store.clone(), catalog, tools, config)
+    Engine::start(RunStore::new(db.clone()), catalog, tools, config)
         .await
-        .map_err(|e| e.to_string())?;
-    let mut events = engine.subscribe();
-    let plan: Plan = serde_json::from_value(json!({
-        "steps": (0..steps).map(|i| json!({"key": format!("s{i}"), "agent": "bench", "tool": "noop"})).collect::<Vec<_>>()
+        .map_err(|e| e.to_string())
+}
+
+fn plan(steps: usize, tool: &str) -> Result<Plan, String> {
+    serde_json::from_value(json!({
+        "steps": (0..steps).map(|i| json!({"key": format!("s{i}"), "agent": "bench", "tool": tool})).collect::<Vec<_>>()
     }))
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// Submits every run at once and waits for all to succeed. Also returns each step's wait in
+/// the burst: its lease's timestamp minus its run's creation, read back from the stored log.
+async fn throughput_pass(
+    db: &Database,
+    runs: usize,
+    steps: usize,
+) -> Result<(f64, Vec<Duration>), String> {
+    let store = RunStore::new(db.clone());
+    let engine = start_engine(db, Arc::default(), runs * steps * 4 + 1024).await?;
+    let mut events = engine.subscribe();
+    let plan = plan(steps, "noop")?;
 
     let started = Instant::now();
     let submissions: Vec<_> = (0..runs)
@@ -164,10 +218,7 @@ async fn engine_pass(
     while finished < runs {
         match tokio::time::timeout(Duration::from_secs(120), events.recv()).await {
             Ok(Ok((_, event))) => {
-                if matches!(
-                    event.kind,
-                    EventKind::RunSucceeded | EventKind::RunFailed { .. }
-                ) {
+                if event.kind.ends_run() {
                     finished += 1;
                 }
             }
@@ -178,7 +229,7 @@ async fn engine_pass(
     let elapsed = started.elapsed();
     engine.shutdown().await;
 
-    let mut latencies = Vec::with_capacity(runs * steps);
+    let mut waits = Vec::with_capacity(runs * steps);
     for id in &ids {
         let state = store.state(id).await.map_err(|e| e.to_string())?;
         if state.status != RunStatus::Succeeded {
@@ -188,11 +239,41 @@ async fn engine_pass(
         let created = log.first().map(|e| e.at).unwrap_or_default();
         for event in &log {
             if let EventKind::StepLeased { attempt: 1, .. } = event.kind {
-                latencies.push((event.at - created).to_std().unwrap_or_default());
+                waits.push((event.at - created).to_std().unwrap_or_default());
             }
         }
     }
-    Ok(((runs * steps) as f64 / elapsed.as_secs_f64(), latencies))
+    Ok(((runs * steps) as f64 / elapsed.as_secs_f64(), waits))
+}
+
+/// One-step runs submitted one at a time, 2 ms apart: submit call → tool start, each.
+async fn latency_pass(db: &Database, probes: usize) -> Result<Vec<Duration>, String> {
+    let stamp = Arc::new(Stamp::default());
+    let engine = start_engine(db, stamp.clone(), 4096).await?;
+    let plan = plan(1, "stamp")?;
+    let mut submitted = Vec::with_capacity(probes);
+    for _ in 0..probes {
+        let at = Instant::now();
+        let id = engine
+            .submit(plan.clone(), 0)
+            .await
+            .map_err(|e| e.to_string())?;
+        submitted.push((id, at));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stamp.0.lock().unwrap().len() < probes {
+        if Instant::now() > deadline {
+            return Err("probe runs did not start within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    engine.shutdown().await;
+    let started = stamp.0.lock().unwrap();
+    Ok(submitted
+        .iter()
+        .map(|(id, at)| started[id].duration_since(*at))
+        .collect())
 }
 
 /// The floor: `rows` rows claimed and completed one per transaction by `clients` workers.

@@ -16,7 +16,7 @@ use crate::event::{EventKind, RunEvent};
 use crate::state::RunState;
 use crate::status::{RunStatus, StepStatus};
 use crate::store::notify::Notice;
-use crate::store::{RunChange, RunStore, StoreError};
+use crate::store::{RunChange, RunStore, StepRow, StoreError, step_rows};
 use crate::template;
 use crate::tools::{Tool, ToolContext, ToolError};
 use crate::validate::validate;
@@ -46,7 +46,12 @@ enum Outcome {
 
 /// One unfinished run, as this process knows it.
 struct Tracked {
-    state: RunState,
+    /// Shared with the change being committed; copied on write only while a commit holds it.
+    state: Arc<RunState>,
+    /// `run_steps` as last committed, so a commit writes only the rows that changed.
+    stored_rows: Vec<StepRow>,
+    /// `seq` of the run's stored snapshot (see [`RunChange::snapshot`]).
+    snapshot_seq: u64,
     /// `last_seq` as committed (0 before the run's first commit).
     stored_seq: u64,
     /// Events applied to `state` but not yet committed.
@@ -192,10 +197,17 @@ impl Coordinator {
         if !unsaved.is_empty() {
             self.dirty.push(run_id.clone());
         }
+        let stored_rows = if stored_seq == 0 {
+            Vec::new()
+        } else {
+            step_rows(&state)
+        };
         self.runs.insert(
             run_id,
             Tracked {
-                state,
+                state: Arc::new(state),
+                stored_rows,
+                snapshot_seq: stored_seq,
                 stored_seq,
                 unsaved,
                 cancel: CancellationToken::new(),
@@ -276,8 +288,10 @@ impl Coordinator {
                     })
                 });
                 run.stored_seq = state.last_seq;
+                run.snapshot_seq = state.last_seq;
                 run.unsaved.clear();
-                run.state = state;
+                run.stored_rows = step_rows(&state);
+                run.state = Arc::new(state);
                 if !matches!(
                     run.state.status,
                     RunStatus::Running | RunStatus::AwaitingApproval | RunStatus::Paused
@@ -417,7 +431,7 @@ impl Coordinator {
             }
             Msg::State { run_id, reply } => {
                 let state = match self.runs.get(&run_id) {
-                    Some(run) if run.owned => Ok(run.state.clone()),
+                    Some(run) if run.owned => Ok(RunState::clone(&run.state)),
                     _ => self.stored_state(&run_id).await,
                 };
                 let _ = reply.send(state);
@@ -594,8 +608,7 @@ impl Coordinator {
         if run.unsaved.is_empty() {
             self.dirty.push(run_id.to_owned());
         }
-        let appended = run
-            .state
+        let appended = Arc::make_mut(&mut run.state)
             .append(kinds, now)
             .expect("decided events apply: decide checked them on a copy");
         run.unsaved.extend(appended);
@@ -768,6 +781,7 @@ impl Coordinator {
         }
         let me = self.config.worker_id.clone();
         let dirty = std::mem::take(&mut self.dirty);
+        let mut fresh_rows: HashMap<String, Vec<StepRow>> = HashMap::new();
         let mut changes: Vec<RunChange> = dirty
             .iter()
             .filter_map(|id| {
@@ -775,11 +789,25 @@ impl Coordinator {
                 if run.unsaved.is_empty() {
                     return None;
                 }
+                let rows = step_rows(&run.state);
+                let changed: Vec<StepRow> = if rows.len() == run.stored_rows.len() {
+                    rows.iter()
+                        .zip(&run.stored_rows)
+                        .filter(|(new, old)| new != old)
+                        .map(|(new, _)| new.clone())
+                        .collect()
+                } else {
+                    rows.clone()
+                };
+                fresh_rows.insert(id.clone(), rows);
                 Some(RunChange {
                     run_id: id.clone(),
                     expected_seq: run.stored_seq,
                     events: std::mem::take(&mut run.unsaved),
-                    state: run.state.clone(),
+                    state: Arc::clone(&run.state),
+                    step_rows: Some(changed),
+                    snapshot: run.stored_seq == 0
+                        || RunChange::snapshot_due(&run.state, run.snapshot_seq),
                     owner: run.owned.then(|| me.clone()),
                     idempotency_key: if run.stored_seq == 0 {
                         run.idempotency_key.clone()
@@ -827,6 +855,12 @@ impl Coordinator {
         for change in changes {
             if let Some(run) = self.runs.get_mut(&change.run_id) {
                 run.stored_seq = change.state.last_seq;
+                if change.snapshot {
+                    run.snapshot_seq = change.state.last_seq;
+                }
+                if let Some(rows) = fresh_rows.remove(&change.run_id) {
+                    run.stored_rows = rows;
+                }
             }
             for event in change.events {
                 let _ = self.events.send((change.run_id.clone(), event));

@@ -27,6 +27,9 @@ mod sql;
 mod workers;
 
 use sql::Backend;
+pub use sql::{StepRow, step_rows};
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use switchyard_db::{Database, DbError};
@@ -41,14 +44,21 @@ pub struct RunChange {
     /// `last_seq` the events were decided on: 0 for a new run.
     pub expected_seq: u64,
     pub events: Vec<RunEvent>,
-    /// The fold after `events`.
-    pub state: RunState,
+    /// The fold after `events` (shared: the engine keeps working on its copy without cloning
+    /// it for every commit).
+    pub state: Arc<RunState>,
+    /// The `run_steps` rows this change alters; `None`: every row of `state`. A scheduler that
+    /// knows what it stored last passes only the rows that differ.
+    pub step_rows: Option<Vec<StepRow>>,
     /// For a new run, the engine that owns it (`None`: any engine may claim it). For an
     /// existing run, `Some` fences the write: it is refused unless this engine still owns the
     /// run. People's commands from an engine that does not own the run pass `None`.
     pub owner: Option<String>,
     /// For a new run: the client's key; a second run with the same key is refused.
     pub idempotency_key: Option<String>,
+    /// Rewrite the run's snapshot (`runs.state`) with this change. New runs always get one;
+    /// otherwise readers fold the events recorded after the last snapshot.
+    pub snapshot: bool,
 }
 
 impl RunChange {
@@ -58,12 +68,23 @@ impl RunChange {
             run_id,
             expected_seq,
             events,
-            state,
+            state: Arc::new(state),
+            step_rows: None,
             owner: None,
             idempotency_key: None,
+            snapshot: true,
         }
     }
+
+    /// Whether a change to a run whose snapshot is at `snapshot_seq` should write a new one:
+    /// every [`SNAPSHOT_EVERY`] events, and when the run ends.
+    pub fn snapshot_due(state: &RunState, snapshot_seq: u64) -> bool {
+        state.status.is_final() || state.last_seq >= snapshot_seq + SNAPSHOT_EVERY
+    }
 }
+
+/// At most this many events are folded on top of a run's snapshot when it is read.
+pub const SNAPSHOT_EVERY: u64 = 64;
 
 /// What can go wrong storing or loading runs.
 #[derive(Debug, thiserror::Error)]
@@ -168,17 +189,34 @@ impl RunStore {
         Ok(())
     }
 
-    /// The stored (cached) state of a run.
+    /// The stored state of a run: its snapshot with the events after it folded in.
     pub async fn state(&self, run_id: &str) -> Result<RunState, StoreError> {
-        let json = match &self.db {
-            Database::Sqlite(pool) => sqlx::Sqlite::read_state(pool, run_id).await?,
-            Database::Postgres(pool) => sqlx::Postgres::read_state(pool, run_id).await?,
-        }
-        .ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
-        serde_json::from_value(json).map_err(|e| StoreError::Corrupt {
+        Ok(self.load(run_id).await?.0)
+    }
+
+    /// A run's stored state and the engine that owns it.
+    pub async fn load(&self, run_id: &str) -> Result<(RunState, Option<String>), StoreError> {
+        let (json, snapshot_seq, owner) =
+            on_pool!(&self.db, pool => Backend::read_state(pool, run_id).await?)
+                .ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
+        let corrupt = |reason: String| StoreError::Corrupt {
             run_id: run_id.to_owned(),
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        let mut state: RunState =
+            serde_json::from_value(json).map_err(|e| corrupt(e.to_string()))?;
+        if state.last_seq != snapshot_seq as u64 {
+            return Err(corrupt(format!(
+                "the snapshot is at seq {}, its row says {snapshot_seq}",
+                state.last_seq
+            )));
+        }
+        for event in self.events(run_id, state.last_seq).await? {
+            state
+                .apply(&event)
+                .map_err(|e| corrupt(format!("after the snapshot: {e}")))?;
+        }
+        Ok((state, owner))
     }
 
     /// The run's events after `after_seq` (0 for all), in order.

@@ -15,7 +15,7 @@ use crate::status::RunStatus;
 
 /// One `run_steps` row. Timestamps are kept to microseconds, PostgreSQL's precision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct StepRow {
+pub struct StepRow {
     pub key: String,
     pub status: String,
     pub priority: i32,
@@ -24,6 +24,13 @@ pub(super) struct StepRow {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub fencing_token: Option<i64>,
+}
+
+/// An event's payload as stored: `{"at": …, "event": {"kind": …, …}}`.
+#[derive(serde::Serialize)]
+struct StoredEvent<'a> {
+    at: DateTime<Utc>,
+    event: &'a crate::event::EventKind,
 }
 
 /// One `runs` row without its state.
@@ -49,7 +56,7 @@ type StepTuple = (
 );
 
 /// The rows `state` implies for `run_steps`, in key order.
-pub(super) fn step_rows(state: &RunState) -> Vec<StepRow> {
+pub fn step_rows(state: &RunState) -> Vec<StepRow> {
     let mut rows: Vec<StepRow> = state
         .steps
         .iter()
@@ -79,11 +86,7 @@ macro_rules! for_backend {
                 conn: &mut <$db as sqlx::Database>::Connection,
                 change: &RunChange,
             ) -> Result<(), StoreError> {
-                let state = &change.state;
-                let state_json = serde_json::to_value(state).map_err(|e| StoreError::Invalid {
-                    run_id: change.run_id.clone(),
-                    reason: e.to_string(),
-                })?;
+                let state: &RunState = &change.state;
                 let conflict = || StoreError::Conflict {
                     run_id: change.run_id.clone(),
                     expected_seq: change.expected_seq,
@@ -92,15 +95,15 @@ macro_rules! for_backend {
                     let created_at = change.events[0].at;
                     let inserted = sqlx::query(
                         "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, \
-                         updated_at, owner, idempotency_key) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                         updated_at, owner, idempotency_key, state_seq) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4) ON CONFLICT DO NOTHING",
                     )
                     .bind(&change.run_id)
                     .bind(state.status.as_str())
                     .bind(state.priority)
                     .bind(state.last_seq as i64)
                     .bind(&state.reason)
-                    .bind(Json(&state_json))
+                    .bind(Json(state))
                     .bind(created_at)
                     .bind(state.updated_at)
                     .bind(&change.owner)
@@ -111,22 +114,30 @@ macro_rules! for_backend {
                         return Err(conflict());
                     }
                 } else {
-                    let updated = sqlx::query(
+                    // The snapshot only now and then: it is the one part of a commit that grows
+                    // with the run rather than with the change.
+                    let sql = if change.snapshot {
                         "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
-                         state = $5, updated_at = $6 \
-                         WHERE id = $7 AND last_seq = $8 AND ($9 IS NULL OR owner = $9)",
-                    )
-                    .bind(state.status.as_str())
-                    .bind(state.priority)
-                    .bind(state.last_seq as i64)
-                    .bind(&state.reason)
-                    .bind(Json(&state_json))
-                    .bind(state.updated_at)
-                    .bind(&change.run_id)
-                    .bind(change.expected_seq as i64)
-                    .bind(&change.owner)
-                    .execute(&mut *conn)
-                    .await?;
+                         updated_at = $5, state = $9, state_seq = $3 \
+                         WHERE id = $6 AND last_seq = $7 AND ($8 IS NULL OR owner = $8)"
+                    } else {
+                        "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
+                         updated_at = $5 \
+                         WHERE id = $6 AND last_seq = $7 AND ($8 IS NULL OR owner = $8)"
+                    };
+                    let mut query = sqlx::query(sql)
+                        .bind(state.status.as_str())
+                        .bind(state.priority)
+                        .bind(state.last_seq as i64)
+                        .bind(&state.reason)
+                        .bind(state.updated_at)
+                        .bind(&change.run_id)
+                        .bind(change.expected_seq as i64)
+                        .bind(&change.owner);
+                    if change.snapshot {
+                        query = query.bind(Json(state));
+                    }
+                    let updated = query.execute(&mut *conn).await?;
                     if updated.rows_affected() == 0 {
                         return Err(conflict());
                     }
@@ -136,32 +147,31 @@ macro_rules! for_backend {
                 let mut events = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO run_events (run_id, seq, at, kind, payload) ",
                 );
-                let mut payloads = Vec::with_capacity(change.events.len());
-                for event in &change.events {
-                    let payload = serde_json::to_value(&event.kind).map_err(|e| StoreError::Invalid {
-                        run_id: change.run_id.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    // The exact timestamp travels in the payload; the column (microseconds on
-                    // PostgreSQL) is for queries.
-                    payloads.push(serde_json::json!({"at": event.at, "event": payload}));
-                }
-                events.push_values(change.events.iter().zip(&payloads), |mut row, (event, payload)| {
+                // The exact timestamp travels in the payload; the column (microseconds on
+                // PostgreSQL) is for queries. Serialized straight into the statement.
+                events.push_values(&change.events, |mut row, event| {
                     row.push_bind(&change.run_id)
                         .push_bind(event.seq as i64)
                         .push_bind(event.at)
                         .push_bind(event.kind.name())
-                        .push_bind(Json(payload));
+                        .push_bind(Json(StoredEvent { at: event.at, event: &event.kind }));
                 });
                 events.build().execute(&mut *conn).await?;
 
-                let rows = step_rows(state);
+                let all;
+                let rows = match &change.step_rows {
+                    Some(changed) => changed,
+                    None => {
+                        all = step_rows(state);
+                        &all
+                    }
+                };
                 if !rows.is_empty() {
                     let mut steps = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO run_steps (run_id, key, status, priority, attempt, not_before, \
                          lease_owner, lease_expires_at, fencing_token) ",
                     );
-                    steps.push_values(&rows, |mut row, step| {
+                    steps.push_values(rows, |mut row, step| {
                         row.push_bind(&change.run_id)
                             .push_bind(&step.key)
                             .push_bind(&step.status)
@@ -187,13 +197,13 @@ macro_rules! for_backend {
             async fn read_state(
                 pool: &sqlx::Pool<$db>,
                 run_id: &str,
-            ) -> Result<Option<Value>, StoreError> {
-                let row: Option<(Json<Value>,)> =
-                    sqlx::query_as("SELECT state FROM runs WHERE id = $1")
+            ) -> Result<Option<(Value, i64, Option<String>)>, StoreError> {
+                let row: Option<(Json<Value>, i64, Option<String>)> =
+                    sqlx::query_as("SELECT state, state_seq, owner FROM runs WHERE id = $1")
                         .bind(run_id)
                         .fetch_optional(pool)
                         .await?;
-                Ok(row.map(|(Json(v),)| v))
+                Ok(row.map(|(Json(v), seq, owner)| (v, seq, owner)))
             }
 
             async fn read_events(
@@ -278,8 +288,10 @@ pub(super) trait Backend: sqlx::Database {
         conn: &mut Self::Connection,
         change: &RunChange,
     ) -> Result<(), StoreError>;
-    async fn read_state(pool: &sqlx::Pool<Self>, run_id: &str)
-    -> Result<Option<Value>, StoreError>;
+    async fn read_state(
+        pool: &sqlx::Pool<Self>,
+        run_id: &str,
+    ) -> Result<Option<(Value, i64, Option<String>)>, StoreError>;
     async fn read_events(
         pool: &sqlx::Pool<Self>,
         run_id: &str,

@@ -9,11 +9,9 @@
 //! same statement without the locking clause.
 
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 use switchyard_db::Database;
 
 use super::{RunStore, StoreError, notify};
-use crate::state::RunState;
 
 const CLAIMABLE: &str = "r.status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
      AND (r.owner IS NULL OR w.id IS NULL OR w.expires_at_ms < $2)";
@@ -105,31 +103,6 @@ impl RunStore {
                 .fetch_all(pool)
                 .await?
         }))
-    }
-
-    /// A run's stored state and its owner.
-    pub async fn load(&self, run_id: &str) -> Result<(RunState, Option<String>), StoreError> {
-        const SQL: &str = "SELECT state, owner FROM runs WHERE id = $1";
-        let row: Option<(Json<serde_json::Value>, Option<String>)> = match &self.db {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(SQL)
-                    .bind(run_id)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(SQL)
-                    .bind(run_id)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
-        let (Json(json), owner) = row.ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
-        let state = serde_json::from_value(json).map_err(|e| StoreError::Corrupt {
-            run_id: run_id.to_owned(),
-            reason: e.to_string(),
-        })?;
-        Ok((state, owner))
     }
 
     /// The run created with this idempotency key, if any.
