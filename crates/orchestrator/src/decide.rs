@@ -372,6 +372,14 @@ fn simulate(state: &RunState, events: &[EventKind]) -> Result<RunState, CommandE
 }
 
 fn checked(state: &RunState, events: Vec<EventKind>) -> Result<Vec<EventKind>, CommandError> {
+    // A lone lease or success (the bulk of all decisions) is checked in place; anything else
+    // is applied to a copy.
+    if let [only] = events.as_slice()
+        && let Some(verdict) = state.hot_check(only)
+    {
+        verdict.map_err(CommandError::Conflict)?;
+        return Ok(events);
+    }
     simulate(state, &events)?;
     Ok(events)
 }

@@ -157,6 +157,74 @@ impl RunState {
         self.steps.iter().find(|s| s.key == key)
     }
 
+    /// Why `kind` cannot be the next event, for the kinds a scheduler decides by the thousand
+    /// (a lease, a success); `None` for every other kind. On success, the step's index.
+    /// `apply` checks these kinds with it before changing anything, and `decide` checks a
+    /// decision with it without copying the whole state.
+    pub fn hot_check(&self, kind: &EventKind) -> Option<Result<usize, String>> {
+        let index = |key: &str| {
+            self.steps
+                .iter()
+                .position(|s| s.key == key)
+                .ok_or_else(|| format!("unknown step '{key}'"))
+        };
+        match kind {
+            EventKind::StepLeased {
+                step,
+                attempt,
+                fencing_token,
+                ..
+            } => Some((|| {
+                if self.status != RunStatus::Running {
+                    return Err(format!("the run is {}", self.status));
+                }
+                let i = index(step)?;
+                let s = &self.steps[i];
+                if s.status != StepStatus::Ready {
+                    return Err(format!(
+                        "step '{}' is {}, not {}",
+                        s.key,
+                        s.status,
+                        StepStatus::Ready
+                    ));
+                }
+                if *attempt != s.attempt + 1 || *attempt > s.max_attempts {
+                    return Err(format!("attempt {attempt} does not follow {}", s.attempt));
+                }
+                if *fencing_token != self.next_fencing_token {
+                    return Err(format!(
+                        "fencing token {fencing_token}, expected {}",
+                        self.next_fencing_token
+                    ));
+                }
+                Ok(i)
+            })()),
+            EventKind::StepSucceeded {
+                step,
+                fencing_token,
+                ..
+            } => Some((|| {
+                if !matches!(
+                    self.status,
+                    RunStatus::Running | RunStatus::AwaitingApproval | RunStatus::Paused
+                ) {
+                    return Err(format!("the run is {}", self.status));
+                }
+                let i = index(step)?;
+                let s = &self.steps[i];
+                match &s.lease {
+                    Some(lease) if lease.fencing_token == *fencing_token => Ok(i),
+                    Some(lease) => Err(format!(
+                        "stale fencing token {fencing_token} for step '{step}' (current {})",
+                        lease.fencing_token
+                    )),
+                    None => Err(format!("step '{step}' is {}, not leased", s.status)),
+                }
+            })()),
+            _ => None,
+        }
+    }
+
     fn index(&self, event: &RunEvent, key: &str) -> Result<usize, ApplyError> {
         self.steps
             .iter()
@@ -229,31 +297,17 @@ impl RunState {
                 self.status = RunStatus::Running;
             }
             EventKind::StepLeased {
-                step,
                 attempt,
                 worker,
                 fencing_token,
                 lease_expires_at,
+                ..
             } => {
-                require_run(&[RunStatus::Running], self.status)?;
-                let i = self.index(event, step)?;
+                let i = self
+                    .hot_check(&event.kind)
+                    .unwrap_or_else(|| Err("not a lease".into()))
+                    .map_err(|reason| refuse(event, reason))?;
                 let s = &mut self.steps[i];
-                expect_step(event, s, StepStatus::Ready)?;
-                if *attempt != s.attempt + 1 || *attempt > s.max_attempts {
-                    return Err(refuse(
-                        event,
-                        format!("attempt {attempt} does not follow {}", s.attempt),
-                    ));
-                }
-                if *fencing_token != self.next_fencing_token {
-                    return Err(refuse(
-                        event,
-                        format!(
-                            "fencing token {fencing_token}, expected {}",
-                            self.next_fencing_token
-                        ),
-                    ));
-                }
                 s.status = StepStatus::Leased;
                 s.attempt = *attempt;
                 s.not_before = None;
@@ -274,14 +328,11 @@ impl RunState {
                 let lease = held_lease(event, &mut self.steps[i], *fencing_token)?;
                 lease.expires_at = *lease_expires_at;
             }
-            EventKind::StepSucceeded {
-                step,
-                fencing_token,
-                output,
-            } => {
-                require_run(&active, self.status)?;
-                let i = self.index(event, step)?;
-                held_lease(event, &mut self.steps[i], *fencing_token)?;
+            EventKind::StepSucceeded { output, .. } => {
+                let i = self
+                    .hot_check(&event.kind)
+                    .unwrap_or_else(|| Err("not a success".into()))
+                    .map_err(|reason| refuse(event, reason))?;
                 let s = &mut self.steps[i];
                 s.status = StepStatus::Succeeded;
                 s.lease = None;

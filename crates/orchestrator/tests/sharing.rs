@@ -107,13 +107,13 @@ async fn audit(store: &RunStore, ids: &[String], steps: usize) -> HashMap<String
     let mut by_worker = HashMap::new();
     for id in ids {
         let state = store.state(id).await.unwrap();
+        let log = store.events(id, 0).await.unwrap();
         assert_eq!(
             state.status,
             RunStatus::Succeeded,
             "run {id}: {:?}",
             state.reason
         );
-        let log = store.events(id, 0).await.unwrap();
         let succeeded = log
             .iter()
             .filter(|e| matches!(e.kind, EventKind::StepSucceeded { .. }))

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::{EngineConfig, EngineError, Msg, RunCommand, Submitted};
@@ -110,7 +110,7 @@ pub(super) struct Coordinator {
     tools: HashMap<String, Arc<dyn Tool>>,
     config: EngineConfig,
     tx: mpsc::UnboundedSender<Msg>,
-    events: broadcast::Sender<(String, RunEvent)>,
+    events: Arc<super::bus::Bus>,
     runs: HashMap<String, Tracked>,
     arrivals: u64,
     running_total: usize,
@@ -137,7 +137,7 @@ impl Coordinator {
         tools: Vec<Arc<dyn Tool>>,
         config: EngineConfig,
         tx: mpsc::UnboundedSender<Msg>,
-        events: broadcast::Sender<(String, RunEvent)>,
+        events: Arc<super::bus::Bus>,
     ) -> Result<Self, EngineError> {
         let tools = tools.into_iter().map(|t| (t.spec().name, t)).collect();
         let mut me = Self {
@@ -586,7 +586,7 @@ impl Coordinator {
             {
                 Ok(()) => {
                     for event in change.events {
-                        let _ = self.events.send((run_id.to_owned(), event));
+                        self.events.publish(run_id, event);
                     }
                     return Ok(());
                 }
@@ -863,7 +863,7 @@ impl Coordinator {
                 }
             }
             for event in change.events {
-                let _ = self.events.send((change.run_id.clone(), event));
+                self.events.publish(&change.run_id, event);
             }
         }
         for action in actions {

@@ -10,11 +10,12 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
-use tokio::sync::{broadcast, mpsc};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Msg;
-use crate::event::RunEvent;
 use crate::store::RunStore;
 use crate::store::notify::{self, Notice};
 
@@ -23,7 +24,7 @@ pub(super) fn spawn(
     store: RunStore,
     me: String,
     tx: mpsc::UnboundedSender<Msg>,
-    events: broadcast::Sender<(String, RunEvent)>,
+    events: Arc<super::bus::Bus>,
     stop: CancellationToken,
 ) {
     tokio::spawn(async move {
@@ -39,7 +40,7 @@ async fn listen(
     store: RunStore,
     me: String,
     tx: mpsc::UnboundedSender<Msg>,
-    events: broadcast::Sender<(String, RunEvent)>,
+    events: Arc<super::bus::Bus>,
 ) {
     loop {
         let mut listener = match connect(&pool).await {
@@ -50,6 +51,7 @@ async fn listen(
                 continue;
             }
         };
+        events.release_held();
         if tx.send(Msg::Resync).is_err() {
             return;
         }
@@ -69,6 +71,7 @@ async fn listen(
                 }
                 // The connection dropped; the next call reconnects and listens again.
                 Ok(None) => {
+                    events.release_held();
                     if tx.send(Msg::Resync).is_err() {
                         return;
                     }
@@ -90,11 +93,7 @@ async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Another engine's events, published here in order, for this process's subscribers.
-async fn republish(
-    store: &RunStore,
-    events: &broadcast::Sender<(String, RunEvent)>,
-    notice: &Notice,
-) {
+async fn republish(store: &RunStore, events: &super::bus::Bus, notice: &Notice) {
     if events.receiver_count() == 0 {
         return;
     }
@@ -105,7 +104,7 @@ async fn republish(
         {
             Ok(found) => {
                 for event in found.into_iter().filter(|e| e.seq <= change.last_seq) {
-                    let _ = events.send((change.run_id.clone(), event));
+                    events.publish(&change.run_id, event);
                 }
             }
             Err(e) => {

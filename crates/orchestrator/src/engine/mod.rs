@@ -26,6 +26,7 @@
 //! heartbeat lapses loses its runs to the others after one lease TTL. On SQLite, one process
 //! per database file, the engine declares earlier workers dead at start and takes everything.
 
+mod bus;
 mod coordinator;
 mod listener;
 
@@ -174,7 +175,7 @@ enum Msg {
 #[derive(Clone)]
 pub struct Engine {
     tx: mpsc::UnboundedSender<Msg>,
-    events: broadcast::Sender<(String, RunEvent)>,
+    events: Arc<bus::Bus>,
     stop_listening: tokio_util::sync::CancellationToken,
 }
 
@@ -197,7 +198,7 @@ impl Engine {
         // Heartbeats come every third of the TTL; a zero TTL would spin.
         config.lease_ttl = config.lease_ttl.max(MIN_LEASE_TTL);
         let (tx, rx) = mpsc::unbounded_channel();
-        let (events, _) = broadcast::channel(config.event_buffer.max(1));
+        let events = Arc::new(bus::Bus::new(config.event_buffer));
         let stop_listening = tokio_util::sync::CancellationToken::new();
         if let switchyard_db::Database::Postgres(pool) = store.database() {
             listener::spawn(

@@ -164,16 +164,12 @@ impl RunStore {
         match &self.db {
             Database::Sqlite(pool) => {
                 let mut tx = switchyard_db::connect::sqlite_write(pool).await?;
-                for change in changes {
-                    sqlx::Sqlite::write_change(&mut tx, change).await?;
-                }
+                sqlx::Sqlite::write_batch(&mut tx, changes).await?;
                 tx.commit().await?;
             }
             Database::Postgres(pool) => {
                 let mut tx = switchyard_db::connect::postgres_write(pool).await?;
-                for change in changes {
-                    sqlx::Postgres::write_change(&mut tx, change).await?;
-                }
+                sqlx::Postgres::write_batch(&mut tx, changes).await?;
                 for payload in
                     notify::payloads(writer, changes.iter().filter_map(notify::Change::of))
                 {

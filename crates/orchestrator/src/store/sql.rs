@@ -75,6 +75,17 @@ pub fn step_rows(state: &RunState) -> Vec<StepRow> {
     rows
 }
 
+/// Rows per multi-row statement, times their columns, stay under SQLite's limit of 32,766
+/// parameters (PostgreSQL allows 65,535).
+const ROWS_PER_STATEMENT: usize = 32_000;
+
+fn conflict(change: &RunChange) -> StoreError {
+    StoreError::Conflict {
+        run_id: change.run_id.clone(),
+        expected_seq: change.expected_seq,
+    }
+}
+
 const UNFINISHED: &str = "SELECT id FROM runs \
      WHERE status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
      ORDER BY priority DESC, created_at, id";
@@ -82,17 +93,13 @@ const UNFINISHED: &str = "SELECT id FROM runs \
 macro_rules! for_backend {
     ($($db:ty),+) => {$(
         impl Backend for $db {
-            async fn write_change(
+            async fn write_batch(
                 conn: &mut <$db as sqlx::Database>::Connection,
-                change: &RunChange,
+                changes: &[RunChange],
             ) -> Result<(), StoreError> {
-                let state: &RunState = &change.state;
-                let conflict = || StoreError::Conflict {
-                    run_id: change.run_id.clone(),
-                    expected_seq: change.expected_seq,
-                };
-                if change.expected_seq == 0 {
-                    let created_at = change.events[0].at;
+                // New runs, one statement each (they arrive one submission at a time).
+                for change in changes.iter().filter(|c| c.expected_seq == 0) {
+                    let state: &RunState = &change.state;
                     let inserted = sqlx::query(
                         "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, \
                          updated_at, owner, idempotency_key, state_seq) \
@@ -104,75 +111,97 @@ macro_rules! for_backend {
                     .bind(state.last_seq as i64)
                     .bind(&state.reason)
                     .bind(Json(state))
-                    .bind(created_at)
+                    .bind(change.events[0].at)
                     .bind(state.updated_at)
                     .bind(&change.owner)
                     .bind(&change.idempotency_key)
                     .execute(&mut *conn)
                     .await?;
                     if inserted.rows_affected() == 0 {
-                        return Err(conflict());
-                    }
-                } else {
-                    // The snapshot only now and then: it is the one part of a commit that grows
-                    // with the run rather than with the change.
-                    let sql = if change.snapshot {
-                        "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
-                         updated_at = $5, state = $9, state_seq = $3 \
-                         WHERE id = $6 AND last_seq = $7 AND ($8 IS NULL OR owner = $8)"
-                    } else {
-                        "UPDATE runs SET status = $1, priority = $2, last_seq = $3, reason = $4, \
-                         updated_at = $5 \
-                         WHERE id = $6 AND last_seq = $7 AND ($8 IS NULL OR owner = $8)"
-                    };
-                    let mut query = sqlx::query(sql)
-                        .bind(state.status.as_str())
-                        .bind(state.priority)
-                        .bind(state.last_seq as i64)
-                        .bind(&state.reason)
-                        .bind(state.updated_at)
-                        .bind(&change.run_id)
-                        .bind(change.expected_seq as i64)
-                        .bind(&change.owner);
-                    if change.snapshot {
-                        query = query.bind(Json(state));
-                    }
-                    let updated = query.execute(&mut *conn).await?;
-                    if updated.rows_affected() == 0 {
-                        return Err(conflict());
+                        return Err(conflict(change));
                     }
                 }
-                // One statement for all the change's events and one for all its step rows:
-                // statements, not rows, are what a commit pays for.
-                let mut events = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO run_events (run_id, seq, at, kind, payload) ",
-                );
-                // The exact timestamp travels in the payload; the column (microseconds on
-                // PostgreSQL) is for queries. Serialized straight into the statement.
-                events.push_values(&change.events, |mut row, event| {
-                    row.push_bind(&change.run_id)
-                        .push_bind(event.seq as i64)
-                        .push_bind(event.at)
-                        .push_bind(event.kind.name())
-                        .push_bind(Json(StoredEvent { at: event.at, event: &event.kind }));
-                });
-                events.build().execute(&mut *conn).await?;
 
-                let all;
-                let rows = match &change.step_rows {
-                    Some(changed) => changed,
-                    None => {
-                        all = step_rows(state);
-                        &all
+                // Existing runs: one UPDATE for many, each row checked against the seq it was
+                // decided on (and its owner). The snapshot is written only where the change
+                // asks: it is the one part of a commit that grows with the run, not the change.
+                let updates: Vec<&RunChange> =
+                    changes.iter().filter(|c| c.expected_seq > 0).collect();
+                for chunk in updates.chunks(ROWS_PER_STATEMENT / 9) {
+                    let mut update = sqlx::QueryBuilder::<$db>::new(
+                        "WITH v (id, status, priority, last_seq, reason, updated_at, expected_seq, \
+                         owner, state) AS (",
+                    );
+                    update.push_values(chunk, |mut row, change| {
+                        let state: &RunState = &change.state;
+                        row.push_bind(&change.run_id)
+                            .push_bind(state.status.as_str())
+                            .push_bind(state.priority)
+                            .push_bind(state.last_seq as i64)
+                            .push_bind(&state.reason)
+                            .push_bind(state.updated_at)
+                            .push_bind(change.expected_seq as i64)
+                            .push_bind(&change.owner)
+                            .push_bind(change.snapshot.then_some(Json(state)));
+                    });
+                    update.push(
+                        ") UPDATE runs SET status = v.status, priority = v.priority, \
+                         last_seq = v.last_seq, reason = v.reason, updated_at = v.updated_at, \
+                         state = COALESCE(v.state, runs.state), \
+                         state_seq = CASE WHEN v.state IS NULL THEN runs.state_seq ELSE v.last_seq END \
+                         FROM v WHERE runs.id = v.id AND runs.last_seq = v.expected_seq \
+                         AND (v.owner IS NULL OR runs.owner = v.owner)",
+                    );
+                    let updated = update.build().execute(&mut *conn).await?.rows_affected();
+                    if updated != chunk.len() as u64 {
+                        return Err(Self::find_conflict(conn, chunk).await);
                     }
-                };
-                if !rows.is_empty() {
+                }
+
+                // All the batch's events in as few statements as the parameter limit allows.
+                // The exact timestamp travels in the payload; the column (microseconds on
+                // PostgreSQL) is for queries.
+                let events: Vec<(&str, &crate::event::RunEvent)> = changes
+                    .iter()
+                    .flat_map(|c| c.events.iter().map(move |e| (c.run_id.as_str(), e)))
+                    .collect();
+                for chunk in events.chunks(ROWS_PER_STATEMENT / 5) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO run_events (run_id, seq, at, kind, payload) ",
+                    );
+                    insert.push_values(chunk, |mut row, (run_id, event)| {
+                        row.push_bind(*run_id)
+                            .push_bind(event.seq as i64)
+                            .push_bind(event.at)
+                            .push_bind(event.kind.name())
+                            .push_bind(Json(StoredEvent { at: event.at, event: &event.kind }));
+                    });
+                    insert.build().execute(&mut *conn).await?;
+                }
+
+                // The step rows that changed, likewise.
+                let computed: Vec<Vec<StepRow>> = changes
+                    .iter()
+                    .map(|c| if c.step_rows.is_some() { Vec::new() } else { step_rows(&c.state) })
+                    .collect();
+                let rows: Vec<(&str, &StepRow)> = changes
+                    .iter()
+                    .zip(&computed)
+                    .flat_map(|(c, all)| {
+                        c.step_rows
+                            .as_ref()
+                            .unwrap_or(all)
+                            .iter()
+                            .map(move |r| (c.run_id.as_str(), r))
+                    })
+                    .collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT / 9) {
                     let mut steps = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO run_steps (run_id, key, status, priority, attempt, not_before, \
                          lease_owner, lease_expires_at, fencing_token) ",
                     );
-                    steps.push_values(rows, |mut row, step| {
-                        row.push_bind(&change.run_id)
+                    steps.push_values(chunk, |mut row, (run_id, step)| {
+                        row.push_bind(*run_id)
                             .push_bind(&step.key)
                             .push_bind(&step.status)
                             .push_bind(step.priority)
@@ -192,6 +221,34 @@ macro_rules! for_backend {
                     steps.build().execute(&mut *conn).await?;
                 }
                 Ok(())
+            }
+
+            async fn find_conflict(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                chunk: &[&RunChange],
+            ) -> StoreError {
+                for change in chunk {
+                    let row: Result<Option<(i64, Option<String>)>, sqlx::Error> =
+                        sqlx::query_as("SELECT last_seq, owner FROM runs WHERE id = $1")
+                            .bind(&change.run_id)
+                            .fetch_optional(&mut *conn)
+                            .await;
+                    let matches = match row {
+                        Ok(Some((last_seq, owner))) => {
+                            last_seq == change.expected_seq as i64
+                                && change.owner.as_ref().is_none_or(|me| owner.as_ref() == Some(me))
+                        }
+                        Ok(None) => false,
+                        Err(e) => return e.into(),
+                    };
+                    if !matches {
+                        return conflict(change);
+                    }
+                }
+                StoreError::Invalid {
+                    run_id: String::new(),
+                    reason: "a bulk update touched fewer runs than it named, yet each matches".into(),
+                }
             }
 
             async fn read_state(
@@ -284,10 +341,15 @@ macro_rules! for_backend {
 
 /// The store's operations on one sqlx backend.
 pub(super) trait Backend: sqlx::Database {
-    async fn write_change(
+    /// Writes a batch of changes inside the caller's transaction; the first change that
+    /// cannot be written is named in a [`StoreError::Conflict`] and the caller rolls back.
+    async fn write_batch(
         conn: &mut Self::Connection,
-        change: &RunChange,
+        changes: &[RunChange],
     ) -> Result<(), StoreError>;
+    /// After a bulk update touched fewer rows than it named: which run moved on, or changed
+    /// hands? (Rare, so one query per run.)
+    async fn find_conflict(conn: &mut Self::Connection, chunk: &[&RunChange]) -> StoreError;
     async fn read_state(
         pool: &sqlx::Pool<Self>,
         run_id: &str,

@@ -4,7 +4,7 @@
 //! `runs.owner` names it; while its row is alive nobody else writes those runs' decisions
 //! (its commits are fenced on `owner`, see [`super::RunChange::owner`]). A run whose owner is
 //! NULL or whose owner's row has lapsed is claimable: on PostgreSQL with
-//! `UPDATE … WHERE id IN (SELECT … FOR UPDATE OF r SKIP LOCKED)`, so two engines claiming at
+//! `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`, so two engines claiming at
 //! once never take the same run and never wait on each other; on SQLite (one process) the
 //! same statement without the locking clause.
 
@@ -13,8 +13,18 @@ use switchyard_db::Database;
 
 use super::{RunStore, StoreError, notify};
 
-const CLAIMABLE: &str = "r.status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
-     AND (r.owner IS NULL OR w.id IS NULL OR w.expires_at_ms < $2)";
+/// A run nobody alive owns (`runs` names the table or its alias). Written without a join, so
+/// that PostgreSQL, re-checking a row another claimer changed meanwhile (`FOR UPDATE` sees
+/// the newest version), re-checks the owner too: with a join it kept the stale, empty owner
+/// it had joined on, and two engines could claim one run (seen in the sharing test). The
+/// outer `UPDATE` checks again, for the same reason.
+fn claimable(runs: &str) -> String {
+    format!(
+        "{runs}.status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
+         AND ({runs}.owner IS NULL OR NOT EXISTS \
+              (SELECT 1 FROM workers w WHERE w.id = {runs}.owner AND w.expires_at_ms >= $2))"
+    )
+}
 
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -88,12 +98,14 @@ impl RunStore {
         // SQLite has one writer at a time and no row locks to skip.
         let locking = match &self.db {
             Database::Sqlite(_) => "",
-            Database::Postgres(_) => " FOR UPDATE OF r SKIP LOCKED",
+            Database::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
             "UPDATE runs SET owner = $1 WHERE id IN (SELECT r.id FROM runs r \
-             LEFT JOIN workers w ON w.id = r.owner WHERE {CLAIMABLE} \
-             ORDER BY r.priority DESC, r.created_at LIMIT $3{locking}) RETURNING id"
+             WHERE {} ORDER BY r.priority DESC, r.created_at LIMIT $3{locking}) \
+             AND {} RETURNING id",
+            claimable("r"),
+            claimable("runs"),
         );
         Ok(on_pool!(&self.db, pool => {
             sqlx::query_scalar(&sql)
