@@ -84,9 +84,21 @@ pub enum Command {
     /// Submit, list and watch runs on a running server.
     #[command(subcommand)]
     Run(RunCommand),
+    /// Check and describe the tiered store on the configured database.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Measure, with printed figures and a baseline from the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Check every stored copy against its hash and repair what can be repaired; exits 1 if
+    /// damage is left.
+    Verify,
+    /// Records, bytes and ages per tier.
+    Stats,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +113,13 @@ pub enum BenchCommand {
         /// Default: postgres://postgres@127.0.0.1:5432/test
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
+    },
+    /// The store's L1 hit latency, L2 read latency, batched write throughput and the cost of
+    /// checksums (with and without, in the same run), on SQLite.
+    Store {
+        /// About ten seconds instead of the full run.
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -192,6 +211,10 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
         Some(Command::Run(command)) => with_runtime(&config, crate::client::run(&config, command)),
+        Some(Command::Store(command)) => with_runtime(&config, crate::store::run(&config, command)),
+        Some(Command::Bench(BenchCommand::Store { quick })) => {
+            with_runtime(&config, crate::bench::store::run(quick))
+        }
         Some(Command::Bench(BenchCommand::Orchestrator { quick, postgres })) => {
             // The figures are the output: engine chatter only if asked for.
             let mut config = config;

@@ -15,6 +15,7 @@
 //! - [`api`]: `/api/v1` REST handlers and their JSON errors.
 //! - [`assets`]: static files: immutable caching for hashed bundles, compression.
 //! - [`state`]: [`state::AppState`], what every handler can reach.
+//! - [`store`]: `switchyard store verify | stats` on the configured database.
 //! - [`telemetry`]: tracing output, human or JSON.
 
 pub mod api;
@@ -27,4 +28,5 @@ pub mod routes;
 pub mod serve;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;

@@ -56,6 +56,18 @@ impl TempPostgres {
             .expect("connect to the test database")
     }
 
+    /// The fresh database, migrated, as the rest of Switchyard opens it.
+    pub async fn database(&self) -> crate::Database {
+        let url = crate::DatabaseUrl::parse(&self.url).expect("a valid test URL");
+        let db = crate::Database::connect(&url, &crate::ConnectOptions::default())
+            .await
+            .expect("connect to the test database");
+        crate::migrate::run(&db)
+            .await
+            .expect("migrate the test database");
+        db
+    }
+
     /// Drops the database, closing any connection still open to it.
     pub async fn drop_database(self) {
         let mut admin = connect_admin(&self.admin_url).await;
@@ -76,4 +88,18 @@ async fn connect_admin(admin_url: &str) -> sqlx::PgConnection {
              Run scripts/test.sh (it starts or installs PostgreSQL) or set TEST_POSTGRES_URL."
             )
         })
+}
+
+/// A migrated SQLite database in `dir`.
+pub async fn sqlite_in(dir: &std::path::Path) -> crate::Database {
+    let db = crate::Database::connect(
+        &crate::DatabaseUrl::sqlite(dir.join("test.db")),
+        &crate::ConnectOptions::default(),
+    )
+    .await
+    .expect("open a SQLite database in the test's directory");
+    crate::migrate::run(&db)
+        .await
+        .expect("migrate the test database");
+    db
 }

@@ -2,6 +2,7 @@
 //! the same run.
 
 pub mod orchestrator;
+pub mod store;
 
 use std::time::Duration;
 

@@ -1,0 +1,174 @@
+//! `switchyard bench store`: the tiered store's L1 hit latency, L2 read latency, batched write
+//! throughput, and what checksums cost — each path measured with and without its hash work in
+//! the same run, on a scratch SQLite database.
+
+use std::time::{Duration, Instant};
+
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_store::{Store, StoreConfig, l2, record};
+
+use super::{percentile, thousands};
+
+/// Bytes per value: about one event or log line.
+const VALUE_BYTES: usize = 200;
+const BATCH: usize = 1_000;
+
+fn micros(d: Duration) -> String {
+    format!("{:.2} µs", d.as_secs_f64() * 1e6)
+}
+
+fn value(i: usize) -> Vec<u8> {
+    let mut v = format!("{{\"seq\":{i},\"msg\":\"").into_bytes();
+    v.resize(VALUE_BYTES - 2, b'x');
+    v.extend_from_slice(b"\"}");
+    v
+}
+
+pub async fn run(quick: bool) -> Result<(), String> {
+    let records = if quick { 20_000 } else { 100_000 };
+    let reads = if quick { 2_000 } else { 10_000 };
+    println!(
+        "store benchmark{}: {records} records of {VALUE_BYTES} B written in batches of {BATCH}; \
+         {reads} timed reads per tier (SQLite, WAL, synchronous=normal)",
+        if quick { " (quick)" } else { "" }
+    );
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a scratch dir: {e}"))?;
+    let db = Database::connect(
+        &DatabaseUrl::sqlite(dir.path().join("bench.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    migrate::run(&db).await.map_err(|e| e.to_string())?;
+    let result = measure(&db, records, reads).await;
+    db.close().await;
+    result
+}
+
+async fn measure(db: &Database, records: usize, reads: usize) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let store = Store::new(db.clone(), &StoreConfig::default());
+    let values: Vec<Vec<u8>> = (0..records).map(value).collect();
+
+    // Batched writes: through the store (hash + SQL + L1); then the bare SQL write with the
+    // hashes computed, and with all-zero hashes (the baseline), each on its own key range.
+    let keys: Vec<String> = (0..records).map(|i| format!("bench/a/{i:08}")).collect();
+    let started = Instant::now();
+    for (keys, values) in keys.chunks(BATCH).zip(values.chunks(BATCH)) {
+        let batch: Vec<(&str, &[u8])> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().map(Vec::as_slice))
+            .collect();
+        store.put_batch(&batch).await.map_err(|e| err(&e))?;
+    }
+    let through_store = started.elapsed();
+    let sql_writes = |range: &'static str, hashed: bool| {
+        let keys: Vec<String> = (0..records)
+            .map(|i| format!("bench/{range}/{i:08}"))
+            .collect();
+        let values = &values;
+        async move {
+            let started = Instant::now();
+            for (keys, values) in keys.chunks(BATCH).zip(values.chunks(BATCH)) {
+                let batch: Vec<l2::Write<'_>> = keys
+                    .iter()
+                    .zip(values)
+                    .map(|(k, v)| {
+                        let hash = if hashed { record::hash(v) } else { [0; 32] };
+                        (k.as_str(), v.as_slice(), hash)
+                    })
+                    .collect();
+                l2::upsert(db, &batch, 0).await.map_err(|e| err(&e))?;
+            }
+            Ok::<Duration, String>(started.elapsed())
+        }
+    };
+    let with = sql_writes("b", true).await?;
+    let without = sql_writes("c", false).await?;
+
+    // L1 hits: the written keys are all in memory.
+    let mut l1 = Vec::with_capacity(reads);
+    for i in 0..reads {
+        let key = &keys[(i * 7919) % records];
+        let t = Instant::now();
+        let hit = store.get(key).await.map_err(|e| err(&e))?;
+        l1.push(t.elapsed());
+        if hit.is_none() {
+            return Err(format!("{key} missing from the store"));
+        }
+    }
+    l1.sort();
+
+    // L2 reads: the store's path (read + hash check), and the bare read.
+    store.clear_l1();
+    let mut checked = Vec::with_capacity(reads);
+    let mut bare = Vec::with_capacity(reads);
+    for i in 0..reads {
+        let key = &keys[(i * 104_729) % records];
+        let t = Instant::now();
+        let row = l2::read(db, key).await.map_err(|e| err(&e))?;
+        let read = t.elapsed();
+        let t = Instant::now();
+        let intact = row.as_ref().is_some_and(|r| r.is_intact());
+        checked.push(read + t.elapsed());
+        bare.push(read);
+        if !intact {
+            return Err(format!("{key} did not read back intact"));
+        }
+    }
+    checked.sort();
+    bare.sort();
+
+    // Hashing alone, for scale.
+    let started = Instant::now();
+    let mut sink = 0u8;
+    for v in &values {
+        sink ^= record::hash(v)[0];
+    }
+    let hashing = started.elapsed();
+    std::hint::black_box(sink);
+
+    let per_s = |d: Duration| records as f64 / d.as_secs_f64();
+    println!("{:<44} {:>14} {:>12}", "what", "p50", "p99");
+    println!(
+        "{:<44} {:>14} {:>12}",
+        "L1 hit (get, in memory)",
+        micros(percentile(&l1, 50.0)),
+        micros(percentile(&l1, 99.0))
+    );
+    println!(
+        "{:<44} {:>14} {:>12}",
+        "L2 read + BLAKE3 check",
+        micros(percentile(&checked, 50.0)),
+        micros(percentile(&checked, 99.0))
+    );
+    println!(
+        "{:<44} {:>14} {:>12}",
+        "L2 read, no check (baseline)",
+        micros(percentile(&bare, 50.0)),
+        micros(percentile(&bare, 99.0))
+    );
+    println!(
+        "{:<44} {:>14}",
+        "batched writes through the store, records/s",
+        thousands(per_s(through_store))
+    );
+    println!(
+        "{:<44} {:>14}",
+        "batched SQL writes with BLAKE3, records/s",
+        thousands(per_s(with))
+    );
+    println!(
+        "{:<44} {:>14}",
+        "batched SQL writes, no hash (baseline)",
+        thousands(per_s(without))
+    );
+    println!(
+        "{:<44} {:>13.1}%   (hashing alone: {:.1} ns per record)",
+        "checksum cost on batched writes",
+        (with.as_secs_f64() / without.as_secs_f64() - 1.0) * 100.0,
+        hashing.as_secs_f64() * 1e9 / records as f64
+    );
+    Ok(())
+}

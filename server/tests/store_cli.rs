@@ -1,0 +1,72 @@
+//! `switchyard store verify | stats` on a real SQLite data directory.
+
+mod common;
+
+use common::run;
+use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
+use switchyard_store::{Store, StoreConfig};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reports_damage_in_one_line_and_stats_count_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/switchyard.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let db = Database::connect(&DatabaseUrl::sqlite(&path), &ConnectOptions::default())
+        .await
+        .unwrap();
+    migrate::run(&db).await.unwrap();
+    let store = Store::new(db.clone(), &StoreConfig::default());
+    store
+        .put_batch(&[("logs/1", b"one"), ("logs/2", b"two"), ("logs/3", b"three")])
+        .await
+        .unwrap();
+
+    let clean = run(dir.path(), &["store", "verify"]);
+    assert!(clean.status.success(), "{}", text(&clean.stderr));
+    assert!(
+        text(&clean.stdout).contains("checked 3 records in l2: 0 corrupt, 0 repaired"),
+        "{}",
+        text(&clean.stdout)
+    );
+
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE store_records SET value = x'74776f21' WHERE key = 'logs/2'")
+        .execute(pool)
+        .await
+        .unwrap();
+    db.close().await;
+
+    let damaged = run(dir.path(), &["store", "verify"]);
+    assert_eq!(damaged.status.code(), Some(1));
+    let out = text(&damaged.stdout);
+    assert!(out.contains("1 corrupt, 0 repaired"), "{out}");
+    assert!(out.contains("corrupt, no intact copy: logs/2"), "{out}");
+    let err = text(&damaged.stderr);
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("switchyard: error:"))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("1 corrupt record could not be repaired"),
+        "{err}"
+    );
+
+    let stats = run(dir.path(), &["store", "stats"]);
+    assert!(stats.status.success(), "{}", text(&stats.stderr));
+    let l2 = text(&stats.stdout)
+        .lines()
+        .find(|l| l.starts_with("l2"))
+        .map(str::to_owned)
+        .unwrap();
+    let columns: Vec<&str> = l2.split_whitespace().collect();
+    assert_eq!(&columns[1..3], ["3", "12"], "{l2}");
+}
