@@ -99,6 +99,12 @@ pub enum StoreCommand {
     Verify,
     /// Records, bytes and ages per tier.
     Stats,
+    /// Move records not written for a while from SQL (L2) to object storage (L3) now.
+    Tier {
+        /// Move what was last written at least this many days ago (0: everything).
+        #[arg(long, default_value_t = 7)]
+        older_than_days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

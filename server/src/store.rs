@@ -1,6 +1,6 @@
 //! `switchyard store verify | stats`: the tiered store on the configured database.
 
-use switchyard_store::{Store, StoreConfig};
+use switchyard_store::{Objects, Store, StoreConfig};
 
 use crate::cli::StoreCommand;
 use crate::config::Config;
@@ -8,10 +8,12 @@ use crate::config::Config;
 pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let (db, created) = crate::startup::prepare(config).await?;
     created.keep();
-    let store = Store::new(db.clone(), &StoreConfig::default());
+    let objects = Objects::local(&config.data_dir.join("objects")).map_err(|e| e.to_string())?;
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
     let result = match command {
         StoreCommand::Verify => verify(&store).await,
         StoreCommand::Stats => stats(&store).await,
+        StoreCommand::Tier { older_than_days } => tier(&store, older_than_days).await,
     };
     db.close().await;
     result
@@ -57,11 +59,33 @@ async fn stats(store: &Store) -> Result<(), String> {
     );
     row("l1", stats.l1_records, stats.l1_bytes, "–", "–");
     row(
+        "l3",
+        stats.l3_records,
+        stats.l3_bytes,
+        &age(stats.l3_oldest_ms),
+        &format!("{} segments", stats.l3_segments),
+    );
+    row(
         "l2",
         stats.l2_records,
         stats.l2_bytes,
         &age(stats.l2_oldest_ms),
         &age(stats.l2_newest_ms),
+    );
+    Ok(())
+}
+
+async fn tier(store: &Store, older_than_days: u32) -> Result<(), String> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+    let moved = store
+        .tier_down(cutoff.timestamp_millis(), usize::MAX, 20_000)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "moved {} records written before {} from l2 to l3 in {} segments",
+        moved.records,
+        cutoff.to_rfc3339(),
+        moved.segments
     );
     Ok(())
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::run;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
-use switchyard_store::{Store, StoreConfig};
+use switchyard_store::{Objects, Store, StoreConfig};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -19,7 +19,8 @@ async fn verify_reports_damage_in_one_line_and_stats_count_it() {
         .await
         .unwrap();
     migrate::run(&db).await.unwrap();
-    let store = Store::new(db.clone(), &StoreConfig::default());
+    let objects = Objects::local(&dir.path().join("data/objects")).unwrap();
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
     store
         .put_batch(&[("logs/1", b"one"), ("logs/2", b"two"), ("logs/3", b"three")])
         .await
@@ -69,4 +70,16 @@ async fn verify_reports_damage_in_one_line_and_stats_count_it() {
         .unwrap();
     let columns: Vec<&str> = l2.split_whitespace().collect();
     assert_eq!(&columns[1..3], ["3", "12"], "{l2}");
+
+    // Everything to object storage, then the counts move with it.
+    let tiered = run(dir.path(), &["store", "tier", "--older-than-days", "0"]);
+    assert!(tiered.status.success(), "{}", text(&tiered.stderr));
+    assert!(
+        text(&tiered.stdout).starts_with("moved 2 records"),
+        "{}",
+        text(&tiered.stdout)
+    );
+    let stats = text(&run(dir.path(), &["store", "stats"]).stdout);
+    let l3 = stats.lines().find(|l| l.starts_with("l3")).unwrap();
+    assert_eq!(l3.split_whitespace().nth(1), Some("2"), "{stats}");
 }

@@ -18,16 +18,6 @@ pub type Write<'a> = (&'a str, &'a [u8], Hash);
 
 type Row = (String, Vec<u8>, i64, Vec<u8>, i64);
 
-/// Runs the same sqlx expression on whichever pool the database holds.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            Database::Sqlite($pool) => $body,
-            Database::Postgres($pool) => $body,
-        }
-    };
-}
-
 fn record(row: Row) -> Record {
     let (key, value, version, hash, updated_at_ms) = row;
     // A stored hash of the wrong length can match nothing: keep it all-zero, and the
@@ -164,6 +154,19 @@ pub async fn page(db: &Database, after: &str, limit: i64) -> Result<Vec<Record>,
     };
     let rows: Vec<Row> =
         on_pool!(db, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// Intact-or-not rows last written before `before_ms`, oldest first, at most `limit`: what
+/// is due to move to L3.
+pub async fn older_than(
+    db: &Database,
+    before_ms: i64,
+    limit: i64,
+) -> Result<Vec<Record>, sqlx::Error> {
+    const SQL: &str = "SELECT key, value, version, hash, updated_at_ms FROM store_records \
+                       WHERE updated_at_ms < $1 ORDER BY updated_at_ms, key LIMIT $2";
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(SQL).bind(before_ms).bind(limit).fetch_all(pool).await?);
     Ok(rows.into_iter().map(record).collect())
 }
 

@@ -1,5 +1,6 @@
 //! The store callers use: L1 (memory) over L2 (SQL), every copy checked.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use switchyard_db::Database;
 use tokio::sync::broadcast;
 
 use crate::l2;
+use crate::l3::{self, L3Error, Objects, Segment};
 use crate::record::{self, Record};
 
 /// How the store keeps records in memory.
@@ -36,6 +38,21 @@ pub enum StoreError {
     Corrupt { key: String, tier: &'static str },
     #[error("the database failed: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("object storage failed: {0}")]
+    Objects(#[from] object_store::Error),
+}
+
+impl From<L3Error> for StoreError {
+    fn from(e: L3Error) -> Self {
+        match e {
+            L3Error::Objects(e) => Self::Objects(e),
+            L3Error::Db(e) => Self::Db(e),
+            L3Error::Damaged { path, .. } => Self::Corrupt {
+                key: path,
+                tier: "l3",
+            },
+        }
+    }
 }
 
 /// What the store reports as it finds and fixes damage.
@@ -62,6 +79,18 @@ pub struct Stats {
     /// Oldest and newest write in L2, milliseconds since the epoch.
     pub l2_oldest_ms: Option<i64>,
     pub l2_newest_ms: Option<i64>,
+    pub l3_records: u64,
+    pub l3_segments: u64,
+    /// Compressed bytes.
+    pub l3_bytes: u64,
+    pub l3_oldest_ms: Option<i64>,
+}
+
+/// What one [`Store::tier_down`] moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moved {
+    pub records: u64,
+    pub segments: u64,
 }
 
 /// What [`Store::verify`] found.
@@ -77,6 +106,9 @@ pub struct Verified {
 pub struct Store {
     db: Database,
     l1: Cache<String, Arc<Record>>,
+    objects: Objects,
+    /// Recently read L3 segments, decoded and checked, by segment id.
+    segments: Cache<String, Arc<HashMap<String, Arc<Record>>>>,
     events: broadcast::Sender<StoreEvent>,
 }
 
@@ -91,8 +123,8 @@ fn now_ms() -> i64 {
 }
 
 impl Store {
-    /// A store over a migrated database.
-    pub fn new(db: Database, config: &StoreConfig) -> Self {
+    /// A store over a migrated database and an object store for L3.
+    pub fn new(db: Database, objects: Objects, config: &StoreConfig) -> Self {
         let l1 = Cache::builder()
             .max_capacity(config.l1_bytes)
             .weigher(|key: &String, record: &Arc<Record>| {
@@ -103,6 +135,8 @@ impl Store {
         Self {
             db,
             l1,
+            objects,
+            segments: Cache::builder().max_capacity(32).build(),
             events: broadcast::channel(1024).0,
         }
     }
@@ -146,58 +180,159 @@ impl Store {
         Ok(versions)
     }
 
-    /// The record, from L1 or else L2, never a copy that fails its hash. A corrupt L2 copy is
-    /// reported, repaired from L1 when L1 holds the same version intact, and otherwise makes
-    /// the read fail with [`StoreError::Corrupt`].
+    /// The record, from L1, else L2, else L3, never a copy that fails its hash. A record
+    /// found in L3 is promoted to L1. A corrupt copy is reported and the read fails with
+    /// [`StoreError::Corrupt`] (a good copy in L1 would have been served first; `verify`
+    /// repairs what it can).
     pub async fn get(&self, key: &str) -> Result<Option<Arc<Record>>, StoreError> {
         if let Some(hit) = self.l1.get(key) {
             return Ok(Some(hit));
         }
-        let Some(stored) = l2::read(&self.db, key).await? else {
+        if let Some(stored) = l2::read(&self.db, key).await? {
+            if !stored.is_intact() {
+                return Err(self.corrupt(key, "l2"));
+            }
+            let stored = Arc::new(stored);
+            self.l1.insert(key.to_owned(), stored.clone());
+            return Ok(Some(stored));
+        }
+        let Some((segment, version)) = l3::locate(&self.db, key).await? else {
             return Ok(None);
         };
-        if !stored.is_intact() {
-            self.report(StoreEvent::CorruptCopy {
-                key: key.to_owned(),
-                tier: "l2",
-            });
-            return Err(StoreError::Corrupt {
-                key: key.to_owned(),
-                tier: "l2",
-            });
+        let records = match self.segment(&segment).await {
+            Ok(records) => records,
+            Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l3")),
+            Err(e) => return Err(e),
+        };
+        match records.get(key) {
+            Some(found) if found.version == version && found.is_intact() => {
+                self.l1.insert(key.to_owned(), found.clone());
+                Ok(Some(found.clone()))
+            }
+            _ => Err(self.corrupt(key, "l3")),
         }
-        let stored = Arc::new(stored);
-        self.l1.insert(key.to_owned(), stored.clone());
-        Ok(Some(stored))
     }
 
-    /// Records whose key starts with `prefix`, in key order (at most `limit`), read from L2
-    /// and checked; a corrupt one fails the scan with its key rather than being skipped.
+    fn corrupt(&self, key: &str, tier: &'static str) -> StoreError {
+        self.report(StoreEvent::CorruptCopy {
+            key: key.to_owned(),
+            tier,
+        });
+        StoreError::Corrupt {
+            key: key.to_owned(),
+            tier,
+        }
+    }
+
+    /// A segment's records, decoded once its object matched the indexed hash.
+    async fn segment(
+        &self,
+        segment: &Segment,
+    ) -> Result<Arc<HashMap<String, Arc<Record>>>, StoreError> {
+        if let Some(cached) = self.segments.get(&segment.id) {
+            return Ok(cached);
+        }
+        let records: HashMap<String, Arc<Record>> = self
+            .objects
+            .read_segment(segment)
+            .await?
+            .into_iter()
+            .map(|r| (r.key.clone(), Arc::new(r)))
+            .collect();
+        let records = Arc::new(records);
+        self.segments.insert(segment.id.clone(), records.clone());
+        Ok(records)
+    }
+
+    /// Moves records last written before `before_ms` from L2 to L3, at most `max` of them, in
+    /// segments of up to `per_segment`: copy (write the segment), verify (read it back and
+    /// check its hash), then index it and delete the moved versions from L2 in one
+    /// transaction. A crash at any point leaves every record in L2 or in an indexed segment,
+    /// never neither and never counted twice; at worst an unindexed object is left behind.
+    pub async fn tier_down(
+        &self,
+        before_ms: i64,
+        max: usize,
+        per_segment: usize,
+    ) -> Result<Moved, StoreError> {
+        let mut moved = Moved::default();
+        while (moved.records as usize) < max {
+            let want = per_segment.min(max - moved.records as usize).max(1);
+            let due = l2::older_than(&self.db, before_ms, want as i64).await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut intact = Vec::with_capacity(due.len());
+            for row in due {
+                if row.is_intact() {
+                    intact.push(Arc::new(row));
+                } else {
+                    // Left in L2 for `verify`: a corrupt copy is never moved.
+                    let key = row.key.clone();
+                    self.report(StoreEvent::CorruptCopy { key, tier: "l2" });
+                }
+            }
+            if intact.is_empty() {
+                break;
+            }
+            let segment = self.objects.write_segment(&intact).await?;
+            moved.records += l3::commit_move(&self.db, &segment, &intact, now_ms()).await?;
+            moved.segments += 1;
+        }
+        Ok(moved)
+    }
+
+    /// Records whose key starts with `prefix`, in key order (at most `limit`), from every
+    /// tier, each checked; a corrupt one fails the scan with its key rather than being
+    /// skipped (an L2 copy is repaired from L1 first when it can be).
     pub async fn scan(&self, prefix: &str, limit: u32) -> Result<Vec<Arc<Record>>, StoreError> {
         let rows = l2::scan(&self.db, prefix, i64::from(limit)).await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut found: std::collections::BTreeMap<String, Arc<Record>> = Default::default();
         for row in rows {
             if !row.is_intact() {
                 let key = row.key.clone();
-                if let Some(good) = self.repair_from_l1(&row).await? {
-                    out.push(good);
-                    continue;
+                match self.repair_from_l1(&row).await? {
+                    Some(good) => {
+                        found.insert(key, good);
+                        continue;
+                    }
+                    None => return Err(StoreError::Corrupt { key, tier: "l2" }),
                 }
-                return Err(StoreError::Corrupt { key, tier: "l2" });
             }
-            out.push(Arc::new(row));
+            found.insert(row.key.clone(), Arc::new(row));
         }
-        Ok(out)
+        // L3: each segment read and checked once, however many of its records match.
+        for (key, segment, version) in l3::locate_prefix(&self.db, prefix, i64::from(limit)).await?
+        {
+            if found.contains_key(&key) {
+                continue;
+            }
+            let records = match self.segment(&segment).await {
+                Ok(records) => records,
+                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, "l3")),
+                Err(e) => return Err(e),
+            };
+            match records.get(&key) {
+                Some(record) if record.version == version && record.is_intact() => {
+                    found.insert(key, record.clone());
+                }
+                _ => return Err(self.corrupt(&key, "l3")),
+            }
+        }
+        Ok(found.into_values().take(limit as usize).collect())
     }
 
     /// Removes the record from every tier; whether it existed.
     pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        let existed = l2::delete(&self.db, key).await?;
+        let in_l2 = l2::delete(&self.db, key).await?;
+        let in_l3 = l3::forget(&self.db, key).await?;
         self.l1.invalidate(key);
-        Ok(existed)
+        Ok(in_l2 || in_l3)
     }
 
-    /// Checks every L2 copy against its hash, repairing from L1 what it can.
+    /// Checks every copy in L2 and L3 against its hash. A corrupt L2 row is rewritten from
+    /// an intact L1 copy of the same version; a damaged segment is rewritten when every record
+    /// the index places in it has an intact copy of that version in L1 or L2.
     pub async fn verify(&self) -> Result<Verified, StoreError> {
         let mut found = Verified::default();
         let mut after = String::new();
@@ -216,7 +351,74 @@ impl Store {
                 }
             }
         }
+        for segment in l3::segments(&self.db).await? {
+            let indexed = l3::keys_in(&self.db, &segment.id).await?;
+            self.segments.invalidate(&segment.id);
+            let damaged: Vec<String> = match self.objects.read_segment(&segment).await {
+                Ok(records) => {
+                    let by_key: HashMap<&str, &Record> =
+                        records.iter().map(|r| (r.key.as_str(), r)).collect();
+                    indexed
+                        .iter()
+                        .filter(|(key, version)| {
+                            !by_key
+                                .get(key.as_str())
+                                .is_some_and(|r| r.version == **version && r.is_intact())
+                        })
+                        .map(|(key, _)| key.clone())
+                        .collect()
+                }
+                Err(L3Error::Damaged { .. }) => indexed.keys().cloned().collect(),
+                Err(e) => return Err(e.into()),
+            };
+            found.checked += indexed.len() as u64;
+            if damaged.is_empty() {
+                continue;
+            }
+            for key in &damaged {
+                self.report(StoreEvent::CorruptCopy {
+                    key: key.clone(),
+                    tier: "l3",
+                });
+            }
+            found.corrupt.extend(damaged.iter().cloned());
+            if self.repair_segment(&segment, &indexed).await? {
+                found.repaired.extend(damaged);
+            }
+        }
         Ok(found)
+    }
+
+    /// Rewrites a damaged segment from intact copies elsewhere, if every record it should
+    /// hold has one.
+    async fn repair_segment(
+        &self,
+        segment: &Segment,
+        indexed: &HashMap<String, u64>,
+    ) -> Result<bool, StoreError> {
+        let mut good = Vec::with_capacity(indexed.len());
+        for (key, version) in indexed {
+            let copy = match self.l1.get(key) {
+                Some(hit) => Some(hit),
+                None => l2::read(&self.db, key).await?.map(Arc::new),
+            };
+            match copy {
+                Some(copy) if copy.version == *version && copy.is_intact() => good.push(copy),
+                _ => return Ok(false),
+            }
+        }
+        good.sort_by(|a, b| a.key.cmp(&b.key));
+        let hash = self.objects.rewrite_segment(segment, &good).await?;
+        l3::set_hash(&self.db, &segment.id, &hash).await?;
+        for record in &good {
+            self.report(StoreEvent::Repaired {
+                key: record.key.clone(),
+                tier: "l3",
+                from: "l1/l2",
+                version: record.version,
+            });
+        }
+        Ok(true)
     }
 
     /// Reports a corrupt L2 row and rewrites it from L1 if L1 holds that version intact.
@@ -247,6 +449,7 @@ impl Store {
     pub async fn stats(&self) -> Result<Stats, StoreError> {
         self.l1.run_pending_tasks();
         let (l2_records, l2_bytes, l2_oldest_ms, l2_newest_ms) = l2::stats(&self.db).await?;
+        let (l3_records, l3_segments, l3_bytes, l3_oldest_ms) = l3::stats(&self.db).await?;
         Ok(Stats {
             l1_records: self.l1.entry_count(),
             l1_bytes: self.l1.weighted_size(),
@@ -254,12 +457,19 @@ impl Store {
             l2_bytes,
             l2_oldest_ms,
             l2_newest_ms,
+            l3_records,
+            l3_segments,
+            l3_bytes,
+            l3_oldest_ms,
         })
     }
 
-    /// Drops L1 (tests and benchmarks: force reads through to L2).
+    /// Drops L1 and the decoded-segment cache (tests and benchmarks: force reads through
+    /// to L2 and L3).
     pub fn clear_l1(&self) {
         self.l1.invalidate_all();
         self.l1.run_pending_tasks();
+        self.segments.invalidate_all();
+        self.segments.run_pending_tasks();
     }
 }

@@ -2,7 +2,7 @@
 
 use switchyard_db::Database;
 use switchyard_db::testing::{self, TempPostgres};
-use switchyard_store::{Store, StoreConfig, StoreError, StoreEvent};
+use switchyard_store::{Objects, Store, StoreConfig, StoreError, StoreEvent};
 
 /// Damages the stored value of `key` behind the store's back: its first byte, one bit.
 async fn flip_a_bit(db: &Database, key: &str) {
@@ -42,8 +42,12 @@ async fn flip_a_bit(db: &Database, key: &str) {
     }
 }
 
-async fn exercise(db: Database) {
-    let store = Store::new(db.clone(), &StoreConfig::default());
+async fn exercise(db: Database, objects: &std::path::Path) {
+    let store = Store::new(
+        db.clone(),
+        Objects::local(objects).unwrap(),
+        &StoreConfig::default(),
+    );
     let mut events = store.events();
 
     // Versions count writes; a batch is one transaction and may name a key twice.
@@ -141,7 +145,7 @@ async fn exercise(db: Database) {
 async fn sqlite_store_round_trips_detects_and_repairs() {
     let dir = tempfile::tempdir().unwrap();
     let db = testing::sqlite_in(dir.path()).await;
-    exercise(db.clone()).await;
+    exercise(db.clone(), &dir.path().join("objects")).await;
     db.close().await;
 }
 
@@ -149,7 +153,8 @@ async fn sqlite_store_round_trips_detects_and_repairs() {
 async fn postgres_store_round_trips_detects_and_repairs() {
     let pg = TempPostgres::create().await;
     let db = pg.database().await;
-    exercise(db.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    exercise(db.clone(), dir.path()).await;
     db.close().await;
     pg.drop_database().await;
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
-use switchyard_store::{Store, StoreConfig, l2, record};
+use switchyard_store::{Objects, Store, StoreConfig, l2, record};
 
 use super::{percentile, thousands};
 
@@ -40,14 +40,20 @@ pub async fn run(quick: bool) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     migrate::run(&db).await.map_err(|e| e.to_string())?;
-    let result = measure(&db, records, reads).await;
+    let objects = Objects::local(&dir.path().join("objects")).map_err(|e| e.to_string())?;
+    let result = measure(&db, objects, records, reads).await;
     db.close().await;
     result
 }
 
-async fn measure(db: &Database, records: usize, reads: usize) -> Result<(), String> {
+async fn measure(
+    db: &Database,
+    objects: Objects,
+    records: usize,
+    reads: usize,
+) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
-    let store = Store::new(db.clone(), &StoreConfig::default());
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
     let values: Vec<Vec<u8>> = (0..records).map(value).collect();
 
     // Batched writes: through the store (hash + SQL + L1); then the bare SQL write with the
@@ -86,6 +92,13 @@ async fn measure(db: &Database, records: usize, reads: usize) -> Result<(), Stri
     };
     let with = sql_writes("b", true).await?;
     let without = sql_writes("c", false).await?;
+    // The baseline's rows have no valid hash: gone before anything reads them.
+    if let Database::Sqlite(pool) = db {
+        sqlx::query("DELETE FROM store_records WHERE key >= 'bench/c/' AND key < 'bench/d'")
+            .execute(pool)
+            .await
+            .map_err(|e| err(&e))?;
+    }
 
     // L1 hits: the written keys are all in memory.
     let mut l1 = Vec::with_capacity(reads);
@@ -120,6 +133,39 @@ async fn measure(db: &Database, records: usize, reads: usize) -> Result<(), Stri
     checked.sort();
     bare.sort();
 
+    // L3: the range written through bare SQL with hashes (stamped at time 0) moves to object storage in
+    // segments of 20,000; then reads through the store with L1 empty. The first read of a
+    // segment fetches, checks and decodes it; later ones find it decoded in memory.
+    let started = Instant::now();
+    let moved = store
+        .tier_down(1, usize::MAX, 20_000)
+        .await
+        .map_err(|e| err(&e))?;
+    let tiering = started.elapsed();
+    // (The stride is coprime with the record count: every read is a different key, so none
+    // is an L1 hit.)
+    store.clear_l1();
+    let mut cold = Vec::new();
+    let mut warm = Vec::with_capacity(reads);
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..reads {
+        let n = (i * 7_919) % records;
+        let key = format!("bench/b/{n:08}");
+        let t = Instant::now();
+        let found = store.get(&key).await.map_err(|e| err(&e))?;
+        let took = t.elapsed();
+        if found.is_none() {
+            return Err(format!("{key} missing from L3"));
+        }
+        if seen.insert(n / 20_000) {
+            cold.push(took);
+        } else {
+            warm.push(took);
+        }
+    }
+    cold.sort();
+    warm.sort();
+
     // Hashing alone, for scale.
     let started = Instant::now();
     let mut sink = 0u8;
@@ -130,40 +176,31 @@ async fn measure(db: &Database, records: usize, reads: usize) -> Result<(), Stri
     std::hint::black_box(sink);
 
     let per_s = |d: Duration| records as f64 / d.as_secs_f64();
+    let latency = |what: &str, sorted: &[Duration]| {
+        let (p50, p99) = (percentile(sorted, 50.0), percentile(sorted, 99.0));
+        println!("{what:<44} {:>14} {:>12}", micros(p50), micros(p99));
+    };
+    let rate = |what: &str, per_s: f64| println!("{what:<44} {:>14}", thousands(per_s));
     println!("{:<44} {:>14} {:>12}", "what", "p50", "p99");
+    latency("L1 hit (get, in memory)", &l1);
+    latency("L2 read + BLAKE3 check", &checked);
+    latency("L2 read, no check (baseline)", &bare);
+    latency("L3 read, segment decoded in memory", &warm);
+    latency("L3 read, first in its segment (fetch+check)", &cold);
     println!(
-        "{:<44} {:>14} {:>12}",
-        "L1 hit (get, in memory)",
-        micros(percentile(&l1, 50.0)),
-        micros(percentile(&l1, 99.0))
+        "{:<44} {:>14}   ({} records in {} segments, {:.1} s)",
+        "L2 → L3 move, records/s",
+        thousands(moved.records as f64 / tiering.as_secs_f64()),
+        moved.records,
+        moved.segments,
+        tiering.as_secs_f64()
     );
-    println!(
-        "{:<44} {:>14} {:>12}",
-        "L2 read + BLAKE3 check",
-        micros(percentile(&checked, 50.0)),
-        micros(percentile(&checked, 99.0))
-    );
-    println!(
-        "{:<44} {:>14} {:>12}",
-        "L2 read, no check (baseline)",
-        micros(percentile(&bare, 50.0)),
-        micros(percentile(&bare, 99.0))
-    );
-    println!(
-        "{:<44} {:>14}",
+    rate(
         "batched writes through the store, records/s",
-        thousands(per_s(through_store))
+        per_s(through_store),
     );
-    println!(
-        "{:<44} {:>14}",
-        "batched SQL writes with BLAKE3, records/s",
-        thousands(per_s(with))
-    );
-    println!(
-        "{:<44} {:>14}",
-        "batched SQL writes, no hash (baseline)",
-        thousands(per_s(without))
-    );
+    rate("batched SQL writes with BLAKE3, records/s", per_s(with));
+    rate("batched SQL writes, no hash (baseline)", per_s(without));
     println!(
         "{:<44} {:>13.1}%   (hashing alone: {:.1} ns per record)",
         "checksum cost on batched writes",
