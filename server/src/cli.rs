@@ -104,6 +104,9 @@ pub enum StoreCommand {
         /// Move what was last written at least this many days ago (0: everything).
         #[arg(long, default_value_t = 7)]
         older_than_days: u32,
+        /// Records per object-storage segment.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        segment_records: u32,
     },
 }
 

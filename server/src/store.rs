@@ -13,7 +13,10 @@ pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let result = match command {
         StoreCommand::Verify => verify(&store).await,
         StoreCommand::Stats => stats(&store).await,
-        StoreCommand::Tier { older_than_days } => tier(&store, older_than_days).await,
+        StoreCommand::Tier {
+            older_than_days,
+            segment_records,
+        } => tier(&store, older_than_days, segment_records as usize).await,
     };
     db.close().await;
     result
@@ -75,10 +78,10 @@ async fn stats(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-async fn tier(store: &Store, older_than_days: u32) -> Result<(), String> {
+async fn tier(store: &Store, older_than_days: u32, per_segment: usize) -> Result<(), String> {
     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
     let moved = store
-        .tier_down(cutoff.timestamp_millis(), usize::MAX, 20_000)
+        .tier_down(cutoff.timestamp_millis(), usize::MAX, per_segment)
         .await
         .map_err(|e| e.to_string())?;
     println!(
