@@ -445,6 +445,34 @@ impl Store {
         Ok(Some(good))
     }
 
+    /// Appends points to a time series (one transaction for the batch).
+    pub async fn append(
+        &self,
+        series: &str,
+        points: &[crate::series::Point],
+    ) -> Result<(), crate::series::SeriesError> {
+        crate::series::append(&self.db, series, points).await
+    }
+
+    /// A time series between `from_ms` and `to_ms` in steps of `step_ms` (≥ 1 s).
+    pub async fn query(
+        &self,
+        series: &str,
+        from_ms: i64,
+        to_ms: i64,
+        step_ms: i64,
+    ) -> Result<Vec<crate::series::Bucket>, crate::series::SeriesError> {
+        crate::series::query(&self.db, series, from_ms, to_ms, step_ms).await
+    }
+
+    /// The most recent point of a time series.
+    pub async fn latest(
+        &self,
+        series: &str,
+    ) -> Result<Option<crate::series::Point>, crate::series::SeriesError> {
+        crate::series::latest(&self.db, series).await
+    }
+
     /// Counts, bytes and ages per tier.
     pub async fn stats(&self) -> Result<Stats, StoreError> {
         self.l1.run_pending_tasks();

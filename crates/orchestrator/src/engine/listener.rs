@@ -12,13 +12,15 @@ use std::time::Duration;
 use sqlx::postgres::{PgListener, PgPool};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::Msg;
 use crate::store::RunStore;
 use crate::store::notify::{self, Notice};
 
+/// Starts listening; the returned receiver fires once the first `LISTEN` is in place, so an
+/// engine can start only when it will hear every commit from then on.
 pub(super) fn spawn(
     pool: PgPool,
     store: RunStore,
@@ -26,13 +28,15 @@ pub(super) fn spawn(
     tx: mpsc::UnboundedSender<Msg>,
     events: Arc<super::bus::Bus>,
     stop: CancellationToken,
-) {
+) -> oneshot::Receiver<()> {
+    let (listening, heard) = oneshot::channel();
     tokio::spawn(async move {
         tokio::select! {
-            () = listen(pool, store, me, tx, events) => {}
+            () = listen(pool, store, me, tx, events, listening) => {}
             () = stop.cancelled() => {}
         }
     });
+    heard
 }
 
 async fn listen(
@@ -41,7 +45,9 @@ async fn listen(
     me: String,
     tx: mpsc::UnboundedSender<Msg>,
     events: Arc<super::bus::Bus>,
+    listening: oneshot::Sender<()>,
 ) {
+    let mut listening = Some(listening);
     loop {
         let mut listener = match connect(&pool).await {
             Ok(listener) => listener,
@@ -51,6 +57,9 @@ async fn listen(
                 continue;
             }
         };
+        if let Some(listening) = listening.take() {
+            let _ = listening.send(());
+        }
         events.release_held();
         if tx.send(Msg::Resync).is_err() {
             return;

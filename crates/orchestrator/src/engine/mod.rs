@@ -201,7 +201,7 @@ impl Engine {
         let events = Arc::new(bus::Bus::new(config.event_buffer));
         let stop_listening = tokio_util::sync::CancellationToken::new();
         if let switchyard_db::Database::Postgres(pool) = store.database() {
-            listener::spawn(
+            let listening = listener::spawn(
                 pool.clone(),
                 store.clone(),
                 config.worker_id.clone(),
@@ -209,6 +209,14 @@ impl Engine {
                 events.clone(),
                 stop_listening.clone(),
             );
+            // Start only once other engines' commits will be heard (it keeps retrying in the
+            // background if the database is slow to answer).
+            if tokio::time::timeout(Duration::from_secs(10), listening)
+                .await
+                .is_err()
+            {
+                tracing::warn!("not yet listening for other engines; starting anyway");
+            }
         }
         let coordinator = coordinator::Coordinator::load(
             store,
