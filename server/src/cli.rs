@@ -71,6 +71,14 @@ pub struct GlobalArgs {
     /// Server that `switchyard run …` talks to. Default: http://127.0.0.1:3000
     #[arg(long, global = true, env = "SWITCHYARD_SERVER", value_name = "URL")]
     pub server: Option<String>,
+    /// Directory for the store's object tier (L3). Default: DATA_DIR/objects
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_OBJECTS_DIR",
+        value_name = "DIR"
+    )]
+    pub objects_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +191,13 @@ pub struct ServeArgs {
     /// PostgreSQL, the rest wait for whichever has room. Default: 2000
     #[arg(long, env = "SWITCHYARD_MAX_RUNS", value_name = "N")]
     pub max_runs: Option<usize>,
+    /// How long a record stays in SQL (L2) after its last write before it moves to object
+    /// storage (L3), in seconds. Default: 604800 (7 days)
+    #[arg(long, env = "SWITCHYARD_STORE_L2_MAX_AGE_S", value_name = "S")]
+    pub store_l2_max_age_s: Option<u64>,
+    /// How often the server moves what is due from L2 to L3, in milliseconds. Default: 60000
+    #[arg(long, env = "SWITCHYARD_STORE_TIER_INTERVAL_MS", value_name = "MS")]
+    pub store_tier_interval_ms: Option<u64>,
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -209,6 +224,10 @@ fn run(cli: Cli) -> Result<(), String> {
             },
             lease_ttl_ms: args.lease_ttl_ms.or(cli.serve.lease_ttl_ms),
             max_runs: args.max_runs.or(cli.serve.max_runs),
+            store_l2_max_age_s: args.store_l2_max_age_s.or(cli.serve.store_l2_max_age_s),
+            store_tier_interval_ms: args
+                .store_tier_interval_ms
+                .or(cli.serve.store_tier_interval_ms),
         },
         _ => cli.serve.clone(),
     };

@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 12] = [
+pub const ENV_VARS: [&str; 15] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -38,6 +38,9 @@ pub const ENV_VARS: [&str; 12] = [
     "SWITCHYARD_HTTP_ALLOW_HOSTS",
     "SWITCHYARD_LEASE_TTL_MS",
     "SWITCHYARD_MAX_RUNS",
+    "SWITCHYARD_OBJECTS_DIR",
+    "SWITCHYARD_STORE_L2_MAX_AGE_S",
+    "SWITCHYARD_STORE_TIER_INTERVAL_MS",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -92,6 +95,12 @@ pub struct Config {
     pub lease_ttl: std::time::Duration,
     /// The most unfinished runs this server's engine owns at once.
     pub max_runs: usize,
+    /// The store's object tier (L3).
+    pub objects_dir: PathBuf,
+    /// Records older than this (since their last write) move from L2 to L3.
+    pub store_l2_max_age: std::time::Duration,
+    /// How often the server looks for records to move.
+    pub store_tier_interval: std::time::Duration,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -128,6 +137,21 @@ impl Config {
         let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
+        let _ = writeln!(
+            out,
+            "objects_dir = {}",
+            quote(&self.objects_dir.to_string_lossy())
+        );
+        let _ = writeln!(
+            out,
+            "store_l2_max_age_s = {}",
+            self.store_l2_max_age.as_secs()
+        );
+        let _ = writeln!(
+            out,
+            "store_tier_interval_ms = {}",
+            self.store_tier_interval.as_millis()
+        );
         out
     }
 }
@@ -147,6 +171,9 @@ pub struct FileConfig {
     pub http_allow_hosts: Option<Vec<String>>,
     pub lease_ttl_ms: Option<u64>,
     pub max_runs: Option<usize>,
+    pub objects_dir: Option<PathBuf>,
+    pub store_l2_max_age_s: Option<u64>,
+    pub store_tier_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -326,6 +353,40 @@ pub fn resolve(
             reason: "must be between 300 and 3600000 (one hour)".into(),
         });
     }
+    let objects_dir = global
+        .objects_dir
+        .clone()
+        .or(file.objects_dir)
+        .unwrap_or_else(|| data_dir.join("objects"));
+    if objects_dir.as_os_str().is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "objects_dir",
+            value: String::new(),
+            reason: "must not be empty".into(),
+        });
+    }
+    let store_l2_max_age_s = serve
+        .store_l2_max_age_s
+        .or(file.store_l2_max_age_s)
+        .unwrap_or(7 * 24 * 3_600);
+    if !(1..=100 * 365 * 24 * 3_600).contains(&store_l2_max_age_s) {
+        return Err(ConfigError::Invalid {
+            key: "store_l2_max_age_s",
+            value: store_l2_max_age_s.to_string(),
+            reason: "must be between 1 and 3153600000 (100 years)".into(),
+        });
+    }
+    let store_tier_interval_ms = serve
+        .store_tier_interval_ms
+        .or(file.store_tier_interval_ms)
+        .unwrap_or(60_000);
+    if !(100..=86_400_000).contains(&store_tier_interval_ms) {
+        return Err(ConfigError::Invalid {
+            key: "store_tier_interval_ms",
+            value: store_tier_interval_ms.to_string(),
+            reason: "must be between 100 and 86400000 (a day)".into(),
+        });
+    }
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -347,6 +408,9 @@ pub fn resolve(
         http_allow_hosts,
         lease_ttl: std::time::Duration::from_millis(lease_ttl_ms),
         max_runs,
+        objects_dir,
+        store_l2_max_age: std::time::Duration::from_secs(store_l2_max_age_s),
+        store_tier_interval: std::time::Duration::from_millis(store_tier_interval_ms),
         config_file,
     })
 }

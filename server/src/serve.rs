@@ -17,7 +17,9 @@ use switchyard_orchestrator::store::RunStore;
 use switchyard_orchestrator::tools::http::HttpConfig;
 use switchyard_orchestrator::tools::subrun::Subrun;
 use switchyard_orchestrator::{AgentSpec, Catalog};
+use switchyard_store::{Objects, Store, StoreConfig};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -37,6 +39,14 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
 
     let (db, created) = startup::prepare(config).await?;
+    let objects = match Objects::local(&config.objects_dir) {
+        Ok(objects) => objects,
+        Err(e) => {
+            db.close().await;
+            created.undo();
+            return Err(e.to_string());
+        }
+    };
     let node = NodeInfo {
         id: uuid::Uuid::now_v7().to_string(),
         hostname: hostname::get()
@@ -51,6 +61,15 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         return Err(format!("cannot register this server in the database: {e}"));
     }
     created.keep();
+
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    let stop_tiering = CancellationToken::new();
+    tokio::spawn(tier_in_background(
+        store,
+        config.store_l2_max_age,
+        config.store_tier_interval,
+        stop_tiering.clone(),
+    ));
 
     let leptos_options = leptos_options(&config.site_dir, local);
     warn_if_bundle_missing(&leptos_options);
@@ -80,6 +99,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     tracing::info!("shutting down");
+    stop_tiering.cancel();
     engine.shutdown().await;
     if let Err(e) = nodes::mark_stopped(&db, &node.id).await {
         tracing::warn!(error = %e, "could not record the shutdown");
@@ -157,6 +177,34 @@ fn warn_if_bundle_missing(options: &LeptosOptions) {
              build it with `cargo leptos build --release` or set --site-dir",
             pkg.display()
         );
+    }
+}
+
+/// Moves records from L2 to L3 once they are older than `max_age`, every `interval`. A
+/// failure (object storage unreachable, say) is logged and tried again next time: the
+/// records stay where they are, readable, and nothing is lost.
+async fn tier_in_background(
+    store: Store,
+    max_age: std::time::Duration,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        let cutoff = chrono::Utc::now().timestamp_millis()
+            - i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        match store.tier_down(cutoff, 100_000, 20_000).await {
+            Ok(moved) if moved.records > 0 => tracing::info!(
+                records = moved.records,
+                segments = moved.segments,
+                "moved records from l2 to l3"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not move records to l3; will retry"),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::config::Config;
 pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let (db, created) = crate::startup::prepare(config).await?;
     created.keep();
-    let objects = Objects::local(&config.data_dir.join("objects")).map_err(|e| e.to_string())?;
+    let objects = Objects::local(&config.objects_dir).map_err(|e| e.to_string())?;
     let store = Store::new(db.clone(), objects, &StoreConfig::default());
     let result = match command {
         StoreCommand::Verify => verify(&store).await,

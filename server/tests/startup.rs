@@ -69,6 +69,25 @@ fn an_unwritable_data_dir_is_named() {
 }
 
 #[test]
+fn a_bad_object_store_or_retention_is_named() {
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--objects-dir", "/proc/objects"],
+        "cannot use the object store directory /proc/objects",
+    );
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--store-l2-max-age-s", "0"],
+        "invalid store_l2_max_age_s '0'",
+    );
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--store-tier-interval-ms", "5"],
+        "invalid store_tier_interval_ms '5'",
+    );
+}
+
+#[test]
 fn a_malformed_database_url_is_named() {
     assert_fails_cleanly(
         nothing,

@@ -83,3 +83,54 @@ async fn verify_reports_damage_in_one_line_and_stats_count_it() {
     let l3 = stats.lines().find(|l| l.starts_with("l3")).unwrap();
     assert_eq!(l3.split_whitespace().nth(1), Some("2"), "{stats}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_moves_old_records_to_object_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::Server::start(
+        dir.path(),
+        &[
+            "--store-l2-max-age-s",
+            "1",
+            "--store-tier-interval-ms",
+            "200",
+        ],
+    );
+    // Written beside the server, into the same SQLite file (WAL lets both in).
+    let db = Database::connect(
+        &DatabaseUrl::sqlite(dir.path().join("data/switchyard.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    let objects = Objects::local(&dir.path().join("data/objects")).unwrap();
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    let values: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| (format!("metrics/{i:03}"), format!("point {i}").into_bytes()))
+        .collect();
+    let batch: Vec<(&str, &[u8])> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    store.put_batch(&batch).await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let stats = store.stats().await.unwrap();
+        if stats.l3_records == 300 && stats.l2_records == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not moved: {stats:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.clear_l1();
+    for (key, value) in &values {
+        assert_eq!(
+            &store.get(key).await.unwrap().unwrap().value[..],
+            value.as_slice()
+        );
+    }
+    let (status, _) = server.terminate();
+    assert!(status.success());
+    db.close().await;
+}

@@ -30,6 +30,9 @@ pub enum L3Error {
     Objects(#[from] object_store::Error),
     #[error("the database failed: {0}")]
     Db(#[from] sqlx::Error),
+    /// The object store cannot be opened or written at all.
+    #[error("cannot use the object store directory {dir}: {reason}")]
+    Unusable { dir: String, reason: String },
     /// The segment object does not match its indexed hash, or does not decode.
     #[error("segment {path} is damaged: {reason}")]
     Damaged { path: String, reason: String },
@@ -128,11 +131,18 @@ impl Objects {
 
     /// A local directory (created if missing).
     pub fn local(dir: &std::path::Path) -> Result<Self, L3Error> {
-        std::fs::create_dir_all(dir).map_err(|e| L3Error::Damaged {
-            path: dir.display().to_string(),
-            reason: format!("cannot create the object directory: {e}"),
-        })?;
-        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        let unusable = |reason: String| L3Error::Unusable {
+            dir: dir.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
+        // Creating a directory can succeed where writing in it cannot (read-only mounts,
+        // /proc): probe with a real file.
+        let probe = dir.join(".switchyard-probe");
+        std::fs::write(&probe, b"ok").map_err(|e| unusable(format!("not writable: {e}")))?;
+        let _ = std::fs::remove_file(&probe);
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| unusable(e.to_string()))?;
         Ok(Self::new(Arc::new(fs)))
     }
 

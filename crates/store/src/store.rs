@@ -51,6 +51,10 @@ impl From<L3Error> for StoreError {
                 key: path,
                 tier: "l3",
             },
+            L3Error::Unusable { dir, reason } => Self::Objects(object_store::Error::Generic {
+                store: "local",
+                source: format!("{dir}: {reason}").into(),
+            }),
         }
     }
 }
