@@ -115,6 +115,51 @@ pub async fn scan(db: &Database, prefix: &str, limit: i64) -> Result<Vec<Record>
     Ok(rows.into_iter().map(record).collect())
 }
 
+/// Puts records back exactly as they were (version and time included), keeping any newer
+/// copy already in L2: an archive restore.
+pub async fn insert_restored(db: &Database, records: &[Arc<Record>]) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO store_records (key, value, version, hash, updated_at_ms) ",
+            );
+            insert.push_values(chunk, |mut row, record| {
+                row.push_bind(record.key.as_str())
+                    .push_bind(&record.value[..])
+                    .push_bind(record.version as i64)
+                    .push_bind(&record.hash[..])
+                    .push_bind(record.updated_at_ms);
+            });
+            insert.push(" ON CONFLICT (key) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Which of `keys` have a row in L2.
+pub async fn present(
+    db: &Database,
+    keys: &[&str],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = on_pool!(db, pool => {
+            let mut query = sqlx::QueryBuilder::new("SELECT key FROM store_records WHERE key IN (");
+            let mut list = query.separated(", ");
+            for key in chunk {
+                list.push_bind(*key);
+            }
+            query.push(")");
+            query.build_query_scalar().fetch_all(pool).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
 /// Removes `key`; whether it was there.
 pub async fn delete(db: &Database, key: &str) -> Result<bool, sqlx::Error> {
     const SQL: &str = "DELETE FROM store_records WHERE key = $1";

@@ -129,6 +129,10 @@ impl Objects {
         Self { inner }
     }
 
+    pub(crate) fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner
+    }
+
     /// A local directory (created if missing).
     pub fn local(dir: &std::path::Path) -> Result<Self, L3Error> {
         let unusable = |reason: String| L3Error::Unusable {

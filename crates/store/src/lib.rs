@@ -1,8 +1,7 @@
 //! Switchyard's tiered store: data is instant while it is recent and is never served corrupt.
 //!
 //! This crate holds the first three tiers of the design (`../shared/DESIGN.md`, "Storage
-//! tiers") and time series; the archive (L4) and background tiering by policy are still to
-//! come.
+//! tiers") and time series; retention deletes and L1 sizing by policy are still to come.
 //!
 //! # Layout
 //!
@@ -11,6 +10,8 @@
 //!   versions, reads, prefix scans, deletes, a full scan for verification, and statistics.
 //! - [`l3`]: the object-storage tier: zstd-compressed JSONL segments in any `object_store`
 //!   (a local directory by default), each hashed as a whole, indexed in SQL.
+//! - [`l4`]: the archive: old segments compacted into objects sealed with XChaCha20-Poly1305
+//!   under the configured key, indexed in SQL, read back transparently or restored to L2.
 //! - [`series`]: time series: points folded into 1 s / 1 min / 1 h rollups as they are
 //!   appended; queries read the coarsest rollup that fits their step.
 //! - [`store`]: the [`Store`] callers use: L1 (a size-bounded `moka` cache of verified
@@ -31,11 +32,13 @@ macro_rules! on_pool {
 
 pub mod l2;
 pub mod l3;
+pub mod l4;
 pub mod record;
 pub mod series;
 pub mod store;
 
 pub use l3::Objects;
+pub use l4::ArchiveKey;
 pub use record::{Hash, Record};
 pub use series::{Bucket, Point, SeriesError};
 pub use store::{Moved, Stats, Store, StoreConfig, StoreError, StoreEvent, Verified};

@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 
 use crate::l2;
 use crate::l3::{self, L3Error, Objects, Segment};
+use crate::l4::{self, ArchiveKey};
 use crate::record::{self, Record};
 
 /// How the store keeps records in memory.
@@ -40,6 +41,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("object storage failed: {0}")]
     Objects(#[from] object_store::Error),
+    /// Archiving, or reading the archive, needs the key.
+    #[error("the archive needs a key: set archive_key (64 hex digits)")]
+    NoArchiveKey,
 }
 
 impl From<L3Error> for StoreError {
@@ -88,6 +92,10 @@ pub struct Stats {
     /// Compressed bytes.
     pub l3_bytes: u64,
     pub l3_oldest_ms: Option<i64>,
+    pub l4_records: u64,
+    pub l4_archives: u64,
+    /// Sealed bytes.
+    pub l4_bytes: u64,
 }
 
 /// What one [`Store::tier_down`] moved.
@@ -113,6 +121,7 @@ pub struct Store {
     objects: Objects,
     /// Recently read L3 segments, decoded and checked, by segment id.
     segments: Cache<String, Arc<HashMap<String, Arc<Record>>>>,
+    archive_key: Option<ArchiveKey>,
     events: broadcast::Sender<StoreEvent>,
 }
 
@@ -141,8 +150,15 @@ impl Store {
             l1,
             objects,
             segments: Cache::builder().max_capacity(32).build(),
+            archive_key: None,
             events: broadcast::channel(1024).0,
         }
+    }
+
+    /// Enables the archive (L4) with this key.
+    pub fn with_archive_key(mut self, key: ArchiveKey) -> Self {
+        self.archive_key = Some(key);
+        self
     }
 
     /// Damage found and repairs made, from now on.
@@ -200,12 +216,26 @@ impl Store {
             self.l1.insert(key.to_owned(), stored.clone());
             return Ok(Some(stored));
         }
-        let Some((segment, version)) = l3::locate(&self.db, key).await? else {
+        if let Some((segment, version)) = l3::locate(&self.db, key).await? {
+            let records = match self.segment(&segment).await {
+                Ok(records) => records,
+                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l3")),
+                Err(e) => return Err(e),
+            };
+            return match records.get(key) {
+                Some(found) if found.version == version && found.is_intact() => {
+                    self.l1.insert(key.to_owned(), found.clone());
+                    Ok(Some(found.clone()))
+                }
+                _ => Err(self.corrupt(key, "l3")),
+            };
+        }
+        let Some((archive, version)) = l4::locate(&self.db, key).await? else {
             return Ok(None);
         };
-        let records = match self.segment(&segment).await {
+        let records = match self.archive_records(&archive).await {
             Ok(records) => records,
-            Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l3")),
+            Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l4")),
             Err(e) => return Err(e),
         };
         match records.get(key) {
@@ -213,8 +243,99 @@ impl Store {
                 self.l1.insert(key.to_owned(), found.clone());
                 Ok(Some(found.clone()))
             }
-            _ => Err(self.corrupt(key, "l3")),
+            _ => Err(self.corrupt(key, "l4")),
         }
+    }
+
+    /// An archive's records, opened and checked once, then kept decoded like a segment.
+    async fn archive_records(
+        &self,
+        archive: &l4::Archive,
+    ) -> Result<Arc<HashMap<String, Arc<Record>>>, StoreError> {
+        let cache_key = format!("archive:{}", archive.id);
+        if let Some(cached) = self.segments.get(&cache_key) {
+            return Ok(cached);
+        }
+        let key = self.archive_key.as_ref().ok_or(StoreError::NoArchiveKey)?;
+        let records: HashMap<String, Arc<Record>> = self
+            .objects
+            .read_archive(key, archive)
+            .await?
+            .into_iter()
+            .map(|r| (r.key.clone(), Arc::new(r)))
+            .collect();
+        let records = Arc::new(records);
+        self.segments.insert(cache_key, records.clone());
+        Ok(records)
+    }
+
+    /// Compacts up to `max_segments` L3 segments created before `before_ms` into one sealed
+    /// archive object: copy (write it), verify (read it back and open it), then in one
+    /// transaction index it and drop the segments; their objects are removed after. Records a
+    /// segment holds that the index has moved on from (rewritten, deleted) are left out.
+    pub async fn archive(&self, before_ms: i64, max_segments: usize) -> Result<Moved, StoreError> {
+        let key = self.archive_key.as_ref().ok_or(StoreError::NoArchiveKey)?;
+        let due = l4::segments_before(&self.db, before_ms, max_segments as i64).await?;
+        let mut live = Vec::new();
+        let mut taken = Vec::new();
+        for segment in due {
+            let indexed = l3::keys_in(&self.db, &segment.id).await?;
+            match self.objects.read_segment(&segment).await {
+                Ok(records) => {
+                    live.extend(
+                        records
+                            .into_iter()
+                            .filter(|r| indexed.get(&r.key) == Some(&r.version) && r.is_intact())
+                            .map(Arc::new),
+                    );
+                    taken.push(segment);
+                }
+                // A damaged segment stays where `verify` will find it; never archived.
+                Err(L3Error::Damaged { .. }) => {
+                    for key in indexed.keys() {
+                        self.report(StoreEvent::CorruptCopy {
+                            key: key.clone(),
+                            tier: "l3",
+                        });
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if taken.is_empty() {
+            return Ok(Moved::default());
+        }
+        // A record rewritten since it left L2 has its newest copy there: the old one is not
+        // worth keeping.
+        let keys: Vec<&str> = live.iter().map(|r| r.key.as_str()).collect();
+        let superseded = l2::present(&self.db, &keys).await?;
+        live.retain(|r| !superseded.contains(&r.key));
+        let archive = self.objects.write_archive(key, &live).await?;
+        l4::commit_archive(&self.db, &archive, &live, &taken, now_ms()).await?;
+        for segment in &taken {
+            self.segments.invalidate(&segment.id);
+            self.objects.remove(&segment.path).await;
+        }
+        Ok(Moved {
+            records: live.len() as u64,
+            segments: taken.len() as u64,
+        })
+    }
+
+    /// Brings archived records whose key starts with `prefix` back into L2 at the version
+    /// they were archived with (a newer L2 copy, if any, is kept); returns how many came back.
+    pub async fn restore(&self, prefix: &str) -> Result<u64, StoreError> {
+        let mut restored = Vec::new();
+        for key in l4::keys_with_prefix(&self.db, prefix).await? {
+            if let Some(record) = self.get(&key).await? {
+                restored.push(record);
+            }
+        }
+        l2::insert_restored(&self.db, &restored).await?;
+        for record in &restored {
+            l4::forget(&self.db, &record.key).await?;
+        }
+        Ok(restored.len() as u64)
     }
 
     fn corrupt(&self, key: &str, tier: &'static str) -> StoreError {
@@ -330,8 +451,9 @@ impl Store {
     pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let in_l2 = l2::delete(&self.db, key).await?;
         let in_l3 = l3::forget(&self.db, key).await?;
+        let in_l4 = l4::forget(&self.db, key).await?;
         self.l1.invalidate(key);
-        Ok(in_l2 || in_l3)
+        Ok(in_l2 || in_l3 || in_l4)
     }
 
     /// Checks every copy in L2 and L3 against its hash. A corrupt L2 row is rewritten from
@@ -388,6 +510,37 @@ impl Store {
             found.corrupt.extend(damaged.iter().cloned());
             if self.repair_segment(&segment, &indexed).await? {
                 found.repaired.extend(damaged);
+            }
+        }
+        if let Some(key) = &self.archive_key {
+            for (archive, indexed) in l4::archives(&self.db).await? {
+                found.checked += indexed.len() as u64;
+                let damaged: Vec<String> = match self.objects.read_archive(key, &archive).await {
+                    Ok(records) => {
+                        let by_key: HashMap<&str, &Record> =
+                            records.iter().map(|r| (r.key.as_str(), r)).collect();
+                        indexed
+                            .iter()
+                            .filter(|(key, version)| {
+                                !by_key
+                                    .get(key.as_str())
+                                    .is_some_and(|r| r.version == *version && r.is_intact())
+                            })
+                            .map(|(key, _)| key.clone())
+                            .collect()
+                    }
+                    Err(L3Error::Damaged { .. }) => {
+                        indexed.iter().map(|(k, _)| k.clone()).collect()
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                for key in &damaged {
+                    self.report(StoreEvent::CorruptCopy {
+                        key: key.clone(),
+                        tier: "l4",
+                    });
+                }
+                found.corrupt.extend(damaged);
             }
         }
         Ok(found)
@@ -482,6 +635,7 @@ impl Store {
         self.l1.run_pending_tasks();
         let (l2_records, l2_bytes, l2_oldest_ms, l2_newest_ms) = l2::stats(&self.db).await?;
         let (l3_records, l3_segments, l3_bytes, l3_oldest_ms) = l3::stats(&self.db).await?;
+        let (l4_records, l4_archives, l4_bytes) = l4::stats(&self.db).await?;
         Ok(Stats {
             l1_records: self.l1.entry_count(),
             l1_bytes: self.l1.weighted_size(),
@@ -493,6 +647,9 @@ impl Store {
             l3_segments,
             l3_bytes,
             l3_oldest_ms,
+            l4_records,
+            l4_archives,
+            l4_bytes,
         })
     }
 
