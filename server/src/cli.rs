@@ -107,6 +107,8 @@ pub enum StoreCommand {
     Verify,
     /// Records, bytes and ages per tier.
     Stats,
+    /// Bring archived records whose key starts with PREFIX back into SQL (L2).
+    Restore { prefix: String },
     /// Move records not written for a while from SQL (L2) to object storage (L3) now.
     Tier {
         /// Move what was last written at least this many days ago (0: everything).
@@ -198,6 +200,10 @@ pub struct ServeArgs {
     /// How often the server moves what is due from L2 to L3, in milliseconds. Default: 60000
     #[arg(long, env = "SWITCHYARD_STORE_TIER_INTERVAL_MS", value_name = "MS")]
     pub store_tier_interval_ms: Option<u64>,
+    /// Archive (L4, encrypted) what has been in object storage this many seconds. Off unless
+    /// set; needs archive_key (from SWITCHYARD_ARCHIVE_KEY or the config file).
+    #[arg(long, env = "SWITCHYARD_STORE_ARCHIVE_AFTER_S", value_name = "S")]
+    pub store_archive_after_s: Option<u64>,
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -228,6 +234,9 @@ fn run(cli: Cli) -> Result<(), String> {
             store_tier_interval_ms: args
                 .store_tier_interval_ms
                 .or(cli.serve.store_tier_interval_ms),
+            store_archive_after_s: args
+                .store_archive_after_s
+                .or(cli.serve.store_archive_after_s),
         },
         _ => cli.serve.clone(),
     };

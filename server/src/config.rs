@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 15] = [
+pub const ENV_VARS: [&str; 17] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -41,6 +41,8 @@ pub const ENV_VARS: [&str; 15] = [
     "SWITCHYARD_OBJECTS_DIR",
     "SWITCHYARD_STORE_L2_MAX_AGE_S",
     "SWITCHYARD_STORE_TIER_INTERVAL_MS",
+    "SWITCHYARD_STORE_ARCHIVE_AFTER_S",
+    "SWITCHYARD_ARCHIVE_KEY",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -101,6 +103,10 @@ pub struct Config {
     pub store_l2_max_age: std::time::Duration,
     /// How often the server looks for records to move.
     pub store_tier_interval: std::time::Duration,
+    /// Archive what has been in L3 this long; `None`: archiving off.
+    pub store_archive_after: Option<std::time::Duration>,
+    /// The archive's key (never printed).
+    pub archive_key: Option<switchyard_store::ArchiveKey>,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -152,6 +158,12 @@ impl Config {
             "store_tier_interval_ms = {}",
             self.store_tier_interval.as_millis()
         );
+        if let Some(after) = self.store_archive_after {
+            let _ = writeln!(out, "store_archive_after_s = {}", after.as_secs());
+        }
+        if self.archive_key.is_some() {
+            let _ = writeln!(out, "archive_key = \"***\"");
+        }
         out
     }
 }
@@ -174,6 +186,8 @@ pub struct FileConfig {
     pub objects_dir: Option<PathBuf>,
     pub store_l2_max_age_s: Option<u64>,
     pub store_tier_interval_ms: Option<u64>,
+    pub store_archive_after_s: Option<u64>,
+    pub archive_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +401,40 @@ pub fn resolve(
             reason: "must be between 100 and 86400000 (a day)".into(),
         });
     }
+    let archive_key = match std::env::var("SWITCHYARD_ARCHIVE_KEY")
+        .ok()
+        .or(file.archive_key)
+    {
+        None => None,
+        Some(hex) => Some(
+            switchyard_store::ArchiveKey::from_hex(&hex).map_err(|reason| {
+                ConfigError::Invalid {
+                    key: "archive_key",
+                    value: "***".into(),
+                    reason,
+                }
+            })?,
+        ),
+    };
+    let store_archive_after_s = serve.store_archive_after_s.or(file.store_archive_after_s);
+    if let Some(after) = store_archive_after_s {
+        if after == 0 {
+            return Err(ConfigError::Invalid {
+                key: "store_archive_after_s",
+                value: after.to_string(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        if archive_key.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "archive_key",
+                value: String::new(),
+                reason: "required when store_archive_after_s is set (64 hex digits, from \
+                         SWITCHYARD_ARCHIVE_KEY or the config file)"
+                    .into(),
+            });
+        }
+    }
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -411,6 +459,8 @@ pub fn resolve(
         objects_dir,
         store_l2_max_age: std::time::Duration::from_secs(store_l2_max_age_s),
         store_tier_interval: std::time::Duration::from_millis(store_tier_interval_ms),
+        store_archive_after: store_archive_after_s.map(std::time::Duration::from_secs),
+        archive_key,
         config_file,
     })
 }

@@ -62,12 +62,18 @@ pub async fn serve(config: &Config) -> Result<(), String> {
     }
     created.keep();
 
-    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    let mut store = Store::new(db.clone(), objects, &StoreConfig::default());
+    if let Some(key) = &config.archive_key {
+        store = store.with_archive_key(key.clone());
+    }
     let stop_tiering = CancellationToken::new();
     tokio::spawn(tier_in_background(
         store,
-        config.store_l2_max_age,
-        config.store_tier_interval,
+        Policy {
+            l2_max_age: config.store_l2_max_age,
+            archive_after: config.store_archive_after,
+            interval: config.store_tier_interval,
+        },
         stop_tiering.clone(),
     ));
 
@@ -180,23 +186,31 @@ fn warn_if_bundle_missing(options: &LeptosOptions) {
     }
 }
 
-/// Moves records from L2 to L3 once they are older than `max_age`, every `interval`. A
-/// failure (object storage unreachable, say) is logged and tried again next time: the
-/// records stay where they are, readable, and nothing is lost.
-async fn tier_in_background(
-    store: Store,
-    max_age: std::time::Duration,
+/// When the store moves data down its tiers.
+struct Policy {
+    l2_max_age: std::time::Duration,
+    archive_after: Option<std::time::Duration>,
     interval: std::time::Duration,
-    stop: CancellationToken,
-) {
+}
+
+fn before(age: std::time::Duration) -> i64 {
+    chrono::Utc::now().timestamp_millis() - i64::try_from(age.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Every `interval`: moves records older than `l2_max_age` from L2 to L3, and, with archiving
+/// on, segments older than `archive_after` into the archive. A failure (object storage
+/// unreachable, say) is logged and tried again next time: the data stays where it is,
+/// readable, and nothing is lost.
+async fn tier_in_background(store: Store, policy: Policy, stop: CancellationToken) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep(policy.interval) => {}
         }
-        let cutoff = chrono::Utc::now().timestamp_millis()
-            - i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
-        match store.tier_down(cutoff, 100_000, 20_000).await {
+        match store
+            .tier_down(before(policy.l2_max_age), 100_000, 20_000)
+            .await
+        {
             Ok(moved) if moved.records > 0 => tracing::info!(
                 records = moved.records,
                 segments = moved.segments,
@@ -204,6 +218,17 @@ async fn tier_in_background(
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not move records to l3; will retry"),
+        }
+        if let Some(after) = policy.archive_after {
+            match store.archive(before(after), 64).await {
+                Ok(moved) if moved.segments > 0 => tracing::info!(
+                    records = moved.records,
+                    segments = moved.segments,
+                    "archived l3 segments"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not archive; will retry"),
+            }
         }
     }
 }

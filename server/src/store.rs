@@ -9,10 +9,14 @@ pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let (db, created) = crate::startup::prepare(config).await?;
     created.keep();
     let objects = Objects::local(&config.objects_dir).map_err(|e| e.to_string())?;
-    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    let mut store = Store::new(db.clone(), objects, &StoreConfig::default());
+    if let Some(key) = &config.archive_key {
+        store = store.with_archive_key(key.clone());
+    }
     let result = match command {
         StoreCommand::Verify => verify(&store).await,
         StoreCommand::Stats => stats(&store).await,
+        StoreCommand::Restore { prefix } => restore(&store, &prefix).await,
         StoreCommand::Tier {
             older_than_days,
             segment_records,
@@ -62,6 +66,13 @@ async fn stats(store: &Store) -> Result<(), String> {
     );
     row("l1", stats.l1_records, stats.l1_bytes, "–", "–");
     row(
+        "l4",
+        stats.l4_records,
+        stats.l4_bytes,
+        "–",
+        &format!("{} archives", stats.l4_archives),
+    );
+    row(
         "l3",
         stats.l3_records,
         stats.l3_bytes,
@@ -90,5 +101,11 @@ async fn tier(store: &Store, older_than_days: u32, per_segment: usize) -> Result
         cutoff.to_rfc3339(),
         moved.segments
     );
+    Ok(())
+}
+
+async fn restore(store: &Store, prefix: &str) -> Result<(), String> {
+    let restored = store.restore(prefix).await.map_err(|e| e.to_string())?;
+    println!("restored {restored} records under '{prefix}' from the archive to l2");
     Ok(())
 }

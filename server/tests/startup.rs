@@ -85,6 +85,24 @@ fn a_bad_object_store_or_retention_is_named() {
         &["--listen", "127.0.0.1:0", "--store-tier-interval-ms", "5"],
         "invalid store_tier_interval_ms '5'",
     );
+    // Archiving without a key is refused, and a bad key is named without being echoed.
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--store-archive-after-s", "60"],
+        "invalid archive_key '': required when store_archive_after_s is set",
+    );
+    let line = assert_fails_cleanly(
+        |dir| {
+            std::fs::write(
+                dir.join("switchyard.toml"),
+                "archive_key = \"c0ffee-secret\"\n",
+            )
+            .unwrap()
+        },
+        &["--listen", "127.0.0.1:0"],
+        "invalid archive_key '***': expected 64 hex digits",
+    );
+    assert!(!line.contains("c0ffee"));
 }
 
 #[test]

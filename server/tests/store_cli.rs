@@ -84,6 +84,20 @@ async fn verify_reports_damage_in_one_line_and_stats_count_it() {
     assert_eq!(l3.split_whitespace().nth(1), Some("2"), "{stats}");
 }
 
+/// The store of the server running in `dir`, opened beside it on the same SQLite file (WAL
+/// lets both in) and object directory.
+async fn beside(dir: &std::path::Path) -> (Database, Store) {
+    let db = Database::connect(
+        &DatabaseUrl::sqlite(dir.join("data/switchyard.db")),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    let objects = Objects::local(&dir.join("data/objects")).unwrap();
+    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    (db, store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_server_moves_old_records_to_object_storage() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,15 +110,7 @@ async fn a_running_server_moves_old_records_to_object_storage() {
             "200",
         ],
     );
-    // Written beside the server, into the same SQLite file (WAL lets both in).
-    let db = Database::connect(
-        &DatabaseUrl::sqlite(dir.path().join("data/switchyard.db")),
-        &ConnectOptions::default(),
-    )
-    .await
-    .unwrap();
-    let objects = Objects::local(&dir.path().join("data/objects")).unwrap();
-    let store = Store::new(db.clone(), objects, &StoreConfig::default());
+    let (db, store) = beside(dir.path()).await;
     let values: Vec<(String, Vec<u8>)> = (0..300)
         .map(|i| (format!("metrics/{i:03}"), format!("point {i}").into_bytes()))
         .collect();
@@ -132,5 +138,70 @@ async fn a_running_server_moves_old_records_to_object_storage() {
     }
     let (status, _) = server.terminate();
     assert!(status.success());
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_archives_what_has_aged_in_object_storage() {
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        format!("archive_key = \"{KEY}\"\n"),
+    )
+    .unwrap();
+    let server = common::Server::start(
+        dir.path(),
+        &[
+            "--store-l2-max-age-s",
+            "1",
+            "--store-archive-after-s",
+            "1",
+            "--store-tier-interval-ms",
+            "200",
+        ],
+    );
+    let (db, store) = beside(dir.path()).await;
+    let store = store.with_archive_key(switchyard_store::ArchiveKey::from_hex(KEY).unwrap());
+    let values: Vec<(String, Vec<u8>)> = (0..200)
+        .map(|i| (format!("journal/{i:03}"), format!("entry {i}").into_bytes()))
+        .collect();
+    let batch: Vec<(&str, &[u8])> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    store.put_batch(&batch).await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stats = store.stats().await.unwrap();
+        if stats.l4_records == 200 {
+            assert_eq!((stats.l2_records, stats.l3_records), (0, 0));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not archived: {stats:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.clear_l1();
+    for (key, value) in &values {
+        assert_eq!(
+            &store.get(key).await.unwrap().unwrap().value[..],
+            value.as_slice()
+        );
+    }
+    let (status, _) = server.terminate();
+    assert!(status.success());
+
+    // Restored on request, through the CLI (the key comes from the same config file).
+    let out = run(dir.path(), &["store", "restore", "journal/01"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("restored 10 records"),
+        "{}",
+        text(&out.stdout)
+    );
     db.close().await;
 }
