@@ -109,6 +109,16 @@ pub enum StoreCommand {
     Stats,
     /// Bring archived records whose key starts with PREFIX back into SQL (L2).
     Restore { prefix: String },
+    /// Seal object-storage segments older than N days into the archive (L4) now; needs
+    /// archive_key.
+    Archive {
+        /// Archive segments created at least this many days ago (0: all of them).
+        #[arg(long, default_value_t = 365)]
+        older_than_days: u32,
+        /// Segments compacted into each archive object.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        segments: u32,
+    },
     /// Move records not written for a while from SQL (L2) to object storage (L3) now.
     Tier {
         /// Move what was last written at least this many days ago (0: everything).

@@ -17,6 +17,10 @@ pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
         StoreCommand::Verify => verify(&store).await,
         StoreCommand::Stats => stats(&store).await,
         StoreCommand::Restore { prefix } => restore(&store, &prefix).await,
+        StoreCommand::Archive {
+            older_than_days,
+            segments,
+        } => archive(&store, older_than_days, segments as usize).await,
         StoreCommand::Tier {
             older_than_days,
             segment_records,
@@ -107,5 +111,27 @@ async fn tier(store: &Store, older_than_days: u32, per_segment: usize) -> Result
 async fn restore(store: &Store, prefix: &str) -> Result<(), String> {
     let restored = store.restore(prefix).await.map_err(|e| e.to_string())?;
     println!("restored {restored} records under '{prefix}' from the archive to l2");
+    Ok(())
+}
+
+async fn archive(store: &Store, older_than_days: u32, per_archive: usize) -> Result<(), String> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+    let (mut records, mut segments, mut archives) = (0, 0, 0);
+    loop {
+        let moved = store
+            .archive(cutoff.timestamp_millis(), per_archive)
+            .await
+            .map_err(|e| e.to_string())?;
+        if moved.segments == 0 {
+            break;
+        }
+        records += moved.records;
+        segments += moved.segments;
+        archives += 1;
+    }
+    println!(
+        "archived {records} records from {segments} segments created before {} into {archives} archives",
+        cutoff.to_rfc3339()
+    );
     Ok(())
 }

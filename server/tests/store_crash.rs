@@ -1,5 +1,6 @@
-//! Moving records from SQL to object storage survives SIGKILL: a child `switchyard store
-//! tier` is killed at random moments, again and again, then allowed to finish. No record may
+//! Moving records down the tiers survives SIGKILL: a child `switchyard store tier` (SQL →
+//! object storage), then `switchyard store archive` (→ the sealed archive), is killed at
+//! random moments, again and again, then allowed to finish. No record may
 //! be lost or held by two tiers at once, every record must read back byte for byte, and
 //! `verify` must be clean.
 
@@ -13,6 +14,7 @@ use switchyard_store::{Objects, Store, StoreConfig};
 
 const RECORDS: usize = 30_000;
 const KILLS: usize = 8;
+const KEY: &str = "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed";
 
 fn value(i: usize) -> Vec<u8> {
     format!("{{\"line\":{i},\"text\":\"{}\"}}", "x".repeat(i % 150)).into_bytes()
@@ -135,5 +137,68 @@ async fn tiering_killed_at_random_loses_and_duplicates_nothing() {
         objects - stats.l3_segments
     );
     assert!(objects >= stats.l3_segments);
+    db.close().await;
+
+    // Then archiving, killed the same way, 4 segments per archive object.
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        format!("archive_key = \"{KEY}\"\n"),
+    )
+    .unwrap();
+    let mut archived_at_kills = Vec::new();
+    for _ in 0..KILLS {
+        let mut child = common::command(dir.path())
+            .args([
+                "store",
+                "archive",
+                "--older-than-days",
+                "0",
+                "--segments",
+                "4",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30 + below(400)));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let (db, store) = open(dir.path()).await;
+        archived_at_kills.push(store.stats().await.unwrap().l4_records);
+        db.close().await;
+    }
+    println!("records archived at each kill: {archived_at_kills:?}");
+    let finish = common::run(dir.path(), &["store", "archive", "--older-than-days", "0"]);
+    assert!(
+        finish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finish.stderr)
+    );
+    let (db, store) = open(dir.path()).await;
+    let store = store.with_archive_key(switchyard_store::ArchiveKey::from_hex(KEY).unwrap());
+    let stats = store.stats().await.unwrap();
+    assert_eq!(
+        (stats.l2_records, stats.l3_records, stats.l4_records),
+        (0, 0, RECORDS as u64),
+        "each record in one tier"
+    );
+    let mut read_back = 0;
+    for block in 0..3 {
+        for record in store
+            .scan(&format!("journal/0{block}"), 20_000)
+            .await
+            .unwrap()
+        {
+            let i: usize = record.key["journal/".len()..].parse().unwrap();
+            assert_eq!(&record.value[..], value(i).as_slice(), "{}", record.key);
+            read_back += 1;
+        }
+    }
+    assert_eq!(read_back, RECORDS);
+    let verified = store.verify().await.unwrap();
+    assert_eq!(
+        (verified.checked, verified.corrupt.len()),
+        (RECORDS as u64, 0)
+    );
     db.close().await;
 }

@@ -209,11 +209,11 @@ impl Objects {
     }
 }
 
-type SegmentRow = (String, String, i64, i64, Vec<u8>);
+pub(crate) type SegmentRow = (String, String, i64, i64, Vec<u8>);
 /// A key, its segment's row, and the version it holds.
-type LocatedRow = (String, String, String, i64, i64, Vec<u8>, i64);
+pub(crate) type LocatedRow = (String, String, String, i64, i64, Vec<u8>, i64);
 
-fn segment(row: SegmentRow) -> Segment {
+pub(crate) fn segment(row: SegmentRow) -> Segment {
     let (id, path, records, bytes, hash) = row;
     Segment {
         id,

@@ -282,6 +282,39 @@ pub async fn commit_archive(
     Ok(moved)
 }
 
+/// Keys with `prefix` in the archive, in key order, at most `limit`, with the archive and
+/// version holding each.
+pub async fn locate_prefix(
+    db: &Database,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<(String, Archive, u64)>, sqlx::Error> {
+    let sql = match db {
+        Database::Sqlite(_) => {
+            "SELECT i.key, a.id, a.path, a.records, a.bytes, a.hash, i.version \
+             FROM store_l4_index i JOIN store_archives a ON a.id = i.archive_id \
+             WHERE i.key >= $1 AND substr(i.key, 1, length($1)) = $1 ORDER BY i.key LIMIT $2"
+        }
+        Database::Postgres(_) => {
+            "SELECT i.key, a.id, a.path, a.records, a.bytes, a.hash, i.version \
+             FROM store_l4_index i JOIN store_archives a ON a.id = i.archive_id \
+             WHERE starts_with(i.key, $1) ORDER BY i.key COLLATE \"C\" LIMIT $2"
+        }
+    };
+    let rows: Vec<l3::LocatedRow> =
+        on_pool!(db, pool => sqlx::query_as(sql).bind(prefix).bind(limit).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(key, id, path, records, bytes, hash, version)| {
+            (
+                key,
+                l3::segment((id, path, records, bytes, hash)),
+                version as u64,
+            )
+        })
+        .collect())
+}
+
 /// Keys with `prefix` in the archive.
 pub async fn keys_with_prefix(db: &Database, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
     let sql = match db {

@@ -444,6 +444,24 @@ impl Store {
                 _ => return Err(self.corrupt(&key, "l3")),
             }
         }
+        // L4 likewise, each archive opened once.
+        for (key, archive, version) in l4::locate_prefix(&self.db, prefix, i64::from(limit)).await?
+        {
+            if found.contains_key(&key) {
+                continue;
+            }
+            let records = match self.archive_records(&archive).await {
+                Ok(records) => records,
+                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, "l4")),
+                Err(e) => return Err(e),
+            };
+            match records.get(&key) {
+                Some(record) if record.version == version && record.is_intact() => {
+                    found.insert(key, record.clone());
+                }
+                _ => return Err(self.corrupt(&key, "l4")),
+            }
+        }
         Ok(found.into_values().take(limit as usize).collect())
     }
 
