@@ -426,40 +426,37 @@ impl Store {
             }
             found.insert(row.key.clone(), Arc::new(row));
         }
-        // L3: each segment read and checked once, however many of its records match.
-        for (key, segment, version) in l3::locate_prefix(&self.db, prefix, i64::from(limit)).await?
-        {
+        // L3 and L4: each segment or archive read and checked once, however many of its
+        // records match.
+        let in_l3 = l3::locate_prefix(&self.db, prefix, i64::from(limit)).await?;
+        let in_l4 = l4::locate_prefix(&self.db, prefix, i64::from(limit)).await?;
+        let located = in_l3
+            .into_iter()
+            .map(|(key, object, version)| ("l3", key, object, version))
+            .chain(
+                in_l4
+                    .into_iter()
+                    .map(|(key, object, version)| ("l4", key, object, version)),
+            );
+        for (tier, key, object, version) in located {
             if found.contains_key(&key) {
                 continue;
             }
-            let records = match self.segment(&segment).await {
+            let records = if tier == "l3" {
+                self.segment(&object).await
+            } else {
+                self.archive_records(&object).await
+            };
+            let records = match records {
                 Ok(records) => records,
-                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, "l3")),
+                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, tier)),
                 Err(e) => return Err(e),
             };
             match records.get(&key) {
                 Some(record) if record.version == version && record.is_intact() => {
                     found.insert(key, record.clone());
                 }
-                _ => return Err(self.corrupt(&key, "l3")),
-            }
-        }
-        // L4 likewise, each archive opened once.
-        for (key, archive, version) in l4::locate_prefix(&self.db, prefix, i64::from(limit)).await?
-        {
-            if found.contains_key(&key) {
-                continue;
-            }
-            let records = match self.archive_records(&archive).await {
-                Ok(records) => records,
-                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, "l4")),
-                Err(e) => return Err(e),
-            };
-            match records.get(&key) {
-                Some(record) if record.version == version && record.is_intact() => {
-                    found.insert(key, record.clone());
-                }
-                _ => return Err(self.corrupt(&key, "l4")),
+                _ => return Err(self.corrupt(&key, tier)),
             }
         }
         Ok(found.into_values().take(limit as usize).collect())
