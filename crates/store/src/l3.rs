@@ -224,15 +224,57 @@ pub(crate) fn segment(row: SegmentRow) -> Segment {
     }
 }
 
-/// The segment that holds `key` in L3, and the version it holds.
-pub async fn locate(db: &Database, key: &str) -> Result<Option<(Segment, u64)>, sqlx::Error> {
-    const SQL: &str = "SELECT s.id, s.path, s.records, s.bytes, s.hash, i.version \
-         FROM store_l3_index i JOIN store_segments s ON s.id = i.segment_id WHERE i.key = $1";
+/// Where one tier indexes its objects: L3's segments and L4's archives share the shape
+/// (a key → object index beside a table of objects), so they share the lookups.
+#[derive(Debug, Clone, Copy)]
+pub struct Index {
+    /// `key, <id column>, version, updated_at_ms`.
+    pub keys: &'static str,
+    /// `id, path, records, bytes, hash, created_at_ms`.
+    pub objects: &'static str,
+    pub id_column: &'static str,
+}
+
+/// L3's index.
+pub const SEGMENTS: Index = Index {
+    keys: "store_l3_index",
+    objects: "store_segments",
+    id_column: "segment_id",
+};
+
+/// The object that holds `key` in `index`'s tier, and the version it holds.
+pub async fn locate(
+    db: &Database,
+    index: Index,
+    key: &str,
+) -> Result<Option<(Segment, u64)>, sqlx::Error> {
+    let Index {
+        keys,
+        objects,
+        id_column,
+    } = index;
+    let sql = format!(
+        "SELECT o.id, o.path, o.records, o.bytes, o.hash, i.version \
+         FROM {keys} i JOIN {objects} o ON o.id = i.{id_column} WHERE i.key = $1"
+    );
     let row: Option<(String, String, i64, i64, Vec<u8>, i64)> =
-        on_pool!(db, pool => sqlx::query_as(SQL).bind(key).fetch_optional(pool).await?);
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(key).fetch_optional(pool).await?);
     Ok(row.map(|(id, path, records, bytes, hash, version)| {
         (segment((id, path, records, bytes, hash)), version as u64)
     }))
+}
+
+/// Segments created before `before_ms`, oldest first, at most `limit`: what is due for the
+/// archive.
+pub async fn segments_created_before(
+    db: &Database,
+    before_ms: i64,
+    limit: i64,
+) -> Result<Vec<Segment>, sqlx::Error> {
+    const SQL: &str = "SELECT id, path, records, bytes, hash FROM store_segments \
+                       WHERE created_at_ms < $1 ORDER BY created_at_ms, id LIMIT $2";
+    let rows: Vec<SegmentRow> = on_pool!(db, pool => sqlx::query_as(SQL).bind(before_ms).bind(limit).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(segment).collect())
 }
 
 /// Every indexed segment, oldest first.
@@ -315,27 +357,29 @@ pub async fn commit_move(
     Ok(moved)
 }
 
-/// Keys with `prefix` indexed in L3, in key order, at most `limit`, with the segment and
+/// Keys with `prefix` in `index`'s tier, in key order, at most `limit`, with the object and
 /// version holding each.
 pub async fn locate_prefix(
     db: &Database,
+    index: Index,
     prefix: &str,
     limit: i64,
 ) -> Result<Vec<(String, Segment, u64)>, sqlx::Error> {
-    let sql = match db {
-        Database::Sqlite(_) => {
-            "SELECT i.key, s.id, s.path, s.records, s.bytes, s.hash, i.version \
-             FROM store_l3_index i JOIN store_segments s ON s.id = i.segment_id \
-             WHERE i.key >= $1 AND substr(i.key, 1, length($1)) = $1 ORDER BY i.key LIMIT $2"
-        }
-        Database::Postgres(_) => {
-            "SELECT i.key, s.id, s.path, s.records, s.bytes, s.hash, i.version \
-             FROM store_l3_index i JOIN store_segments s ON s.id = i.segment_id \
-             WHERE starts_with(i.key, $1) ORDER BY i.key COLLATE \"C\" LIMIT $2"
-        }
+    let Index {
+        keys,
+        objects,
+        id_column,
+    } = index;
+    let matches = match db {
+        Database::Sqlite(_) => "i.key >= $1 AND substr(i.key, 1, length($1)) = $1 ORDER BY i.key",
+        Database::Postgres(_) => "starts_with(i.key, $1) ORDER BY i.key COLLATE \"C\"",
     };
+    let sql = format!(
+        "SELECT i.key, o.id, o.path, o.records, o.bytes, o.hash, i.version \
+         FROM {keys} i JOIN {objects} o ON o.id = i.{id_column} WHERE {matches} LIMIT $2"
+    );
     let rows: Vec<LocatedRow> =
-        on_pool!(db, pool => sqlx::query_as(sql).bind(prefix).bind(limit).fetch_all(pool).await?);
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(prefix).bind(limit).fetch_all(pool).await?);
     Ok(rows
         .into_iter()
         .map(|(key, id, path, records, bytes, hash, version)| {

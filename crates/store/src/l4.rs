@@ -90,6 +90,13 @@ pub fn open(key: &ArchiveKey, id: &str, sealed: &[u8]) -> Option<Vec<u8>> {
 /// An archive object as the index knows it (same shape as a segment).
 pub type Archive = Segment;
 
+/// L4's index.
+pub const ARCHIVES: l3::Index = l3::Index {
+    keys: "store_l4_index",
+    objects: "store_archives",
+    id_column: "archive_id",
+};
+
 impl Objects {
     /// Writes `records` as one sealed archive object, reads it back and opens it again
     /// (copy → verify), and returns what the index should record.
@@ -160,26 +167,6 @@ impl Objects {
 
 type ArchiveRow = (String, String, i64, i64, Vec<u8>, i64);
 
-/// The archive that holds `key`, and the version it holds.
-pub async fn locate(db: &Database, key: &str) -> Result<Option<(Archive, u64)>, sqlx::Error> {
-    const SQL: &str = "SELECT a.id, a.path, a.records, a.bytes, a.hash, i.version \
-         FROM store_l4_index i JOIN store_archives a ON a.id = i.archive_id WHERE i.key = $1";
-    let row: Option<ArchiveRow> =
-        on_pool!(db, pool => sqlx::query_as(SQL).bind(key).fetch_optional(pool).await?);
-    Ok(row.map(|(id, path, records, bytes, hash, version)| {
-        (
-            Archive {
-                id,
-                path,
-                records: records as u64,
-                bytes: bytes as u64,
-                hash: hash.try_into().unwrap_or([0; 32]),
-            },
-            version as u64,
-        )
-    }))
-}
-
 /// Every archive with the keys the index places in it.
 pub async fn archives(db: &Database) -> Result<Vec<(Archive, Vec<(String, u64)>)>, sqlx::Error> {
     const ARCHIVES: &str =
@@ -203,27 +190,6 @@ pub async fn archives(db: &Database) -> Result<Vec<(Archive, Vec<(String, u64)>)
         ));
     }
     Ok(out)
-}
-
-/// Segments created before `before_ms`, oldest first: what is due for the archive.
-pub async fn segments_before(
-    db: &Database,
-    before_ms: i64,
-    limit: i64,
-) -> Result<Vec<Segment>, sqlx::Error> {
-    Ok(l3::segments(db)
-        .await?
-        .into_iter()
-        .zip(created_at(db).await?)
-        .filter(|(_, at)| *at < before_ms)
-        .map(|(s, _)| s)
-        .take(limit.max(0) as usize)
-        .collect())
-}
-
-async fn created_at(db: &Database) -> Result<Vec<i64>, sqlx::Error> {
-    const SQL: &str = "SELECT created_at_ms FROM store_segments ORDER BY created_at_ms, id";
-    Ok(on_pool!(db, pool => sqlx::query_scalar(SQL).fetch_all(pool).await?))
 }
 
 /// Completes archiving in one transaction: the archive and its index rows in, the archived
@@ -280,53 +246,6 @@ pub async fn commit_archive(
         tx.commit().await?;
     });
     Ok(moved)
-}
-
-/// Keys with `prefix` in the archive, in key order, at most `limit`, with the archive and
-/// version holding each.
-pub async fn locate_prefix(
-    db: &Database,
-    prefix: &str,
-    limit: i64,
-) -> Result<Vec<(String, Archive, u64)>, sqlx::Error> {
-    let sql = match db {
-        Database::Sqlite(_) => {
-            "SELECT i.key, a.id, a.path, a.records, a.bytes, a.hash, i.version \
-             FROM store_l4_index i JOIN store_archives a ON a.id = i.archive_id \
-             WHERE i.key >= $1 AND substr(i.key, 1, length($1)) = $1 ORDER BY i.key LIMIT $2"
-        }
-        Database::Postgres(_) => {
-            "SELECT i.key, a.id, a.path, a.records, a.bytes, a.hash, i.version \
-             FROM store_l4_index i JOIN store_archives a ON a.id = i.archive_id \
-             WHERE starts_with(i.key, $1) ORDER BY i.key COLLATE \"C\" LIMIT $2"
-        }
-    };
-    let rows: Vec<l3::LocatedRow> =
-        on_pool!(db, pool => sqlx::query_as(sql).bind(prefix).bind(limit).fetch_all(pool).await?);
-    Ok(rows
-        .into_iter()
-        .map(|(key, id, path, records, bytes, hash, version)| {
-            (
-                key,
-                l3::segment((id, path, records, bytes, hash)),
-                version as u64,
-            )
-        })
-        .collect())
-}
-
-/// Keys with `prefix` in the archive.
-pub async fn keys_with_prefix(db: &Database, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
-    let sql = match db {
-        Database::Sqlite(_) => {
-            "SELECT key FROM store_l4_index WHERE key >= $1 AND substr(key, 1, length($1)) = $1 \
-             ORDER BY key"
-        }
-        Database::Postgres(_) => {
-            "SELECT key FROM store_l4_index WHERE starts_with(key, $1) ORDER BY key COLLATE \"C\""
-        }
-    };
-    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(prefix).fetch_all(pool).await?))
 }
 
 /// Takes `key` out of the archive index (after a restore put it back in L2).

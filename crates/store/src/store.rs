@@ -13,6 +13,29 @@ use crate::l3::{self, L3Error, Objects, Segment};
 use crate::l4::{self, ArchiveKey};
 use crate::record::{self, Record};
 
+/// The tiers held in objects, and where each is indexed.
+#[derive(Debug, Clone, Copy)]
+enum Tier {
+    L3,
+    L4,
+}
+
+impl Tier {
+    fn index(self) -> l3::Index {
+        match self {
+            Self::L3 => l3::SEGMENTS,
+            Self::L4 => l4::ARCHIVES,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::L3 => "l3",
+            Self::L4 => "l4",
+        }
+    }
+}
+
 /// How the store keeps records in memory.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -216,34 +239,38 @@ impl Store {
             self.l1.insert(key.to_owned(), stored.clone());
             return Ok(Some(stored));
         }
-        if let Some((segment, version)) = l3::locate(&self.db, key).await? {
-            let records = match self.segment(&segment).await {
-                Ok(records) => records,
-                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l3")),
-                Err(e) => return Err(e),
-            };
-            return match records.get(key) {
-                Some(found) if found.version == version && found.is_intact() => {
-                    self.l1.insert(key.to_owned(), found.clone());
-                    Ok(Some(found.clone()))
-                }
-                _ => Err(self.corrupt(key, "l3")),
-            };
+        for tier in [Tier::L3, Tier::L4] {
+            if let Some((object, version)) = l3::locate(&self.db, tier.index(), key).await? {
+                let found = self.read_object(tier, key, &object, version).await?;
+                self.l1.insert(key.to_owned(), found.clone());
+                return Ok(Some(found));
+            }
         }
-        let Some((archive, version)) = l4::locate(&self.db, key).await? else {
-            return Ok(None);
+        Ok(None)
+    }
+
+    /// `key` at `version` out of the L3 segment or L4 archive `object` (read, checked and
+    /// decoded once, then kept in memory); a copy that is missing or fails its hash is
+    /// reported and refused.
+    async fn read_object(
+        &self,
+        tier: Tier,
+        key: &str,
+        object: &Segment,
+        version: u64,
+    ) -> Result<Arc<Record>, StoreError> {
+        let records = match tier {
+            Tier::L3 => self.segment(object).await,
+            Tier::L4 => self.archive_records(object).await,
         };
-        let records = match self.archive_records(&archive).await {
+        let records = match records {
             Ok(records) => records,
-            Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, "l4")),
+            Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(key, tier.name())),
             Err(e) => return Err(e),
         };
         match records.get(key) {
-            Some(found) if found.version == version && found.is_intact() => {
-                self.l1.insert(key.to_owned(), found.clone());
-                Ok(Some(found.clone()))
-            }
-            _ => Err(self.corrupt(key, "l4")),
+            Some(found) if found.version == version && found.is_intact() => Ok(found.clone()),
+            _ => Err(self.corrupt(key, tier.name())),
         }
     }
 
@@ -275,7 +302,7 @@ impl Store {
     /// segment holds that the index has moved on from (rewritten, deleted) are left out.
     pub async fn archive(&self, before_ms: i64, max_segments: usize) -> Result<Moved, StoreError> {
         let key = self.archive_key.as_ref().ok_or(StoreError::NoArchiveKey)?;
-        let due = l4::segments_before(&self.db, before_ms, max_segments as i64).await?;
+        let due = l3::segments_created_before(&self.db, before_ms, max_segments as i64).await?;
         let mut live = Vec::new();
         let mut taken = Vec::new();
         for segment in due {
@@ -326,10 +353,10 @@ impl Store {
     /// they were archived with (a newer L2 copy, if any, is kept); returns how many came back.
     pub async fn restore(&self, prefix: &str) -> Result<u64, StoreError> {
         let mut restored = Vec::new();
-        for key in l4::keys_with_prefix(&self.db, prefix).await? {
-            if let Some(record) = self.get(&key).await? {
-                restored.push(record);
-            }
+        for (key, archive, version) in
+            l3::locate_prefix(&self.db, l4::ARCHIVES, prefix, i64::MAX).await?
+        {
+            restored.push(self.read_object(Tier::L4, &key, &archive, version).await?);
         }
         l2::insert_restored(&self.db, &restored).await?;
         for record in &restored {
@@ -428,35 +455,14 @@ impl Store {
         }
         // L3 and L4: each segment or archive read and checked once, however many of its
         // records match.
-        let in_l3 = l3::locate_prefix(&self.db, prefix, i64::from(limit)).await?;
-        let in_l4 = l4::locate_prefix(&self.db, prefix, i64::from(limit)).await?;
-        let located = in_l3
-            .into_iter()
-            .map(|(key, object, version)| ("l3", key, object, version))
-            .chain(
-                in_l4
-                    .into_iter()
-                    .map(|(key, object, version)| ("l4", key, object, version)),
-            );
-        for (tier, key, object, version) in located {
-            if found.contains_key(&key) {
-                continue;
-            }
-            let records = if tier == "l3" {
-                self.segment(&object).await
-            } else {
-                self.archive_records(&object).await
-            };
-            let records = match records {
-                Ok(records) => records,
-                Err(StoreError::Corrupt { .. }) => return Err(self.corrupt(&key, tier)),
-                Err(e) => return Err(e),
-            };
-            match records.get(&key) {
-                Some(record) if record.version == version && record.is_intact() => {
-                    found.insert(key, record.clone());
+        for tier in [Tier::L3, Tier::L4] {
+            for (key, object, version) in
+                l3::locate_prefix(&self.db, tier.index(), prefix, i64::from(limit)).await?
+            {
+                if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(key) {
+                    let record = self.read_object(tier, slot.key(), &object, version).await?;
+                    slot.insert(record);
                 }
-                _ => return Err(self.corrupt(&key, tier)),
             }
         }
         Ok(found.into_values().take(limit as usize).collect())
