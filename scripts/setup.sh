@@ -4,7 +4,8 @@
 # test.sh (it exports PATH and LEPTOS_OUTPUT_NAME for them); run it alone to just install.
 #
 #   scripts/setup.sh            toolchain, wasm target, cargo-leptos, wasm-bindgen, npm packages, Chromium
-#   scripts/setup.sh --postgres also make sure PostgreSQL answers on 127.0.0.1:5432 with a `test` database
+#   scripts/setup.sh --postgres also make sure PostgreSQL answers on 127.0.0.1:5432 with a `test` database,
+#                               and install moto (an S3-compatible server) for the store's tests
 set -euo pipefail
 
 SETUP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -102,12 +103,27 @@ ensure_postgres() {
     || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE test"
 }
 
+# The S3-compatible server the store's tests run against (moto, from PyPI). Tests only: the
+# app itself never needs it.
+MOTO_VERSION="5.2.1"
+ensure_s3_server() {
+  if command -v moto_server >/dev/null \
+     && [ "$(python3 -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')" = "$MOTO_VERSION" ]; then
+    return
+  fi
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  say "installing moto[server] $MOTO_VERSION (an S3-compatible server for the store's tests)"
+  python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "moto[server]==$MOTO_VERSION"
+  command -v moto_server >/dev/null || die "moto_server is not on PATH after installing moto[server]"
+}
+
 setup_main() {
   ensure_rust
   ensure_build_tools
   ensure_npm_packages
   ensure_chromium
-  if [ "${1:-}" = "--postgres" ]; then ensure_postgres; fi
+  if [ "${1:-}" = "--postgres" ]; then ensure_postgres; ensure_s3_server; fi
   # The leptos crates read this at compile time; cargo-leptos sets it for its builds, so
   # setting it for every cargo command keeps them from rebuilding leptos back and forth.
   export LEPTOS_OUTPUT_NAME=switchyard

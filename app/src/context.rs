@@ -40,6 +40,7 @@ impl ServerContext {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_s: self.started.elapsed().as_secs(),
             database,
+            store: None,
         }
     }
 }

@@ -79,6 +79,15 @@ pub struct GlobalArgs {
         value_name = "DIR"
     )]
     pub objects_dir: Option<PathBuf>,
+    /// The store's objects (L3, L4) in an S3-compatible service instead:
+    /// s3://BUCKET[/PREFIX]; credentials, region and endpoint from the AWS_* variables.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_OBJECTS_URL",
+        value_name = "URL"
+    )]
+    pub objects_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +116,9 @@ pub enum StoreCommand {
     Verify,
     /// Records, bytes and ages per tier.
     Stats,
+    /// Run the configured policy once now (what `serve` does every store_tier_interval_ms):
+    /// retention deletes, moves by age and size, removal of emptied objects.
+    Maintain,
     /// Bring archived records whose key starts with PREFIX back into SQL (L2).
     Restore { prefix: String },
     /// Seal object-storage segments older than N days into the archive (L4) now; needs

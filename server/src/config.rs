@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 17] = [
+pub const ENV_VARS: [&str; 18] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -39,6 +39,7 @@ pub const ENV_VARS: [&str; 17] = [
     "SWITCHYARD_LEASE_TTL_MS",
     "SWITCHYARD_MAX_RUNS",
     "SWITCHYARD_OBJECTS_DIR",
+    "SWITCHYARD_OBJECTS_URL",
     "SWITCHYARD_STORE_L2_MAX_AGE_S",
     "SWITCHYARD_STORE_TIER_INTERVAL_MS",
     "SWITCHYARD_STORE_ARCHIVE_AFTER_S",
@@ -97,16 +98,8 @@ pub struct Config {
     pub lease_ttl: std::time::Duration,
     /// The most unfinished runs this server's engine owns at once.
     pub max_runs: usize,
-    /// The store's object tier (L3).
-    pub objects_dir: PathBuf,
-    /// Records older than this (since their last write) move from L2 to L3.
-    pub store_l2_max_age: std::time::Duration,
-    /// How often the server looks for records to move.
-    pub store_tier_interval: std::time::Duration,
-    /// Archive what has been in L3 this long; `None`: archiving off.
-    pub store_archive_after: Option<std::time::Duration>,
-    /// The archive's key (never printed).
-    pub archive_key: Option<switchyard_store::ArchiveKey>,
+    /// The tiered store: objects, policy, write queue, archive key.
+    pub store: crate::store_settings::StoreSettings,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -143,27 +136,7 @@ impl Config {
         let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
-        let _ = writeln!(
-            out,
-            "objects_dir = {}",
-            quote(&self.objects_dir.to_string_lossy())
-        );
-        let _ = writeln!(
-            out,
-            "store_l2_max_age_s = {}",
-            self.store_l2_max_age.as_secs()
-        );
-        let _ = writeln!(
-            out,
-            "store_tier_interval_ms = {}",
-            self.store_tier_interval.as_millis()
-        );
-        if let Some(after) = self.store_archive_after {
-            let _ = writeln!(out, "store_archive_after_s = {}", after.as_secs());
-        }
-        if self.archive_key.is_some() {
-            let _ = writeln!(out, "archive_key = \"***\"");
-        }
+        self.store.write_toml(&mut out);
         out
     }
 }
@@ -188,6 +161,13 @@ pub struct FileConfig {
     pub store_tier_interval_ms: Option<u64>,
     pub store_archive_after_s: Option<u64>,
     pub archive_key: Option<String>,
+    pub objects_url: Option<String>,
+    pub store_write_queue: Option<u64>,
+    pub store_l2_max_bytes: Option<u64>,
+    pub store_l3_max_bytes: Option<u64>,
+    pub store_l2_retention_s: Option<u64>,
+    pub store_l3_retention_s: Option<u64>,
+    pub store_l4_retention_s: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +245,13 @@ pub fn resolve(
     file: FileConfig,
     config_file: Option<PathBuf>,
 ) -> Result<Config, ConfigError> {
+    // Read before the other settings take their fields out of `file`; checked in order below.
+    let data_dir = global
+        .data_dir
+        .clone()
+        .or(file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let store = crate::store_settings::StoreSettings::resolve(global, serve, &file, &data_dir);
     let listen_raw = serve
         .listen
         .clone()
@@ -278,11 +265,6 @@ pub fn resolve(
             reason: format!("{e}; expected IP:PORT such as {DEFAULT_LISTEN}"),
         })?;
 
-    let data_dir = global
-        .data_dir
-        .clone()
-        .or(file.data_dir)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     if data_dir.as_os_str().is_empty() {
         return Err(ConfigError::Invalid {
             key: "data_dir",
@@ -367,74 +349,6 @@ pub fn resolve(
             reason: "must be between 300 and 3600000 (one hour)".into(),
         });
     }
-    let objects_dir = global
-        .objects_dir
-        .clone()
-        .or(file.objects_dir)
-        .unwrap_or_else(|| data_dir.join("objects"));
-    if objects_dir.as_os_str().is_empty() {
-        return Err(ConfigError::Invalid {
-            key: "objects_dir",
-            value: String::new(),
-            reason: "must not be empty".into(),
-        });
-    }
-    let store_l2_max_age_s = serve
-        .store_l2_max_age_s
-        .or(file.store_l2_max_age_s)
-        .unwrap_or(7 * 24 * 3_600);
-    if !(1..=100 * 365 * 24 * 3_600).contains(&store_l2_max_age_s) {
-        return Err(ConfigError::Invalid {
-            key: "store_l2_max_age_s",
-            value: store_l2_max_age_s.to_string(),
-            reason: "must be between 1 and 3153600000 (100 years)".into(),
-        });
-    }
-    let store_tier_interval_ms = serve
-        .store_tier_interval_ms
-        .or(file.store_tier_interval_ms)
-        .unwrap_or(60_000);
-    if !(100..=86_400_000).contains(&store_tier_interval_ms) {
-        return Err(ConfigError::Invalid {
-            key: "store_tier_interval_ms",
-            value: store_tier_interval_ms.to_string(),
-            reason: "must be between 100 and 86400000 (a day)".into(),
-        });
-    }
-    let archive_key = match std::env::var("SWITCHYARD_ARCHIVE_KEY")
-        .ok()
-        .or(file.archive_key)
-    {
-        None => None,
-        Some(hex) => Some(
-            switchyard_store::ArchiveKey::from_hex(&hex).map_err(|reason| {
-                ConfigError::Invalid {
-                    key: "archive_key",
-                    value: "***".into(),
-                    reason,
-                }
-            })?,
-        ),
-    };
-    let store_archive_after_s = serve.store_archive_after_s.or(file.store_archive_after_s);
-    if let Some(after) = store_archive_after_s {
-        if after == 0 {
-            return Err(ConfigError::Invalid {
-                key: "store_archive_after_s",
-                value: after.to_string(),
-                reason: "must be at least 1".into(),
-            });
-        }
-        if archive_key.is_none() {
-            return Err(ConfigError::Invalid {
-                key: "archive_key",
-                value: String::new(),
-                reason: "required when store_archive_after_s is set (64 hex digits, from \
-                         SWITCHYARD_ARCHIVE_KEY or the config file)"
-                    .into(),
-            });
-        }
-    }
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -456,11 +370,7 @@ pub fn resolve(
         http_allow_hosts,
         lease_ttl: std::time::Duration::from_millis(lease_ttl_ms),
         max_runs,
-        objects_dir,
-        store_l2_max_age: std::time::Duration::from_secs(store_l2_max_age_s),
-        store_tier_interval: std::time::Duration::from_millis(store_tier_interval_ms),
-        store_archive_after: store_archive_after_s.map(std::time::Duration::from_secs),
-        archive_key,
+        store: store?,
         config_file,
     })
 }

@@ -15,7 +15,9 @@
 //! - [`api`]: `/api/v1` REST handlers and their JSON errors.
 //! - [`assets`]: static files: immutable caching for hashed bundles, compression.
 //! - [`state`]: [`state::AppState`], what every handler can reach.
-//! - [`store`]: `switchyard store verify | stats` on the configured database.
+//! - [`store`]: `switchyard store verify | stats | tier | archive | restore | maintain`.
+//! - [`store_settings`]: the store's settings (objects, policy, queue, archive key) and
+//!   opening the store they describe.
 //! - [`telemetry`]: tracing output, human or JSON.
 
 pub mod api;
@@ -29,4 +31,5 @@ pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod store_settings;
 pub mod telemetry;

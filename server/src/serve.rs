@@ -17,7 +17,7 @@ use switchyard_orchestrator::store::RunStore;
 use switchyard_orchestrator::tools::http::HttpConfig;
 use switchyard_orchestrator::tools::subrun::Subrun;
 use switchyard_orchestrator::{AgentSpec, Catalog};
-use switchyard_store::{Objects, Store, StoreConfig};
+use switchyard_store::{Maintained, Policy, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +39,12 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
 
     let (db, created) = startup::prepare(config).await?;
-    let objects = match Objects::local(&config.objects_dir) {
+    let objects = match config.store.open_objects().await {
         Ok(objects) => objects,
         Err(e) => {
             db.close().await;
             created.undo();
-            return Err(e.to_string());
+            return Err(e);
         }
     };
     let node = NodeInfo {
@@ -62,18 +62,12 @@ pub async fn serve(config: &Config) -> Result<(), String> {
     }
     created.keep();
 
-    let mut store = Store::new(db.clone(), objects, &StoreConfig::default());
-    if let Some(key) = &config.archive_key {
-        store = store.with_archive_key(key.clone());
-    }
+    let store = config.store.store(db.clone(), objects);
     let stop_tiering = CancellationToken::new();
-    tokio::spawn(tier_in_background(
-        store,
-        Policy {
-            l2_max_age: config.store_l2_max_age,
-            archive_after: config.store_archive_after,
-            interval: config.store_tier_interval,
-        },
+    tokio::spawn(maintain_in_background(
+        store.clone(),
+        config.store.policy.clone(),
+        config.store.tier_interval,
         stop_tiering.clone(),
     ));
 
@@ -93,6 +87,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         ctx,
         engine: engine.clone(),
         runs,
+        store,
     });
 
     tracing::info!(
@@ -186,49 +181,41 @@ fn warn_if_bundle_missing(options: &LeptosOptions) {
     }
 }
 
-/// When the store moves data down its tiers.
-struct Policy {
-    l2_max_age: std::time::Duration,
-    archive_after: Option<std::time::Duration>,
+/// Every `interval`: probes the object store (so health notices an outage even while
+/// nothing reads), then runs the store's policy once: retention deletes, moves by age and by
+/// size, removal of emptied objects. A failure (object storage unreachable, say) is logged
+/// and shows in health; the pass is tried again next time, and the data stays where it is,
+/// readable, with nothing lost.
+async fn maintain_in_background(
+    store: Store,
+    policy: Policy,
     interval: std::time::Duration,
-}
-
-fn before(age: std::time::Duration) -> i64 {
-    chrono::Utc::now().timestamp_millis() - i64::try_from(age.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Every `interval`: moves records older than `l2_max_age` from L2 to L3, and, with archiving
-/// on, segments older than `archive_after` into the archive. A failure (object storage
-/// unreachable, say) is logged and tried again next time: the data stays where it is,
-/// readable, and nothing is lost.
-async fn tier_in_background(store: Store, policy: Policy, stop: CancellationToken) {
+    stop: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(policy.interval) => {}
+            () = tokio::time::sleep(interval) => {}
         }
-        match store
-            .tier_down(before(policy.l2_max_age), 100_000, 20_000)
-            .await
-        {
-            Ok(moved) if moved.records > 0 => tracing::info!(
-                records = moved.records,
-                segments = moved.segments,
-                "moved records from l2 to l3"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not move records to l3; will retry"),
+        if let Err(e) = store.probe_objects().await {
+            tracing::warn!(error = %e, "object store probe failed; tiering waits");
+            continue;
         }
-        if let Some(after) = policy.archive_after {
-            match store.archive(before(after), 64).await {
-                Ok(moved) if moved.segments > 0 => tracing::info!(
-                    records = moved.records,
-                    segments = moved.segments,
-                    "archived l3 segments"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not archive; will retry"),
+        match store.maintain(&policy).await {
+            Ok(done) => {
+                if done != Maintained::default() {
+                    tracing::info!(
+                        tiered = done.tiered.records,
+                        archived = done.archived.records,
+                        expired_l2 = done.expired[0],
+                        expired_l3 = done.expired[1],
+                        expired_l4 = done.expired[2],
+                        objects_removed = done.objects_removed,
+                        "store maintenance"
+                    );
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "store maintenance failed; will retry"),
         }
     }
 }

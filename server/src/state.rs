@@ -5,6 +5,7 @@ use leptos::prelude::LeptosOptions;
 use switchyard_app::context::ServerContext;
 use switchyard_orchestrator::engine::Engine;
 use switchyard_orchestrator::store::RunStore;
+use switchyard_store::Store;
 
 /// Shared by axum handlers (through `FromRef`) and Leptos (through context).
 #[derive(Debug, Clone, FromRef)]
@@ -13,4 +14,6 @@ pub struct AppState {
     pub ctx: ServerContext,
     pub engine: Engine,
     pub runs: RunStore,
+    /// The tiered store.
+    pub store: Store,
 }

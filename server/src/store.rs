@@ -1,6 +1,7 @@
-//! `switchyard store verify | stats`: the tiered store on the configured database.
+//! `switchyard store verify | stats | maintain | tier | archive | restore`: the tiered store
+//! on the configured database and object store.
 
-use switchyard_store::{Objects, Store, StoreConfig};
+use switchyard_store::{Policy, Store};
 
 use crate::cli::StoreCommand;
 use crate::config::Config;
@@ -8,14 +9,18 @@ use crate::config::Config;
 pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let (db, created) = crate::startup::prepare(config).await?;
     created.keep();
-    let objects = Objects::local(&config.objects_dir).map_err(|e| e.to_string())?;
-    let mut store = Store::new(db.clone(), objects, &StoreConfig::default());
-    if let Some(key) = &config.archive_key {
-        store = store.with_archive_key(key.clone());
-    }
+    let objects = match config.store.open_objects().await {
+        Ok(objects) => objects,
+        Err(e) => {
+            db.close().await;
+            return Err(e);
+        }
+    };
+    let store = config.store.store(db.clone(), objects);
     let result = match command {
         StoreCommand::Verify => verify(&store).await,
         StoreCommand::Stats => stats(&store).await,
+        StoreCommand::Maintain => maintain(&store, &config.store.policy).await,
         StoreCommand::Restore { prefix } => restore(&store, &prefix).await,
         StoreCommand::Archive {
             older_than_days,
@@ -73,7 +78,7 @@ async fn stats(store: &Store) -> Result<(), String> {
         "l4",
         stats.l4_records,
         stats.l4_bytes,
-        "–",
+        &age(stats.l4_oldest_ms),
         &format!("{} archives", stats.l4_archives),
     );
     row(
@@ -132,6 +137,21 @@ async fn archive(store: &Store, older_than_days: u32, per_archive: usize) -> Res
     println!(
         "archived {records} records from {segments} segments created before {} into {archives} archives",
         cutoff.to_rfc3339()
+    );
+    Ok(())
+}
+
+async fn maintain(store: &Store, policy: &Policy) -> Result<(), String> {
+    let done = store.maintain(policy).await.map_err(|e| e.to_string())?;
+    println!(
+        "moved {} records from l2 to l3 and archived {} from l3 to l4; \
+         retention deleted {} from l2, {} from l3, {} from l4; removed {} emptied objects",
+        done.tiered.records,
+        done.archived.records,
+        done.expired[0],
+        done.expired[1],
+        done.expired[2],
+        done.objects_removed
     );
     Ok(())
 }

@@ -38,6 +38,10 @@ async fn health_reports_version_uptime_and_database() {
         json["database"],
         serde_json::json!({"kind": "sqlite", "ok": true})
     );
+    assert_eq!(json["store"]["objects"]["ok"], true);
+    assert_eq!(json["store"]["database"]["ok"], true);
+    assert_eq!(json["store"]["queued_writes"], 0);
+    assert_eq!(json["store"]["queue_limit"], 10_000);
 }
 
 #[tokio::test]
@@ -173,7 +177,11 @@ async fn the_openapi_document_describes_the_api() {
         .cloned()
         .collect();
     fields.sort();
-    assert_eq!(fields, ["database", "status", "uptime_s", "version"]);
+    assert_eq!(
+        fields,
+        ["database", "status", "store", "uptime_s", "version"]
+    );
+    assert!(schemas["StoreHealth"]["properties"]["queued_writes"].is_object());
     assert_eq!(
         schemas["HealthStatus"]["enum"],
         serde_json::json!(["ok", "degraded"])

@@ -14,10 +14,24 @@ fn assert_fails_cleanly(
     args: &[&str],
     expected: &str,
 ) -> String {
+    assert_fails_cleanly_with_env(&[], setup, args, expected)
+}
+
+/// [`assert_fails_cleanly`] with extra environment variables.
+fn assert_fails_cleanly_with_env(
+    env: &[(&str, &str)],
+    setup: impl FnOnce(&std::path::Path),
+    args: &[&str],
+    expected: &str,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
     let before = listing(dir.path());
-    let out = run(dir.path(), args);
+    let out = common::command(dir.path())
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run switchyard");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
@@ -103,6 +117,63 @@ fn a_bad_object_store_or_retention_is_named() {
         "invalid archive_key '***': expected 64 hex digits",
     );
     assert!(!line.contains("c0ffee"));
+    let config = |text: &'static str| {
+        move |dir: &std::path::Path| std::fs::write(dir.join("switchyard.toml"), text).unwrap()
+    };
+    assert_fails_cleanly(
+        config("store_l3_max_bytes = 1000000\n"),
+        &["--listen", "127.0.0.1:0"],
+        "invalid archive_key '': required when store_l3_max_bytes is set",
+    );
+    assert_fails_cleanly(
+        config("store_l4_retention_s = 0\n"),
+        &["--listen", "127.0.0.1:0"],
+        "invalid store_l4_retention_s '0'",
+    );
+    assert_fails_cleanly(
+        config("store_write_queue = 0\n"),
+        &["--listen", "127.0.0.1:0"],
+        "invalid store_write_queue '0'",
+    );
+    assert_fails_cleanly(
+        nothing,
+        &["--listen", "127.0.0.1:0", "--objects-url", "/tmp/objects"],
+        "invalid objects_url '/tmp/objects': expected s3://BUCKET[/PREFIX]",
+    );
+    assert_fails_cleanly(
+        nothing,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--objects-url",
+            "s3://b",
+            "--objects-dir",
+            "objects",
+        ],
+        "set objects_dir or objects_url, not both",
+    );
+}
+
+#[test]
+fn an_unreachable_object_store_is_named_and_nothing_is_left() {
+    let started = std::time::Instant::now();
+    assert_fails_cleanly_with_env(
+        &[
+            ("AWS_ENDPOINT", "http://127.0.0.1:1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+        nothing,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--objects-url",
+            "s3://switchyard/a",
+        ],
+        "cannot use the object store at objects_url s3://switchyard/a",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
 
 #[test]

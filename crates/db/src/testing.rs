@@ -1,10 +1,12 @@
-//! A throw-away PostgreSQL database for one test.
+//! Throw-away services for tests: a PostgreSQL database (here) and an S3 server ([`s3`]).
 //!
 //! Tests that need PostgreSQL create a fresh database on the server named by
 //! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and drop it when
 //! done. There is no skip: when PostgreSQL is unreachable the test fails and says so, so a
 //! missing server can never pass for a green run. The test command (`scripts/test.sh`) starts
 //! or installs PostgreSQL before the tests run.
+
+pub mod s3;
 
 use std::str::FromStr;
 
@@ -66,6 +68,36 @@ impl TempPostgres {
             .await
             .expect("migrate the test database");
         db
+    }
+
+    /// Makes the database unreachable, as an outage would: new connections are refused and
+    /// every open one is closed.
+    pub async fn block_connections(&self) {
+        let mut admin = connect_admin(&self.admin_url).await;
+        let name = &self.name;
+        sqlx::query(&format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("block connections to {name}: {e}"));
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("close connections to {name}: {e}"));
+    }
+
+    /// Ends [`TempPostgres::block_connections`].
+    pub async fn allow_connections(&self) {
+        let mut admin = connect_admin(&self.admin_url).await;
+        let name = &self.name;
+        sqlx::query(&format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("allow connections to {name}: {e}"));
     }
 
     /// Drops the database, closing any connection still open to it.

@@ -51,6 +51,31 @@ pub struct Health {
     /// Whole seconds since this process started serving.
     pub uptime_s: u64,
     pub database: DatabaseHealth,
+    /// The tiered store, when this process runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+}
+
+/// What the store last found of one service it stands on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceHealth {
+    pub ok: bool,
+    /// The last failure, while it lasts.
+    pub error: Option<String>,
+    /// Since when it has failed, milliseconds since the epoch.
+    pub since_ms: Option<i64>,
+}
+
+/// The tiered store: whether its database and object store answer, and how many writes
+/// wait for the database.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreHealth {
+    pub database: ServiceHealth,
+    pub objects: ServiceHealth,
+    pub queued_writes: u64,
+    pub queue_limit: u64,
 }
 
 #[cfg(test)]
@@ -67,6 +92,7 @@ mod tests {
                 kind: DatabaseKind::Postgres,
                 ok: false,
             },
+            store: None,
         };
         let json = serde_json::to_value(&health).unwrap();
         assert_eq!(

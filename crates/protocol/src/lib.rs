@@ -15,5 +15,5 @@ pub mod health;
 pub mod runs;
 
 pub use chat::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
-pub use health::{DatabaseHealth, DatabaseKind, Health, HealthStatus};
+pub use health::{DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth};
 pub use runs::RunRow;

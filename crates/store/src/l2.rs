@@ -34,6 +34,8 @@ fn record(row: Row) -> Record {
 
 /// Writes `records` in one transaction and returns their new versions, in order. A key named
 /// twice is written once, with its last value (as one write after another would leave it).
+/// A key that had moved to L3 or L4 is taken out of their index in the same transaction, and
+/// its version continues from the one it had there.
 pub async fn upsert(
     db: &Database,
     records: &[Write<'_>],
@@ -70,6 +72,37 @@ pub async fn upsert(
             );
             let rows: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut *tx).await?;
             versions.extend(rows.into_iter().map(|(k, v)| (k, v as u64)));
+        }
+        // A key lives in one tier at a time. A first write to L2 (version 1) of a key that
+        // was moved down takes it back out of L3 and L4 and carries on its version count.
+        let fresh: Vec<&str> = versions
+            .iter()
+            .filter(|(_, v)| **v == 1)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut lower: std::collections::HashMap<String, u64> = Default::default();
+        for table in ["store_l3_index", "store_l4_index"] {
+            for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+                let mut take = sqlx::QueryBuilder::new(format!("DELETE FROM {table} WHERE key IN ("));
+                let mut list = take.separated(", ");
+                for key in chunk {
+                    list.push_bind(*key);
+                }
+                take.push(") RETURNING key, version");
+                let rows: Vec<(String, i64)> = take.build_query_as().fetch_all(&mut *tx).await?;
+                for (key, version) in rows {
+                    let slot = lower.entry(key).or_default();
+                    *slot = (*slot).max(version as u64);
+                }
+            }
+        }
+        for (key, below) in lower {
+            sqlx::query("UPDATE store_records SET version = $2 WHERE key = $1")
+                .bind(&key)
+                .bind((below + 1) as i64)
+                .execute(&mut *tx)
+                .await?;
+            versions.insert(key, below + 1);
         }
         tx.commit().await?;
     });
@@ -115,9 +148,16 @@ pub async fn scan(db: &Database, prefix: &str, limit: i64) -> Result<Vec<Record>
     Ok(rows.into_iter().map(record).collect())
 }
 
-/// Puts records back exactly as they were (version and time included), keeping any newer
-/// copy already in L2: an archive restore.
-pub async fn insert_restored(db: &Database, records: &[Arc<Record>]) -> Result<(), sqlx::Error> {
+/// Puts records back in L2 exactly as given (version, hash and time included) and takes
+/// their keys out of L3 and L4, in one transaction: an archive restore, or a repair from
+/// another tier. An L2 row is replaced only by a newer version, or when it is the damaged
+/// copy (`damaged_version`) that `records` repairs.
+pub async fn reinstate(
+    db: &Database,
+    records: &[Arc<Record>],
+    damaged_version: Option<u64>,
+) -> Result<(), sqlx::Error> {
+    let damaged = damaged_version.map_or(-1, |v| v as i64);
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
@@ -131,33 +171,28 @@ pub async fn insert_restored(db: &Database, records: &[Arc<Record>]) -> Result<(
                     .push_bind(&record.hash[..])
                     .push_bind(record.updated_at_ms);
             });
-            insert.push(" ON CONFLICT (key) DO NOTHING");
+            insert.push(
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                 version = excluded.version, hash = excluded.hash, \
+                 updated_at_ms = excluded.updated_at_ms \
+                 WHERE store_records.version < excluded.version OR store_records.version = ",
+            );
+            insert.push_bind(damaged);
             insert.build().execute(&mut *tx).await?;
+            for table in ["store_l3_index", "store_l4_index"] {
+                let mut forget =
+                    sqlx::QueryBuilder::new(format!("DELETE FROM {table} WHERE key IN ("));
+                let mut list = forget.separated(", ");
+                for record in chunk {
+                    list.push_bind(record.key.as_str());
+                }
+                forget.push(")");
+                forget.build().execute(&mut *tx).await?;
+            }
         }
         tx.commit().await?;
     });
     Ok(())
-}
-
-/// Which of `keys` have a row in L2.
-pub async fn present(
-    db: &Database,
-    keys: &[&str],
-) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<String> = on_pool!(db, pool => {
-            let mut query = sqlx::QueryBuilder::new("SELECT key FROM store_records WHERE key IN (");
-            let mut list = query.separated(", ");
-            for key in chunk {
-                list.push_bind(*key);
-            }
-            query.push(")");
-            query.build_query_scalar().fetch_all(pool).await?
-        });
-        found.extend(rows);
-    }
-    Ok(found)
 }
 
 /// Removes `key`; whether it was there.
@@ -165,23 +200,6 @@ pub async fn delete(db: &Database, key: &str) -> Result<bool, sqlx::Error> {
     const SQL: &str = "DELETE FROM store_records WHERE key = $1";
     let done =
         on_pool!(db, pool => sqlx::query(SQL).bind(key).execute(pool).await?.rows_affected());
-    Ok(done > 0)
-}
-
-/// Rewrites one record exactly as given (version and hash included): a repair from a good
-/// copy. Refused (false) if the stored version has moved past it meanwhile.
-pub async fn restore(db: &Database, good: &Record) -> Result<bool, sqlx::Error> {
-    const SQL: &str = "UPDATE store_records SET value = $2, hash = $3, updated_at_ms = $4 \
-                       WHERE key = $1 AND version = $5";
-    let done = on_pool!(db, pool => sqlx::query(SQL)
-        .bind(&good.key)
-        .bind(&good.value[..])
-        .bind(&good.hash[..])
-        .bind(good.updated_at_ms)
-        .bind(good.version as i64)
-        .execute(pool)
-        .await?
-        .rows_affected());
     Ok(done > 0)
 }
 
@@ -230,4 +248,13 @@ pub async fn stats(db: &Database) -> Result<(u64, u64, Option<i64>, Option<i64>)
     let (count, bytes, oldest, newest): (i64, i64, Option<i64>, Option<i64>) =
         on_pool!(db, pool => sqlx::query_as(sql).fetch_one(pool).await?);
     Ok((count as u64, bytes as u64, oldest, newest))
+}
+
+/// Retention: deletes up to `limit` rows last written before `before_ms`, oldest first;
+/// returns their keys.
+pub async fn expire(db: &Database, before_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "DELETE FROM store_records WHERE key IN (SELECT key FROM store_records \
+                       WHERE updated_at_ms < $1 ORDER BY updated_at_ms LIMIT $2) RETURNING key";
+    let keys: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(SQL).bind(before_ms).bind(limit).fetch_all(pool).await?);
+    Ok(keys)
 }

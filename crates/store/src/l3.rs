@@ -122,32 +122,32 @@ pub fn decode(path: &str, compressed: &[u8]) -> Result<Vec<Record>, L3Error> {
 #[derive(Debug, Clone)]
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,
+    /// Where it is, for messages (a directory or URL; never credentials).
+    name: Arc<str>,
 }
 
 impl Objects {
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            name: Arc::from("object store"),
+        }
     }
 
-    pub(crate) fn store(&self) -> &Arc<dyn ObjectStore> {
+    /// The same store, called `name` in messages.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Arc::from(name);
+        self
+    }
+
+    /// Where the store is, as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The underlying `object_store`, for direct use (tools, tests).
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.inner
-    }
-
-    /// A local directory (created if missing).
-    pub fn local(dir: &std::path::Path) -> Result<Self, L3Error> {
-        let unusable = |reason: String| L3Error::Unusable {
-            dir: dir.display().to_string(),
-            reason,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
-        // Creating a directory can succeed where writing in it cannot (read-only mounts,
-        // /proc): probe with a real file.
-        let probe = dir.join(".switchyard-probe");
-        std::fs::write(&probe, b"ok").map_err(|e| unusable(format!("not writable: {e}")))?;
-        let _ = std::fs::remove_file(&probe);
-        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .map_err(|e| unusable(e.to_string()))?;
-        Ok(Self::new(Arc::new(fs)))
     }
 
     /// Stores `records` as a new segment, reads it back and checks it (copy → verify), and
@@ -179,10 +179,26 @@ impl Objects {
         })
     }
 
+    /// An indexed object's bytes. A missing object is damage (the index says it is there),
+    /// not an outage.
+    pub(crate) async fn read_indexed(&self, path: &str) -> Result<bytes::Bytes, L3Error> {
+        let location = Path::from(path);
+        let fetched = match self.inner.get(&location).await {
+            Ok(found) => found.bytes().await,
+            Err(e) => Err(e),
+        };
+        fetched.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => L3Error::Damaged {
+                path: path.to_owned(),
+                reason: "the object is missing".into(),
+            },
+            other => L3Error::Objects(other),
+        })
+    }
+
     /// The records of `segment`, once its object matches the indexed hash.
     pub async fn read_segment(&self, segment: &Segment) -> Result<Vec<Record>, L3Error> {
-        let location = Path::from(segment.path.as_str());
-        let bytes = self.inner.get(&location).await?.bytes().await?;
+        let bytes = self.read_indexed(&segment.path).await?;
         if crate::record::hash(&bytes) != segment.hash {
             return Err(L3Error::Damaged {
                 path: segment.path.clone(),
@@ -302,6 +318,19 @@ pub async fn set_hash(db: &Database, segment_id: &str, hash: &Hash) -> Result<()
     Ok(())
 }
 
+/// The statement (binding the object's id as `$1`) that takes out of `index` the keys an
+/// object was just indexed for but that have been written to L2 since: a key lives in one
+/// tier at a time, and the L2 copy is the newer.
+pub(crate) fn drop_rewritten(index: Index) -> String {
+    let Index {
+        keys, id_column, ..
+    } = index;
+    format!(
+        "DELETE FROM {keys} WHERE {id_column} = $1 AND EXISTS \
+         (SELECT 1 FROM store_records r WHERE r.key = {keys}.key)"
+    )
+}
+
 /// Completes a move from L2: in one transaction, indexes the segment and its records and
 /// deletes from L2 exactly the versions that went into it (a record rewritten meanwhile
 /// stays in L2, newer than its L3 copy). Returns how many L2 rows were deleted.
@@ -352,6 +381,11 @@ pub async fn commit_move(
             delete.push(")");
             moved += delete.build().execute(&mut *tx).await?.rows_affected();
         }
+        // A key rewritten since it was read for this move stays in L2 only.
+        sqlx::query(&drop_rewritten(SEGMENTS))
+            .bind(&segment.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(moved)
@@ -400,21 +434,81 @@ pub async fn forget(db: &Database, key: &str) -> Result<bool, sqlx::Error> {
     Ok(done > 0)
 }
 
-/// Keys, segments and compressed bytes in L3, and the oldest indexed write.
-pub async fn stats(db: &Database) -> Result<(u64, u64, u64, Option<i64>), sqlx::Error> {
-    const KEYS: &str = "SELECT COUNT(*), MIN(updated_at_ms) FROM store_l3_index";
-    const SEGMENTS: &str = "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM store_segments";
-    let (keys, oldest): (i64, Option<i64>) =
-        on_pool!(db, pool => sqlx::query_as(KEYS).fetch_one(pool).await?);
-    let (segments, bytes): (i64, i64) = match db {
-        Database::Sqlite(pool) => sqlx::query_as(SEGMENTS).fetch_one(pool).await?,
+/// Retention: takes up to `limit` keys last written before `before_ms` out of `index`'s
+/// tier, oldest first; returns them. Their bytes go when their object does
+/// ([`drop_empty`]).
+pub async fn expire(
+    db: &Database,
+    index: Index,
+    before_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let keys = index.keys;
+    let sql = format!(
+        "DELETE FROM {keys} WHERE key IN (SELECT key FROM {keys} WHERE updated_at_ms < $1 \
+         ORDER BY updated_at_ms LIMIT $2) RETURNING key"
+    );
+    let expired: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(&sql).bind(before_ms).bind(limit).fetch_all(pool).await?);
+    Ok(expired)
+}
+
+/// Drops the index rows of `index`'s objects that no key points at any more (every record
+/// rewritten, deleted or expired); returns their paths, for the caller to delete.
+pub async fn drop_empty(db: &Database, index: Index) -> Result<Vec<String>, sqlx::Error> {
+    let Index {
+        keys,
+        objects,
+        id_column,
+    } = index;
+    let sql = format!(
+        "DELETE FROM {objects} WHERE NOT EXISTS \
+         (SELECT 1 FROM {keys} i WHERE i.{id_column} = {objects}.id) RETURNING path"
+    );
+    let paths: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await?);
+    Ok(paths)
+}
+
+/// `index`'s objects, oldest first, with their sizes: what a size policy trims from.
+pub async fn objects_by_age(
+    db: &Database,
+    index: Index,
+) -> Result<Vec<(String, u64)>, sqlx::Error> {
+    let objects = index.objects;
+    let sql = format!("SELECT id, bytes FROM {objects} ORDER BY created_at_ms, id");
+    let rows: Vec<(String, i64)> =
+        on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, bytes)| (id, bytes as u64))
+        .collect())
+}
+
+/// Keys, objects and their bytes in `index`'s tier, and the oldest indexed write.
+pub async fn stats(
+    db: &Database,
+    index: Index,
+) -> Result<(u64, u64, u64, Option<i64>), sqlx::Error> {
+    let Index { keys, objects, .. } = index;
+    let count_keys = format!("SELECT COUNT(*), MIN(updated_at_ms) FROM {keys}");
+    let (count, oldest): (i64, Option<i64>) =
+        on_pool!(db, pool => sqlx::query_as(&count_keys).fetch_one(pool).await?);
+    let (objects, bytes): (i64, i64) = match db {
+        Database::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM {objects}"
+            ))
+            .fetch_one(pool)
+            .await?
+        }
         Database::Postgres(pool) => {
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0)::BIGINT FROM store_segments")
-                .fetch_one(pool)
-                .await?
+            sqlx::query_as(&format!(
+                "SELECT COUNT(*), COALESCE(SUM(bytes), 0)::BIGINT FROM {objects}"
+            ))
+            .fetch_one(pool)
+            .await?
         }
     };
-    Ok((keys as u64, segments as u64, bytes as u64, oldest))
+    Ok((count as u64, objects as u64, bytes as u64, oldest))
 }
 
 #[cfg(test)]

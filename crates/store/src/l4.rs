@@ -142,8 +142,7 @@ impl Objects {
         key: &ArchiveKey,
         archive: &Archive,
     ) -> Result<Vec<Record>, L3Error> {
-        let location = Path::from(archive.path.as_str());
-        let bytes = self.store().get(&location).await?.bytes().await?;
+        let bytes = self.read_indexed(&archive.path).await?;
         if crate::record::hash(&bytes) != archive.hash {
             return Err(L3Error::Damaged {
                 path: archive.path.clone(),
@@ -232,6 +231,11 @@ pub async fn commit_archive(
             );
             index.build().execute(&mut *tx).await?;
         }
+        // A key rewritten since its segment was read stays in L2 only.
+        sqlx::query(&l3::drop_rewritten(ARCHIVES))
+            .bind(&archive.id)
+            .execute(&mut *tx)
+            .await?;
         for segment in segments {
             moved += sqlx::query("DELETE FROM store_l3_index WHERE segment_id = $1")
                 .bind(&segment.id)
@@ -254,25 +258,6 @@ pub async fn forget(db: &Database, key: &str) -> Result<bool, sqlx::Error> {
     let done =
         on_pool!(db, pool => sqlx::query(SQL).bind(key).execute(pool).await?.rows_affected());
     Ok(done > 0)
-}
-
-/// Keys, archives and bytes in L4.
-pub async fn stats(db: &Database) -> Result<(u64, u64, u64), sqlx::Error> {
-    const KEYS: &str = "SELECT COUNT(*) FROM store_l4_index";
-    let keys: i64 = on_pool!(db, pool => sqlx::query_scalar(KEYS).fetch_one(pool).await?);
-    let (archives, bytes): (i64, i64) = match db {
-        Database::Sqlite(pool) => {
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM store_archives")
-                .fetch_one(pool)
-                .await?
-        }
-        Database::Postgres(pool) => {
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0)::BIGINT FROM store_archives")
-                .fetch_one(pool)
-                .await?
-        }
-    };
-    Ok((keys as u64, archives as u64, bytes as u64))
 }
 
 #[cfg(test)]

@@ -1,23 +1,30 @@
-//! Switchyard's tiered store: data is instant while it is recent and is never served corrupt.
-//!
-//! This crate holds the first three tiers of the design (`../shared/DESIGN.md`, "Storage
-//! tiers") and time series; retention deletes and L1 sizing by policy are still to come.
+//! Switchyard's tiered store: data is instant while it is recent, cheap when it is old, and
+//! never served corrupt.
 //!
 //! # Layout
 //!
 //! - [`record`]: a [`Record`] (key, value, version) and its BLAKE3 content hash.
+//! - [`store`]: the [`Store`] callers use: L1 (a size-bounded `moka` cache of verified
+//!   records) over L2 over L3 over L4. `put`/`put_batch`, `get`, `scan`, `delete`, the
+//!   moves (`tier_down`, `archive`, `restore`), and `stats`. A key lives in exactly one of
+//!   L2, L3 and L4; rewriting a key brings it back to L2 with its version carried on.
 //! - [`l2`]: the SQL tier (`store_records`, SQLite or PostgreSQL): batched upserts that bump
-//!   versions, reads, prefix scans, deletes, a full scan for verification, and statistics.
-//! - [`l3`]: the object-storage tier: zstd-compressed JSONL segments in any `object_store`
-//!   (a local directory by default), each hashed as a whole, indexed in SQL.
+//!   versions, reads, prefix scans, deletes, retention, and statistics.
+//! - [`l3`]: the object-storage tier: zstd-compressed JSONL segments, each hashed as a whole,
+//!   indexed in SQL; the index lookups L3 and L4 share.
 //! - [`l4`]: the archive: old segments compacted into objects sealed with XChaCha20-Poly1305
-//!   under the configured key, indexed in SQL, read back transparently or restored to L2.
+//!   under the configured key, read back transparently or restored to L2.
+//! - [`objects`]: opening the object store (a local directory, or `s3://` through
+//!   `object_store`) and probing it.
+//! - [`policy`]: the tiering [`Policy`] (ages, byte budgets, retention per tier) and one
+//!   pass of it, [`Store::maintain`].
+//! - [`verify`]: `Store::verify` (every copy in every tier) and the repair of a corrupt copy
+//!   from the newest intact copy in another tier.
+//! - [`queue`]: writes held in memory, with a bound, while the database is unreachable, and
+//!   their flusher.
+//! - [`health`]: whether the database and the object store answer ([`StoreHealth`]).
 //! - [`series`]: time series: points folded into 1 s / 1 min / 1 h rollups as they are
 //!   appended; queries read the coarsest rollup that fits their step.
-//! - [`store`]: the [`Store`] callers use: L1 (a size-bounded `moka` cache of verified
-//!   records) over L2. Every value read from SQL is checked against its hash before it is
-//!   served or cached; a corrupt copy is reported on the event channel and repaired from a
-//!   good copy in L1 when there is one, and never returned.
 
 /// Runs the same sqlx expression on whichever pool the database holds: one query text, typed
 /// for each backend.
@@ -30,15 +37,22 @@ macro_rules! on_pool {
     };
 }
 
+pub mod health;
 pub mod l2;
 pub mod l3;
 pub mod l4;
+pub mod objects;
+pub mod policy;
+pub mod queue;
 pub mod record;
 pub mod series;
 pub mod store;
+pub mod verify;
 
+pub use health::{Reachability, StoreHealth};
 pub use l3::Objects;
 pub use l4::ArchiveKey;
+pub use policy::{Maintained, Policy};
 pub use record::{Hash, Record};
 pub use series::{Bucket, Point, SeriesError};
-pub use store::{Moved, Stats, Store, StoreConfig, StoreError, StoreEvent, Verified};
+pub use store::{Moved, Stats, Store, StoreConfig, StoreError, StoreEvent, Verified, Written};

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use switchyard_db::Database;
 use switchyard_db::testing::{self, TempPostgres};
-use switchyard_store::{ArchiveKey, Objects, Store, StoreConfig, StoreError};
+use switchyard_store::{ArchiveKey, Objects, Store, StoreConfig, StoreError, StoreEvent, Written};
+use tokio::sync::broadcast::error::TryRecvError;
 
 fn key() -> ArchiveKey {
     ArchiveKey::from_hex("6b1d9f3a0c4e2b8d7f6a5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b")
@@ -42,7 +43,13 @@ async fn exercise(db: Database, objects: &Path) {
     store.tier_down(i64::MAX, 5_000, 1_000).await.unwrap();
     // One record rewritten after it moved: its L3 copy is stale and must not be archived
     // over the newer one.
-    store.put("runs/00007", b"rewritten").await.unwrap();
+    // It comes back to L2 alone, its version carried on from the one it had in L3.
+    assert_eq!(
+        store.put("runs/00007", b"rewritten").await.unwrap(),
+        Written::Stored(vec![2])
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.l2_records, stats.l3_records), (1, 4_999));
 
     let moved = store.archive(i64::MAX, 100).await.unwrap();
     assert_eq!((moved.records, moved.segments), (4_999, 5));
@@ -107,18 +114,50 @@ async fn exercise(db: Database, objects: &Path) {
         Err(StoreError::NoArchiveKey)
     ));
 
-    // A flipped bit in the sealed object: caught, never served.
+    // A flipped bit in the sealed object: caught, never served. One record was read (and
+    // so promoted to L1) before the damage, as a live server would hold it.
+    store.clear_l1();
+    let read_before = store.get("runs/04001").await.unwrap().unwrap();
     let mut damaged = bytes.clone();
     let middle = damaged.len() / 2;
     damaged[middle] ^= 0x04;
     std::fs::write(&sealed[0], &damaged).unwrap();
+    let mut events = store.events();
+    let verified = store.verify().await.unwrap();
+    assert_eq!(verified.corrupt.len(), 4_900);
+    // The copy in L1 repairs its record: back in L2, at its version.
+    assert_eq!(verified.repaired, ["runs/04001"]);
+    let mut repaired = None;
+    loop {
+        // 4,900 damage reports overflow the channel: skip what was dropped.
+        match events.try_recv() {
+            Ok(StoreEvent::Repaired {
+                key,
+                tier,
+                from,
+                version,
+            }) => repaired = Some((key, tier, from, version)),
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(
+        repaired,
+        Some(("runs/04001".to_owned(), "l4", "l1", read_before.version))
+    );
     store.clear_l1();
     let err = store.get("runs/04000").await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Corrupt { tier: "l4", .. }),
         "{err}"
     );
-    assert_eq!(store.verify().await.unwrap().corrupt.len(), 4_900);
+    let back = store.get("runs/04001").await.unwrap().unwrap();
+    assert_eq!(
+        (&back.value[..], back.version),
+        (&read_before.value[..], read_before.version)
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.l2_records, stats.l4_records), (101, 4_899));
 }
 
 #[tokio::test]

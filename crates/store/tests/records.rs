@@ -2,7 +2,7 @@
 
 use switchyard_db::Database;
 use switchyard_db::testing::{self, TempPostgres};
-use switchyard_store::{Objects, Store, StoreConfig, StoreError, StoreEvent};
+use switchyard_store::{Objects, Store, StoreConfig, StoreError, StoreEvent, Written};
 
 /// Damages the stored value of `key` behind the store's back: its first byte, one bit.
 async fn flip_a_bit(db: &Database, key: &str) {
@@ -51,8 +51,14 @@ async fn exercise(db: Database, objects: &std::path::Path) {
     let mut events = store.events();
 
     // Versions count writes; a batch is one transaction and may name a key twice.
-    assert_eq!(store.put("runs/1", b"first").await.unwrap(), 1);
-    assert_eq!(store.put("runs/1", b"second").await.unwrap(), 2);
+    assert_eq!(
+        store.put("runs/1", b"first").await.unwrap(),
+        Written::Stored(vec![1])
+    );
+    assert_eq!(
+        store.put("runs/1", b"second").await.unwrap().versions(),
+        Some(&[2][..])
+    );
     let batch: Vec<(String, Vec<u8>)> = (0..1_000)
         .map(|i| (format!("events/{i:04}"), format!("event {i}").into_bytes()))
         .collect();
@@ -61,12 +67,12 @@ async fn exercise(db: Database, objects: &std::path::Path) {
         .map(|(k, v)| (k.as_str(), v.as_slice()))
         .collect();
     let versions = store.put_batch(&refs).await.unwrap();
-    assert!(versions.iter().all(|v| *v == 1));
+    assert_eq!(versions, Written::Stored(vec![1; 1_000]));
     let twice = store
         .put_batch(&[("dup", b"a"), ("dup", b"b")])
         .await
         .unwrap();
-    assert_eq!(twice, [1, 1]);
+    assert_eq!(twice, Written::Stored(vec![1, 1]));
 
     // Reads come back byte for byte, from L1 and, with L1 cleared, from L2.
     store.clear_l1();

@@ -1,7 +1,9 @@
 //! `GET /api/v1/openapi.json`: the REST API described for clients and code generators.
 
 use axum::Json;
-use switchyard_protocol::{DatabaseHealth, DatabaseKind, Health, HealthStatus};
+use switchyard_protocol::{
+    DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth,
+};
 use utoipa::OpenApi;
 
 use crate::api::error::{ErrorBody, ErrorDetail};
@@ -33,6 +35,8 @@ use crate::api::runs;
         Health,
         HealthStatus,
         DatabaseHealth,
+        StoreHealth,
+        ServiceHealth,
         DatabaseKind,
         ErrorBody,
         ErrorDetail,

@@ -30,6 +30,7 @@ pub struct Harness {
     pub db: Database,
     pub site: PathBuf,
     pub engine: Engine,
+    pub store: switchyard_store::Store,
     /// Declared last so it is released after everything else is dropped.
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -66,11 +67,17 @@ impl Harness {
             switchyard_server::serve::start_engine(RunStore::new(db.clone()), "test", &config)
                 .await
                 .unwrap();
+        let store = switchyard_store::Store::new(
+            db.clone(),
+            switchyard_store::Objects::local(&dir.path().join("objects")).unwrap(),
+            &switchyard_store::StoreConfig::default(),
+        );
         Self {
             _dir: dir,
             db,
             site,
             engine,
+            store,
             _turn: turn,
         }
     }
@@ -88,6 +95,7 @@ impl Harness {
             ctx: ServerContext::new(self.db.clone()),
             engine: self.engine.clone(),
             runs: RunStore::new(self.db.clone()),
+            store: self.store.clone(),
         })
     }
 

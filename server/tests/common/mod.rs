@@ -58,7 +58,13 @@ pub struct Server {
 impl Server {
     /// Starts `switchyard serve --listen 127.0.0.1:0 ARGS…` and waits for its address.
     pub fn start(cwd: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(cwd, args, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = command(cwd)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
