@@ -158,6 +158,16 @@ async fn exercise(db: Database, objects: &Path) {
     );
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.l2_records, stats.l4_records), (101, 4_899));
+
+    // Truncated: caught the same way, and nothing in it is served.
+    std::fs::write(&sealed[0], &bytes[..bytes.len() - 7]).unwrap();
+    store.clear_l1();
+    let err = store.get("runs/04002").await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt { tier: "l4", .. }),
+        "{err}"
+    );
+    assert_eq!(store.verify().await.unwrap().corrupt.len(), 4_899);
 }
 
 #[tokio::test]

@@ -149,6 +149,27 @@ async fn a_damaged_segment_is_never_served_and_is_repaired_from_a_good_copy() {
     let files = segment_files(&objects);
     assert_eq!(files.len(), 2);
 
+    // A flipped bit anywhere in a segment is caught: twenty places across the object, each
+    // read with nothing cached, each refused.
+    let original = std::fs::read(&files[0]).unwrap();
+    for n in 0..20 {
+        let mut bytes = original.clone();
+        let at = n * (bytes.len() - 1) / 19;
+        bytes[at] ^= 0x01 << (n % 8);
+        std::fs::write(&files[0], &bytes).unwrap();
+        let fresh = Store::new(
+            db.clone(),
+            Objects::local(&objects).unwrap(),
+            &StoreConfig::default(),
+        );
+        let err = fresh.get("k/000").await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Corrupt { tier: "l3", .. }),
+            "byte {at}: {err}"
+        );
+    }
+    std::fs::write(&files[0], &original).unwrap();
+
     // A flipped bit while L1 still holds every record: verify rewrites the segment.
     let mut bytes = std::fs::read(&files[0]).unwrap();
     let middle = bytes.len() / 2;
