@@ -145,6 +145,10 @@ async fn open_sqlite(path: &Path, options: &ConnectOptions) -> Result<SqlitePool
     SqlitePoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.timeout)
+        // A connection to a local file does not go stale, and sqlx's check before each
+        // acquire is a round trip through the connection's worker thread: about as costly
+        // as the statement itself for a point read.
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .map_err(|source| DbError::SqliteOpen {
