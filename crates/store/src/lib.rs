@@ -4,10 +4,11 @@
 //! # Layout
 //!
 //! - [`record`]: a [`Record`] (key, value, version) and its BLAKE3 content hash.
-//! - [`store`]: the [`Store`] callers use: L1 (a size-bounded `moka` cache of verified
-//!   records) over L2 over L3 over L4. `put`/`put_batch`, `get`, `scan`, `delete`, the
+//! - [`store`]: the [`Store`] callers use: L1 over L2 over L3 over L4. `put`/`put_batch`, `get`, `scan`, `delete`, the
 //!   moves (`tier_down`, `archive`, `restore`), and `stats`. A key lives in exactly one of
 //!   L2, L3 and L4; rewriting a key brings it back to L2 with its version carried on.
+//! - `l1`: verified records in memory (`quick_cache`), bounded by bytes, with a time-to-live
+//!   checked on read; decoded segments and archives are kept in a small `moka` cache.
 //! - [`l2`]: the SQL tier (`store_records`, SQLite or PostgreSQL): batched upserts that bump
 //!   versions, reads, prefix scans, deletes, retention, and statistics.
 //! - [`l3`]: the object-storage tier: zstd-compressed JSONL segments, each hashed as a whole,
@@ -38,6 +39,7 @@ macro_rules! on_pool {
 }
 
 pub mod health;
+mod l1;
 pub mod l2;
 pub mod l3;
 pub mod l4;

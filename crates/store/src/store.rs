@@ -10,6 +10,7 @@ use switchyard_db::Database;
 use tokio::sync::broadcast;
 
 use crate::health::{self, StoreHealth, Tracker};
+use crate::l1::L1;
 use crate::l2;
 use crate::l3::{self, L3Error, Objects, Segment};
 use crate::l4::{self, ArchiveKey};
@@ -168,7 +169,7 @@ impl Written {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Database,
-    pub(crate) l1: Cache<String, Arc<Record>>,
+    pub(crate) l1: Arc<L1>,
     pub(crate) objects: Objects,
     /// Recently read L3 segments and L4 archives, decoded and checked, by id.
     pub(crate) segments: Cache<String, Arc<HashMap<String, Arc<Record>>>>,
@@ -192,13 +193,7 @@ pub(crate) fn now_ms() -> i64 {
 impl Store {
     /// A store over a migrated database and an object store for L3 and L4.
     pub fn new(db: Database, objects: Objects, config: &StoreConfig) -> Self {
-        let l1 = Cache::builder()
-            .max_capacity(config.l1_bytes)
-            .weigher(|key: &String, record: &Arc<Record>| {
-                u32::try_from(key.len() + record.value.len() + 64).unwrap_or(u32::MAX)
-            })
-            .time_to_live(config.l1_ttl)
-            .build();
+        let l1 = Arc::new(L1::new(config.l1_bytes, config.l1_ttl));
         Self {
             db,
             l1,
@@ -342,7 +337,7 @@ impl Store {
             limit: self.queue.limit(),
         })?;
         for (key, _, _) in &writes {
-            self.l1.invalidate(*key);
+            self.l1.invalidate(key);
         }
         self.flush_in_background();
         Ok(Written::Queued { depth })
@@ -687,7 +682,6 @@ impl Store {
 
     /// Counts, bytes and ages per tier.
     pub async fn stats(&self) -> Result<Stats, StoreError> {
-        self.l1.run_pending_tasks();
         let (l2_records, l2_bytes, l2_oldest_ms, l2_newest_ms) =
             self.sql(l2::stats(&self.db).await)?;
         let (l3_records, l3_segments, l3_bytes, l3_oldest_ms) =
@@ -695,8 +689,8 @@ impl Store {
         let (l4_records, l4_archives, l4_bytes, l4_oldest_ms) =
             self.sql(l3::stats(&self.db, l4::ARCHIVES).await)?;
         Ok(Stats {
-            l1_records: self.l1.entry_count(),
-            l1_bytes: self.l1.weighted_size(),
+            l1_records: self.l1.len(),
+            l1_bytes: self.l1.bytes(),
             l2_records,
             l2_bytes,
             l2_oldest_ms,
@@ -715,8 +709,7 @@ impl Store {
     /// Drops L1 and the decoded-segment cache (tests and benchmarks: force reads through
     /// to L2 and L3).
     pub fn clear_l1(&self) {
-        self.l1.invalidate_all();
-        self.l1.run_pending_tasks();
+        self.l1.clear();
         self.segments.invalidate_all();
         self.segments.run_pending_tasks();
     }
