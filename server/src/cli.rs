@@ -104,9 +104,46 @@ pub enum Command {
     /// Check and describe the tiered store on the configured database.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Manage accounts on the configured database.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check and read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure, with printed figures and a baseline from the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is asked for on the terminal (not echoed), or read
+    /// from the first line of standard input with --password-stdin.
+    Add {
+        email: String,
+        /// admin, operator or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every account: email, role, whether disabled.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exits 1 naming the first edited row or gap.
+    Verify,
+    /// The newest entries, optionally one actor's or action's.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +308,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Migrate) => with_runtime(&config, crate::serve::migrate_only(&config)),
         Some(Command::Run(command)) => with_runtime(&config, crate::client::run(&config, command)),
         Some(Command::Store(command)) => with_runtime(&config, crate::store::run(&config, command)),
+        Some(Command::User(command)) => {
+            with_runtime(&config, crate::auth_cli::user(&config, command))
+        }
+        Some(Command::Audit(command)) => {
+            with_runtime(&config, crate::auth_cli::audit(&config, command))
+        }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::bench::store::run(quick))
         }

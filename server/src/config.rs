@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 18] = [
+pub const ENV_VARS: [&str; 21] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -44,6 +44,9 @@ pub const ENV_VARS: [&str; 18] = [
     "SWITCHYARD_STORE_TIER_INTERVAL_MS",
     "SWITCHYARD_STORE_ARCHIVE_AFTER_S",
     "SWITCHYARD_ARCHIVE_KEY",
+    "SWITCHYARD_JWT_SECRET",
+    "SWITCHYARD_ADMIN_EMAIL",
+    "SWITCHYARD_ADMIN_PASSWORD",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -100,6 +103,8 @@ pub struct Config {
     pub max_runs: usize,
     /// The tiered store: objects, policy, write queue, archive key.
     pub store: crate::store_settings::StoreSettings,
+    /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
+    pub jwt_secret: Option<String>,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -137,6 +142,9 @@ impl Config {
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
         self.store.write_toml(&mut out);
+        if self.jwt_secret.is_some() {
+            let _ = writeln!(out, "jwt_secret = \"***\"");
+        }
         out
     }
 }
@@ -168,6 +176,7 @@ pub struct FileConfig {
     pub store_l2_retention_s: Option<u64>,
     pub store_l3_retention_s: Option<u64>,
     pub store_l4_retention_s: Option<u64>,
+    pub jwt_secret: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -349,6 +358,23 @@ pub fn resolve(
             reason: "must be between 300 and 3600000 (one hour)".into(),
         });
     }
+    let jwt_secret = std::env::var("SWITCHYARD_JWT_SECRET")
+        .ok()
+        .or(file.jwt_secret);
+    if let Some(secret) = &jwt_secret
+        && secret.len() < switchyard_auth::token::MIN_SECRET_BYTES
+    {
+        return Err(ConfigError::Invalid {
+            key: "jwt_secret",
+            value: "***".into(),
+            reason: format!(
+                "must be at least {} bytes, got {} (or leave it unset: a secret is generated \
+                 into the data dir)",
+                switchyard_auth::token::MIN_SECRET_BYTES,
+                secret.len()
+            ),
+        });
+    }
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -371,6 +397,7 @@ pub fn resolve(
         lease_ttl: std::time::Duration::from_millis(lease_ttl_ms),
         max_runs,
         store: store?,
+        jwt_secret,
         config_file,
     })
 }

@@ -13,6 +13,8 @@
 //! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
 //! - [`routes`]: every route path in one place and the router built from them.
 //! - [`api`]: `/api/v1` REST handlers and their JSON errors.
+//! - [`auth`]: the token keys, the first admin from the environment, who a request is from.
+//! - [`auth_cli`]: `switchyard user add | list` and `switchyard audit verify | list`.
 //! - [`assets`]: static files: immutable caching for hashed bundles, compression.
 //! - [`state`]: [`state::AppState`], what every handler can reach.
 //! - [`store`]: `switchyard store verify | stats | tier | archive | restore | maintain`.
@@ -22,6 +24,8 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
+pub mod auth_cli;
 pub mod bench;
 pub mod cli;
 pub mod client;

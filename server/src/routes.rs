@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route("/runs/{id}/steps/{step}/approve", post(api::runs::approve))
         .route("/runs/{id}/steps/{step}/reject", post(api::runs::reject))
         .route("/approvals", get(api::runs::approvals))
+        .route("/auth/login", post(api::auth::login))
+        .route("/auth/refresh", post(api::auth::refresh))
+        .route("/auth/logout", post(api::auth::logout))
+        .route("/auth/me", get(api::auth::me))
         .fallback(api::error::not_found);
 
     let leptos_routes = generate_route_list(App);

@@ -47,6 +47,14 @@ pub async fn serve(config: &Config) -> Result<(), String> {
             return Err(e);
         }
     };
+    let auth = match crate::auth::prepare(config, &db).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            db.close().await;
+            created.undo();
+            return Err(e);
+        }
+    };
     let node = NodeInfo {
         id: uuid::Uuid::now_v7().to_string(),
         hostname: hostname::get()
@@ -88,6 +96,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         engine: engine.clone(),
         runs,
         store,
+        auth,
     });
 
     tracing::info!(
@@ -96,9 +105,12 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         node = %node.id,
         "listening on http://{local}"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     tracing::info!("shutting down");
     stop_tiering.cancel();
     engine.shutdown().await;

@@ -7,6 +7,8 @@ use switchyard_orchestrator::engine::Engine;
 use switchyard_orchestrator::store::RunStore;
 use switchyard_store::Store;
 
+use crate::auth::AuthState;
+
 /// Shared by axum handlers (through `FromRef`) and Leptos (through context).
 #[derive(Debug, Clone, FromRef)]
 pub struct AppState {
@@ -16,4 +18,6 @@ pub struct AppState {
     pub runs: RunStore,
     /// The tiered store.
     pub store: Store,
+    /// Token keys and accounts.
+    pub auth: AuthState,
 }

@@ -1,4 +1,5 @@
-//! `switchyard run submit | list | watch` against a real server process.
+//! The CLI against real processes: `switchyard run submit | list | watch` against a server,
+//! and `switchyard user` / `switchyard audit` on the database.
 
 mod common;
 
@@ -117,5 +118,71 @@ fn refusals_are_one_line_and_exit_non_zero() {
         ),
         "{}",
         stderr(&unreachable)
+    );
+}
+
+#[test]
+fn user_add_takes_the_password_from_stdin_and_audit_verify_catches_an_edit() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let add = |email: &str, password: &str| {
+        let mut child = common::command(dir.path())
+            .args(["user", "add", email, "--role", "admin", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add("root@example.com", "a long enough password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created root@example.com (admin)"));
+    // A short password and a duplicate are one line each, exit 1.
+    for (email, password, expected) in [
+        ("x@example.com", "short", "at least 12 characters"),
+        (
+            "root@example.com",
+            "another long password",
+            "already exists",
+        ),
+    ] {
+        let out = add(email, password);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.trim().lines().count() == 1 && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
+    let listed = common::run(dir.path(), &["user", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("root@example.com"));
+
+    let verified = common::run(dir.path(), &["audit", "verify"]);
+    assert!(verified.status.success());
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("audit log intact: 1 rows"));
+    // Edit the row behind Switchyard's back: verify names it and exits 1.
+    let db = dir.path().join("data/switchyard.db");
+    let edited = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute(\"UPDATE audit_log SET actor='someone-else' WHERE seq=1\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(edited.success());
+    let verified = common::run(dir.path(), &["audit", "verify"]);
+    assert_eq!(verified.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&verified.stderr).contains("audit log row 1 was changed"),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
     );
 }

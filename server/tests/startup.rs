@@ -423,3 +423,57 @@ async fn serves_on_postgres_with_its_own_migrations() {
     pool.close().await;
     pg.drop_database().await;
 }
+
+#[test]
+fn a_short_jwt_secret_is_refused_without_being_echoed() {
+    let line = assert_fails_cleanly_with_env(
+        &[("SWITCHYARD_JWT_SECRET", "hunter2-but-longer")],
+        nothing,
+        &["--listen", "127.0.0.1:0"],
+        "invalid jwt_secret '***': must be at least 32 bytes, got 18",
+    );
+    assert!(!line.contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_admin_comes_from_the_environment_and_the_secret_is_generated_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("SWITCHYARD_ADMIN_EMAIL", "admin@example.com".to_owned()),
+        (
+            "SWITCHYARD_ADMIN_PASSWORD",
+            "a long enough password".to_owned(),
+        ),
+    ];
+    let server = Server::start_with_env(dir.path(), &[], &env);
+    let secret = std::fs::read(dir.path().join("data/jwt.secret")).unwrap();
+    assert!(secret.len() >= 32);
+    let client = reqwest::Client::new();
+    let login = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "admin@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let session: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(session["user"]["role"], "admin");
+    let (status, _) = server.terminate();
+    assert!(status.success());
+
+    // A restart keeps the secret, so the token issued before still verifies.
+    let server = Server::start_with_env(dir.path(), &[], &env);
+    assert_eq!(
+        std::fs::read(dir.path().join("data/jwt.secret")).unwrap(),
+        secret
+    );
+    let me = client
+        .get(server.url("/api/v1/auth/me"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let (status, _) = server.terminate();
+    assert!(status.success());
+}

@@ -29,7 +29,11 @@ use crate::api::runs;
         runs::resume,
         runs::approve,
         runs::reject,
-        runs::approvals
+        runs::approvals,
+        crate::api::auth::login,
+        crate::api::auth::refresh,
+        crate::api::auth::logout,
+        crate::api::auth::me
     ),
     components(schemas(
         Health,
@@ -46,7 +50,9 @@ use crate::api::runs;
         runs::EventList,
         runs::Decision,
         runs::Reason,
-        runs::PendingApproval
+        runs::PendingApproval,
+        crate::api::auth::Login,
+        crate::api::auth::Session
     ))
 )]
 pub struct ApiDoc;

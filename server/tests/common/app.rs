@@ -31,6 +31,7 @@ pub struct Harness {
     pub site: PathBuf,
     pub engine: Engine,
     pub store: switchyard_store::Store,
+    pub auth: switchyard_server::auth::AuthState,
     /// Declared last so it is released after everything else is dropped.
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -72,12 +73,17 @@ impl Harness {
             switchyard_store::Objects::local(&dir.path().join("objects")).unwrap(),
             &switchyard_store::StoreConfig::default(),
         );
+        let auth = switchyard_server::auth::AuthState {
+            db: db.clone(),
+            keys: switchyard_auth::TokenKeys::new(&[7u8; 32]).unwrap(),
+        };
         Self {
             _dir: dir,
             db,
             site,
             engine,
             store,
+            auth,
             _turn: turn,
         }
     }
@@ -96,6 +102,7 @@ impl Harness {
             engine: self.engine.clone(),
             runs: RunStore::new(self.db.clone()),
             store: self.store.clone(),
+            auth: self.auth.clone(),
         })
     }
 

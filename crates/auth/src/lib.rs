@@ -1,0 +1,41 @@
+//! Switchyard's identity and access: who is knocking, and what they may do.
+//!
+//! # Layout
+//!
+//! - [`password`]: argon2id password hashes (PHC strings), checked in constant time.
+//! - [`token`]: short-lived JWT access tokens: one algorithm (HS256), a secret of at least
+//!   32 bytes, and an explicit validation that requires `exp`, `iat`, `iss`, `aud`, `sub`.
+//! - [`secret`]: the signing secret: configured, or generated into the data dir once.
+//! - [`role`]: roles and permissions, and the one table that says which role may do what.
+//! - [`users`]: accounts in SQL: create, find, log in, change password, disable, list.
+//! - [`refresh`]: rotating refresh tokens in families; presenting a used one revokes the
+//!   whole family.
+//! - [`audit`]: the append-only, hash-chained audit log and its verification.
+//! - [`random`]: random identifiers and secrets from the operating system.
+
+/// Runs the same sqlx expression on whichever pool the database holds.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            switchyard_db::Database::Sqlite($pool) => $body,
+            switchyard_db::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub mod audit;
+pub mod password;
+pub mod random;
+pub mod refresh;
+pub mod role;
+pub mod secret;
+pub mod token;
+pub mod users;
+
+pub use role::{Permission, Role};
+pub use token::{Claims, TokenError, TokenKeys};
+pub use users::{User, UserError};
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,112 @@
+//! Users, login, and refresh-token families on a real SQLite file and the real PostgreSQL.
+
+use switchyard_auth::Role;
+use switchyard_auth::refresh::{self, RefreshError};
+use switchyard_auth::users::{self, UserError};
+use switchyard_db::Database;
+use switchyard_db::testing::{self, TempPostgres};
+
+async fn exercise(db: Database) {
+    // Accounts: created once per email, logged in with the right password only.
+    assert_eq!(users::count(&db).await.unwrap(), 0);
+    let ada = users::create(&db, "Ada@Example.com", "correct horse battery", Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(ada.email, "ada@example.com");
+    assert!(matches!(
+        users::create(
+            &db,
+            "ada@example.com",
+            "another long password",
+            Role::Viewer
+        )
+        .await,
+        Err(UserError::Exists(_))
+    ));
+    assert!(matches!(
+        users::create(&db, "bob@example.com", "short", Role::Viewer).await,
+        Err(UserError::Password(_))
+    ));
+    assert_eq!(
+        users::authenticate(&db, " ADA@example.com", "correct horse battery")
+            .await
+            .unwrap()
+            .id,
+        ada.id
+    );
+    for (email, password) in [
+        ("ada@example.com", "wrong horse battery"),
+        ("nobody@example.com", "correct horse battery"),
+    ] {
+        assert!(matches!(
+            users::authenticate(&db, email, password).await,
+            Err(UserError::BadCredentials)
+        ));
+    }
+
+    // Refresh tokens rotate: each works once, and the next one carries on.
+    let first = refresh::start(&db, &ada.id).await.unwrap();
+    let (user, second) = refresh::rotate(&db, &first).await.unwrap();
+    assert_eq!(user.id, ada.id);
+    let (_, third) = refresh::rotate(&db, &second).await.unwrap();
+    // Reusing a used token (a stolen copy) revokes the family: even the newest token dies.
+    assert!(matches!(
+        refresh::rotate(&db, &first).await,
+        Err(RefreshError::Reused)
+    ));
+    assert!(matches!(
+        refresh::rotate(&db, &third).await,
+        Err(RefreshError::Invalid)
+    ));
+    // Garbage and tampered secrets are refused.
+    let fresh = refresh::start(&db, &ada.id).await.unwrap();
+    let (id, _) = fresh.split_once('.').unwrap();
+    for bad in ["", "no-dot", &format!("{id}.not-the-secret")] {
+        assert!(matches!(
+            refresh::rotate(&db, bad).await,
+            Err(RefreshError::Invalid)
+        ));
+    }
+    // Logging out revokes the family; other logins stay.
+    let other = refresh::start(&db, &ada.id).await.unwrap();
+    refresh::revoke(&db, &fresh).await.unwrap();
+    assert!(refresh::rotate(&db, &fresh).await.is_err());
+    let (_, other) = refresh::rotate(&db, &other).await.unwrap();
+    // A disabled account can neither log in nor refresh.
+    users::set_disabled(&db, &ada.id, true).await.unwrap();
+    assert!(matches!(
+        users::authenticate(&db, "ada@example.com", "correct horse battery").await,
+        Err(UserError::Disabled)
+    ));
+    assert!(matches!(
+        refresh::rotate(&db, &other).await,
+        Err(RefreshError::Disabled)
+    ));
+    users::set_disabled(&db, &ada.id, false).await.unwrap();
+    users::set_password(&db, &ada.id, "a brand new passphrase")
+        .await
+        .unwrap();
+    assert!(
+        users::authenticate(&db, "ada@example.com", "a brand new passphrase")
+            .await
+            .is_ok()
+    );
+    assert_eq!(users::list(&db).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_accounts_and_refresh_families() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = testing::sqlite_in(dir.path()).await;
+    exercise(db.clone()).await;
+    db.close().await;
+}
+
+#[tokio::test]
+async fn postgres_accounts_and_refresh_families() {
+    let pg = TempPostgres::create().await;
+    let db = pg.database().await;
+    exercise(db.clone()).await;
+    db.close().await;
+    pg.drop_database().await;
+}

@@ -1,0 +1,196 @@
+//! `/api/v1/auth`: log in, refresh, log out, and who am I.
+//!
+//! Logging in answers a short-lived access token (a JWT, 15 minutes) in the body and sets a
+//! rotating refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to this path
+//! (`Secure` when the request arrived over HTTPS at a proxy that says so). Every attempt,
+//! good or bad, goes to the audit log.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use switchyard_auth::refresh::{self, RefreshError};
+use switchyard_auth::users::{self, User, UserError};
+use switchyard_auth::{audit, token};
+
+use crate::api::error::ApiError;
+use crate::api::json::ApiJson;
+use crate::auth::{AuthState, Client};
+
+/// The refresh cookie's name and path.
+pub const COOKIE: &str = "switchyard_refresh";
+pub const COOKIE_PATH: &str = "/api/v1/auth";
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new access token and who it is for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Session {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: u64,
+    #[schema(value_type = Object)]
+    pub user: User,
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+async fn record(state: &AuthState, entry: audit::Entry) -> Result<(), ApiError> {
+    audit::append(&state.db, &entry)
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::internal(&e))
+}
+
+fn cookie(value: &str, max_age_s: u64, headers: &HeaderMap) -> HeaderValue {
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let text = format!(
+        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path={COOKIE_PATH}; Max-Age={max_age_s}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&text).expect("cookie values are URL-safe base64 and ASCII")
+}
+
+fn presented_refresh(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderMap) -> Response {
+    let access_token = state
+        .keys
+        .issue(&user.id, user.role, chrono::Utc::now().timestamp());
+    let mut response = Json(Session {
+        access_token,
+        token_type: "Bearer",
+        expires_in: token::ACCESS_TTL.as_secs(),
+        user,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie(refresh_token, refresh::REFRESH_TTL.as_secs(), headers),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Logs in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
+    responses((status = 200, body = Session), (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let email = login.email.trim().to_lowercase();
+    match users::authenticate(&state.db, &email, &login.password).await {
+        Ok(user) => {
+            let refresh_token = refresh::start(&state.db, &user.id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            record(&state, client.entry(&user.id, "auth.login", &email, "ok")).await?;
+            Ok(session(&state, user, &refresh_token, &headers))
+        }
+        Err(e @ (UserError::BadCredentials | UserError::Disabled)) => {
+            record(
+                &state,
+                client.entry("anonymous", "auth.login", &email, "denied"),
+            )
+            .await?;
+            Err(unauthorized(&e.to_string()))
+        }
+        Err(e) => Err(ApiError::internal(&e)),
+    }
+}
+
+/// Exchanges the refresh cookie for a new access token and a new refresh cookie.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    responses((status = 200, body = Session), (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let presented = presented_refresh(&headers).ok_or_else(|| unauthorized("no refresh cookie"))?;
+    match refresh::rotate(&state.db, &presented).await {
+        Ok((user, next)) => Ok(session(&state, user, &next, &headers)),
+        Err(RefreshError::Db(e)) => Err(ApiError::internal(&e)),
+        Err(e) => {
+            let result = if matches!(e, RefreshError::Reused) {
+                "denied: reused, family revoked"
+            } else {
+                "denied"
+            };
+            record(
+                &state,
+                client.entry("anonymous", "auth.refresh", "", result),
+            )
+            .await?;
+            Err(unauthorized(&e.to_string()))
+        }
+    }
+}
+
+/// Ends this login: its refresh family is revoked and the cookie cleared.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+pub async fn logout(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(presented) = presented_refresh(&headers) {
+        refresh::revoke(&state.db, &presented)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        record(&state, client.entry("anonymous", "auth.logout", "", "ok")).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie("", 0, &headers));
+    Ok(response)
+}
+
+/// The user a bearer token belongs to.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = Object), (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn me(
+    State(state): State<AuthState>,
+    headers: HeaderMap,
+) -> Result<Json<User>, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("send Authorization: Bearer <access token>"))?;
+    let claims = state.keys.verify(token).map_err(|e| {
+        tracing::debug!(error = %e, "refused a bearer token");
+        unauthorized("invalid or expired token")
+    })?;
+    let user = users::by_id(&state.db, &claims.sub)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| unauthorized("invalid or expired token"))?;
+    Ok(Json(user))
+}

@@ -1,0 +1,107 @@
+//! Identity on the server: the token keys (from `jwt_secret`, or the data dir's generated
+//! secret), the first admin from `SWITCHYARD_ADMIN_EMAIL` / `SWITCHYARD_ADMIN_PASSWORD` on an
+//! empty database, and who a request comes from (for the audit log).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use switchyard_auth::{Role, TokenKeys, audit, users};
+use switchyard_db::Database;
+
+use crate::config::Config;
+
+/// What the auth endpoints need. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    pub db: Database,
+    pub keys: TokenKeys,
+}
+
+/// Loads or generates the signing secret and creates the first admin when asked to. The
+/// error is one line.
+pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String> {
+    let secret =
+        switchyard_auth::secret::load_or_generate(config.jwt_secret.as_deref(), &config.data_dir)?;
+    let keys = TokenKeys::new(&secret).map_err(|e| e.to_string())?;
+    bootstrap_admin(db).await?;
+    Ok(AuthState {
+        db: db.clone(),
+        keys,
+    })
+}
+
+/// Creates an admin from the environment when there are no users yet (containers, CI);
+/// ignored once any user exists.
+async fn bootstrap_admin(db: &Database) -> Result<(), String> {
+    let (Ok(email), Ok(password)) = (
+        std::env::var("SWITCHYARD_ADMIN_EMAIL"),
+        std::env::var("SWITCHYARD_ADMIN_PASSWORD"),
+    ) else {
+        return Ok(());
+    };
+    if users::count(db).await.map_err(|e| e.to_string())? > 0 {
+        return Ok(());
+    }
+    let admin = users::create(db, &email, &password, Role::Admin)
+        .await
+        .map_err(|e| format!("cannot create the admin from SWITCHYARD_ADMIN_EMAIL: {e}"))?;
+    audit::append(
+        db,
+        &audit::Entry {
+            actor: "system".into(),
+            action: "users.bootstrap".into(),
+            target: admin.id.clone(),
+            result: "ok".into(),
+            ip: String::new(),
+            user_agent: String::new(),
+        },
+    )
+    .await
+    .map_err(|e| format!("cannot write the audit log: {e}"))?;
+    tracing::info!(email = %admin.email, "created the first admin from the environment");
+    Ok(())
+}
+
+/// Where a request comes from: the peer address (never a forwarded header, which anyone
+/// can write) and its user agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_default();
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(256)
+            .collect();
+        Ok(Self { ip, user_agent })
+    }
+}
+
+impl Client {
+    /// An audit entry for this client.
+    pub fn entry(&self, actor: &str, action: &str, target: &str, result: &str) -> audit::Entry {
+        audit::Entry {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            result: result.to_owned(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
