@@ -36,15 +36,35 @@ const RESTORE_LAYOUT_SCRIPT: &str = "try{var s=window.localStorage,d=document.do
 d.dataset.left=s.getItem('switchyard.left')==='collapsed'?'collapsed':'open';\
 d.dataset.right=s.getItem('switchyard.right')==='closed'?'closed':'open';}catch(e){}";
 
-/// The whole HTML document, rendered on the server around [`App`].
+/// The page's Content-Security-Policy: only this origin's scripts (the WASM bundle may be
+/// compiled) and inline scripts carrying this response's nonce; no framing, no plugins, no
+/// foreign forms or bases. Styles may be inline (components set `style` attributes).
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The whole HTML document, rendered on the server around [`App`]. On the server it also
+/// sets the response's Content-Security-Policy with this response's nonce (provided per
+/// request by the server), which every inline script carries.
 pub fn shell_document(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = http::HeaderValue::from_str(&content_security_policy(nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en" data-left="open" data-right="open">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <script inner_html=RESTORE_LAYOUT_SCRIPT></script>
+                <script nonce=nonce inner_html=RESTORE_LAYOUT_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options=options.clone() />
                 <HashedStylesheet options id="switchyard-css" />

@@ -4,6 +4,13 @@ test("the server renders the shell before any script runs", async ({ request }) 
   const res = await request.get("/");
   expect(res.status()).toBe(200);
   expect(res.headers()["content-type"]).toContain("text/html");
+  // Hardened: a nonce CSP (the fixtures fail any test whose page logs a CSP violation),
+  // no framing, no sniffing.
+  const csp = res.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' 'nonce-");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(res.headers()["x-frame-options"]).toBe("DENY");
+  expect(res.headers()["x-content-type-options"]).toBe("nosniff");
   const html = await res.text();
   for (const marker of ['id="sidebar"', 'id="orchestrator-panel"', 'id="global-search"', ">Dashboard<", ">Approvals<"]) {
     expect(html, `SSR HTML contains ${marker}`).toContain(marker);

@@ -1,12 +1,12 @@
-//! `switchyard user add | list` and `switchyard audit verify | list` on the configured
-//! database.
+//! `switchyard user add | list`, `switchyard audit verify | list` and `switchyard switch
+//! off | on | list` on the configured database. Every change is audited (actor `cli`).
 
 use std::io::BufRead as _;
 
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::{Role, users};
 
-use crate::cli::{AuditCommand, UserCommand};
+use crate::cli::{AuditCommand, SwitchCommand, UserCommand};
 use crate::config::Config;
 
 async fn database(config: &Config) -> Result<switchyard_db::Database, String> {
@@ -133,6 +133,81 @@ pub async fn audit(config: &Config, command: AuditCommand) -> Result<(), String>
             })
         }
     };
+    db.close().await;
+    result
+}
+
+pub async fn switch(config: &Config, command: SwitchCommand) -> Result<(), String> {
+    use switchyard_auth::kill::{Capability, KillSwitches};
+    let db = database(config).await?;
+    let switches = KillSwitches::new(db.clone());
+    let who = std::env::var("USER").map_or_else(|_| "cli".to_owned(), |user| format!("cli:{user}"));
+    let changed = |action: &str, target: &str, result: String| audit::Entry {
+        actor: who.clone(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        result,
+        ip: String::new(),
+        user_agent: "switchyard switch".into(),
+    };
+    let result = async {
+        match command {
+            SwitchCommand::Off { capability, reason } => {
+                let capability = Capability::parse(&capability)?;
+                if reason.trim().is_empty() {
+                    return Err(
+                        "--reason must say why (it is shown to every refused caller)".into(),
+                    );
+                }
+                switches
+                    .switch_off(capability, reason.trim(), &who)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                audit::append(
+                    &db,
+                    &changed("switch.off", capability.as_str(), format!("ok: {reason}")),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                println!("{} is off: {}", capability.as_str(), reason.trim());
+                Ok(())
+            }
+            SwitchCommand::On { capability } => {
+                let capability = Capability::parse(&capability)?;
+                let was_off = switches
+                    .switch_on(capability)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                audit::append(&db, &changed("switch.on", capability.as_str(), "ok".into()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if was_off {
+                    println!("{} is on again", capability.as_str());
+                } else {
+                    println!("{} was not off", capability.as_str());
+                }
+                Ok(())
+            }
+            SwitchCommand::List => {
+                let off = switches.list().await.map_err(|e| e.to_string())?;
+                if off.is_empty() {
+                    println!("every capability is on");
+                }
+                for switch in off {
+                    let at = chrono::DateTime::from_timestamp_millis(switch.set_at_ms)
+                        .map_or_else(String::new, |t| t.to_rfc3339());
+                    println!(
+                        "{:<10} off since {at} by {}: {}",
+                        switch.capability.as_str(),
+                        switch.set_by,
+                        switch.reason
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+    .await;
     db.close().await;
     result
 }

@@ -110,6 +110,9 @@ pub enum Command {
     /// Check and read the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Kill switches: turn a capability off (or on) for every server on this database, at once.
+    #[command(subcommand)]
+    Switch(SwitchCommand),
     /// Measure, with printed figures and a baseline from the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -128,6 +131,20 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// Every account: email, role, whether disabled.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SwitchCommand {
+    /// Turn CAPABILITY (new_runs, http_tool) off; every refused call repeats the reason.
+    Off {
+        capability: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Turn CAPABILITY back on.
+    On { capability: String },
+    /// The capabilities that are off, with who and why.
     List,
 }
 
@@ -313,6 +330,9 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Audit(command)) => {
             with_runtime(&config, crate::auth_cli::audit(&config, command))
+        }
+        Some(Command::Switch(command)) => {
+            with_runtime(&config, crate::auth_cli::switch(&config, command))
         }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::bench::store::run(quick))

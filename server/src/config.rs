@@ -105,6 +105,8 @@ pub struct Config {
     pub store: crate::store_settings::StoreSettings,
     /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
     pub jwt_secret: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -141,6 +143,7 @@ impl Config {
         let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
+        let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
         self.store.write_toml(&mut out);
         if self.jwt_secret.is_some() {
             let _ = writeln!(out, "jwt_secret = \"***\"");
@@ -177,6 +180,7 @@ pub struct FileConfig {
     pub store_l3_retention_s: Option<u64>,
     pub store_l4_retention_s: Option<u64>,
     pub jwt_secret: Option<String>,
+    pub http_body_limit_bytes: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -375,6 +379,17 @@ pub fn resolve(
             ),
         });
     }
+    let body_limit = file
+        .http_body_limit_bytes
+        .unwrap_or(crate::hardening::DEFAULT_BODY_LIMIT as u64);
+    if !(1_024..=1_073_741_824).contains(&body_limit) {
+        return Err(ConfigError::Invalid {
+            key: "http_body_limit_bytes",
+            value: body_limit.to_string(),
+            reason: "must be between 1024 and 1073741824 (1 GiB)".into(),
+        });
+    }
+    let body_limit = body_limit as usize;
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -398,6 +413,7 @@ pub fn resolve(
         max_runs,
         store: store?,
         jwt_secret,
+        body_limit,
         config_file,
     })
 }

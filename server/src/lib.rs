@@ -11,6 +11,8 @@
 //! - [`startup`]: data dir and database preparation that undoes what it created when a later
 //!   step fails.
 //! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
+//! - [`gate`]: tools behind kill switches (`http`, `subrun`).
+//! - [`hardening`]: security headers, the body size limit, the same-origin check on writes.
 //! - [`routes`]: every route path in one place and the router built from them.
 //! - [`api`]: `/api/v1` REST handlers and their JSON errors.
 //! - [`auth`]: the token keys, the first admin from the environment, who a request is from.
@@ -30,6 +32,8 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod gate;
+pub mod hardening;
 pub mod routes;
 pub mod serve;
 pub mod startup;

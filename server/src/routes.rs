@@ -22,7 +22,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use switchyard_app::{App, shell_document};
 
 use crate::state::AppState;
-use crate::{api, assets};
+use crate::{api, assets, hardening};
 
 /// Prefix of the versioned REST API.
 pub const API_V1: &str = "/api/v1";
@@ -54,7 +54,12 @@ pub fn router(state: AppState) -> Router {
 
     let leptos_routes = generate_route_list(App);
     let ctx = state.ctx.clone();
-    let provide_server_context = move || provide_context(ctx.clone());
+    // Per request: the server context, and the nonce the page's inline scripts and its
+    // Content-Security-Policy share.
+    let provide_server_context = move || {
+        provide_context(ctx.clone());
+        leptos::nonce::provide_nonce();
+    };
 
     let pages = Router::new()
         .leptos_routes_with_context(&state, leptos_routes, provide_server_context.clone(), {
@@ -67,12 +72,24 @@ pub fn router(state: AppState) -> Router {
         >(provide_server_context, shell_document))
         .with_state(state.clone());
 
+    let body_limit = state.body_limit;
+    let [frame, sniff, referrer, opener] = hardening::security_headers();
     Router::new()
-        .nest(API_V1, api_v1.with_state(state.clone()))
+        .nest(
+            API_V1,
+            api_v1
+                .with_state(state.clone())
+                .layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+        )
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::bundle_service(&state.leptos_options),
         )
-        .merge(pages)
+        .merge(pages.layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit)))
+        .layer(axum::middleware::from_fn(hardening::same_origin_writes))
+        .layer(frame)
+        .layer(sniff)
+        .layer(referrer)
+        .layer(opener)
         .layer(assets::compression())
 }

@@ -97,6 +97,8 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         runs,
         store,
         auth,
+        switches: switchyard_auth::kill::KillSwitches::new(db.clone()),
+        body_limit: config.body_limit,
     });
 
     tracing::info!(
@@ -148,7 +150,11 @@ pub async fn start_engine(
         ..HttpConfig::default()
     };
     let subrun = Subrun::default();
-    let tools = switchyard_orchestrator::tools::builtins(http, &subrun);
+    let switches = switchyard_auth::kill::KillSwitches::new(runs.database().clone());
+    let tools = crate::gate::gate(
+        switchyard_orchestrator::tools::builtins(http, &subrun),
+        &switches,
+    );
     let catalog = Catalog::new(
         tools.iter().map(|t| t.spec()),
         [AgentSpec::new("default", ToolAccess::Any)],

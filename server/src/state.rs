@@ -20,4 +20,8 @@ pub struct AppState {
     pub store: Store,
     /// Token keys and accounts.
     pub auth: AuthState,
+    /// Capabilities an admin may have switched off.
+    pub switches: switchyard_auth::kill::KillSwitches,
+    /// The largest request body accepted, in bytes (413 beyond).
+    pub body_limit: usize,
 }

@@ -186,3 +186,40 @@ fn user_add_takes_the_password_from_stdin_and_audit_verify_catches_an_edit() {
         String::from_utf8_lossy(&verified.stderr)
     );
 }
+
+#[test]
+fn switch_off_on_and_list_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["switch", "off", "http_tool", "--reason", "incident 7"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "http_tool is off: incident 7");
+    let listed = stdout(&run(dir.path(), &["switch", "list"]));
+    assert!(
+        listed.contains("http_tool") && listed.contains("incident 7"),
+        "{listed}"
+    );
+    let out = run(dir.path(), &["switch", "off", "teleport", "--reason", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown capability 'teleport': expected one of new_runs, http_tool")
+    );
+    let out = run(dir.path(), &["switch", "off", "new_runs", "--reason", " "]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--reason must say why"));
+    let out = run(dir.path(), &["switch", "on", "http_tool"]);
+    assert_eq!(stdout(&out).trim(), "http_tool is on again");
+    assert_eq!(
+        stdout(&run(dir.path(), &["switch", "list"])).trim(),
+        "every capability is on"
+    );
+    let audit = stdout(&run(dir.path(), &["audit", "list"]));
+    assert!(
+        audit.contains("switch.off http_tool ok: incident 7"),
+        "{audit}"
+    );
+    assert!(audit.contains("switch.on http_tool ok"), "{audit}");
+    assert!(run(dir.path(), &["audit", "verify"]).status.success());
+}

@@ -384,3 +384,66 @@ async fn an_idempotency_key_creates_a_run_once_and_a_bad_one_is_refused() {
         "nothing else was created"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_switches_stop_new_runs_and_the_http_tool_with_their_reason() {
+    use switchyard_auth::kill::{Capability, KillSwitches};
+    let h = Harness::new().await;
+    let switches = KillSwitches::new(h.db.clone());
+
+    // New runs off: 503 with who and why; nothing is created. Back on: accepted again.
+    switches
+        .switch_off(
+            Capability::NewRuns,
+            "incident 42: runaway agent",
+            "admin@example.com",
+        )
+        .await
+        .unwrap();
+    let plan = json!({"steps": [step("a", "noop", &[])]});
+    let (status, body) = h
+        .json(post_json("/api/v1/runs", &json!({ "plan": plan })))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "switched_off");
+    assert_eq!(
+        body["error"]["message"],
+        "starting new runs is switched off by admin@example.com: incident 42: runaway agent"
+    );
+    let (_, listed) = h.json(get("/api/v1/runs")).await;
+    assert_eq!(listed["runs"].as_array().unwrap().len(), 0);
+    assert!(switches.switch_on(Capability::NewRuns).await.unwrap());
+    submit(&h, plan).await;
+
+    // The http tool off: its step fails at once with the reason, and is not retried.
+    switches
+        .switch_off(
+            Capability::HttpTool,
+            "egress under review",
+            "admin@example.com",
+        )
+        .await
+        .unwrap();
+    let id = submit(
+        &h,
+        json!({"steps": [{
+            "key": "fetch", "agent": "default", "tool": "http",
+            "input": {"url": "https://example.com/"},
+            "retry": {"max_attempts": 3}
+        }]}),
+    )
+    .await;
+    let run = wait_status(&h, &id, "failed").await;
+    let fetch = &run["steps"][0];
+    assert_eq!(
+        (fetch["attempt"].as_u64(), fetch["max_attempts"].as_u64()),
+        (Some(1), Some(3)),
+        "{fetch}"
+    );
+    assert!(
+        fetch["error"].as_str().is_some_and(|e| e
+            .contains("the http tool is switched off by admin@example.com: egress under review")),
+        "{fetch}"
+    );
+    assert_eq!(switches.list().await.unwrap().len(), 1);
+}

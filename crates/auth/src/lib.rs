@@ -11,6 +11,7 @@
 //! - [`refresh`]: rotating refresh tokens in families; presenting a used one revokes the
 //!   whole family.
 //! - [`audit`]: the append-only, hash-chained audit log and its verification.
+//! - [`kill`]: kill switches: capabilities an admin turned off, checked on every call.
 //! - [`random`]: random identifiers and secrets from the operating system.
 
 /// Runs the same sqlx expression on whichever pool the database holds.
@@ -24,6 +25,7 @@ macro_rules! on_pool {
 }
 
 pub mod audit;
+pub mod kill;
 pub mod password;
 pub mod random;
 pub mod refresh;

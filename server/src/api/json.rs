@@ -24,9 +24,16 @@ where
             Err(rejection) => Err(ApiError::new(
                 match &rejection {
                     JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    }
                     _ => StatusCode::BAD_REQUEST,
                 },
-                "invalid_json",
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too_large"
+                } else {
+                    "invalid_json"
+                },
                 rejection.body_text(),
             )),
         }

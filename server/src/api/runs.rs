@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use switchyard_auth::kill::{Capability, KillSwitches};
 use switchyard_orchestrator::engine::{Engine, RunCommand, SubmitOptions};
 use switchyard_orchestrator::store::{RunStore, RunSummary};
 use switchyard_orchestrator::{Plan, RunEvent, RunState, RunStatus, StepStatus};
@@ -102,14 +103,26 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
         (status = 201, description = "Validated, recorded and started", body = RunCreated),
         (status = 200, description = "A run with this Idempotency-Key already exists", body = RunCreated),
         (status = 400, description = "Malformed JSON or unknown field", body = crate::api::error::ErrorBody),
-        (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody)
+        (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody),
+        (status = 503, description = "An admin switched new runs off; the message gives the reason", body = crate::api::error::ErrorBody)
     ))]
 pub async fn submit(
     _who: Principal,
     State(engine): State<Engine>,
+    State(switches): State<KillSwitches>,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
+    switches
+        .check(Capability::NewRuns)
+        .await
+        .map_err(|refused| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "switched_off",
+                refused.to_string(),
+            )
+        })?;
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => Some(idempotency_key(value)?),

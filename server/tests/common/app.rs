@@ -103,6 +103,8 @@ impl Harness {
             runs: RunStore::new(self.db.clone()),
             store: self.store.clone(),
             auth: self.auth.clone(),
+            switches: switchyard_auth::kill::KillSwitches::new(self.db.clone()),
+            body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,
         })
     }
 
