@@ -1,12 +1,12 @@
-//! `switchyard user add | list`, `switchyard audit verify | list` and `switchyard switch
-//! off | on | list` on the configured database. Every change is audited (actor `cli`).
+//! `switchyard user add | list`, `switchyard key create | list | revoke`, `switchyard audit
+//! verify | list` and `switchyard switch off | on | list` on the configured database. Every change is audited (actor `cli`).
 
 use std::io::BufRead as _;
 
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::{Role, users};
 
-use crate::cli::{AuditCommand, SwitchCommand, UserCommand};
+use crate::cli::{AuditCommand, KeyCommand, SwitchCommand, UserCommand};
 use crate::config::Config;
 
 async fn database(config: &Config) -> Result<switchyard_db::Database, String> {
@@ -203,6 +203,100 @@ pub async fn switch(config: &Config, command: SwitchCommand) -> Result<(), Strin
                         switch.reason
                     );
                 }
+                Ok(())
+            }
+        }
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+pub async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
+    use switchyard_auth::api_keys::{self, NewKey, Scope};
+    let cli_entry = |action: &str, target: &str| audit::Entry {
+        actor: "cli".into(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        result: "ok".into(),
+        ip: String::new(),
+        user_agent: "switchyard key".into(),
+    };
+    if let KeyCommand::Create { scopes, name, .. } = &command {
+        Scope::parse_list(scopes)?;
+        if name.trim().is_empty() {
+            return Err("a key needs a name".into());
+        }
+    }
+    let db = database(config).await?;
+    let result = async {
+        match command {
+            KeyCommand::Create {
+                name,
+                scopes,
+                project,
+                rate_per_min,
+                max_concurrency,
+            } => {
+                let scopes = Scope::parse_list(&scopes)?;
+                let (key, secret) = api_keys::create(
+                    &db,
+                    &NewKey {
+                        name: name.trim(),
+                        project: &project,
+                        scopes: &scopes,
+                        rate_per_min,
+                        max_concurrency,
+                        created_by: "cli",
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                audit::append(&db, &cli_entry("keys.create", &key.id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!("created key {} ({}); it is shown once:", key.id, key.name);
+                println!("{secret}");
+                Ok(())
+            }
+            KeyCommand::List => {
+                let keys = api_keys::list(&db).await.map_err(|e| e.to_string())?;
+                println!(
+                    "{:<12} {:<20} {:<10} {:<28} {:>8} {:>5}  last used / state",
+                    "id", "name", "project", "scopes", "per min", "conc"
+                );
+                for key in keys {
+                    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+                    let state = if key.revoked {
+                        "revoked".to_owned()
+                    } else {
+                        key.last_used_at_ms
+                            .and_then(chrono::DateTime::from_timestamp_millis)
+                            .map_or_else(|| "never used".to_owned(), |t| t.to_rfc3339())
+                    };
+                    println!(
+                        "{:<12} {:<20} {:<10} {:<28} {:>8} {:>5}  {state}",
+                        key.id,
+                        key.name,
+                        key.project,
+                        scopes.join(","),
+                        key.rate_per_min,
+                        key.max_concurrency
+                    );
+                }
+                Ok(())
+            }
+            KeyCommand::Revoke { id } => {
+                if !api_keys::revoke(&db, &id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    return Err(format!("no live key with id {id}"));
+                }
+                audit::append(&db, &cli_entry("keys.revoke", &id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("revoked key {id}");
                 Ok(())
             }
         }

@@ -110,6 +110,9 @@ pub enum Command {
     /// Check and read the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// API keys for machines and external agents.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Kill switches: turn a capability off (or on) for every server on this database, at once.
     #[command(subcommand)]
     Switch(SwitchCommand),
@@ -132,6 +135,29 @@ pub enum UserCommand {
     },
     /// Every account: email, role, whether disabled.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print it once (only its hash is kept).
+    Create {
+        name: String,
+        /// Comma-separated: runs:read, runs:write, approve, events:ingest, infer, admin.
+        #[arg(long)]
+        scopes: String,
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// Requests per minute (a burst may use a minute's worth at once).
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate_per_min: u32,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        max_concurrency: u32,
+    },
+    /// Every key: id, name, project, scopes, limits, last use, whether revoked.
+    List,
+    /// Revoke a key by id, at once.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -330,6 +356,9 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Audit(command)) => {
             with_runtime(&config, crate::auth_cli::audit(&config, command))
+        }
+        Some(Command::Key(command)) => {
+            with_runtime(&config, crate::auth_cli::key(&config, command))
         }
         Some(Command::Switch(command)) => {
             with_runtime(&config, crate::auth_cli::switch(&config, command))

@@ -107,6 +107,9 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Other sites' origins allowed to call the API from a browser (CORS), e.g.
+    /// `https://ops.example.com`.
+    pub cors_allow_origins: Vec<String>,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -144,6 +147,8 @@ impl Config {
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
         let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
+        let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
+        let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
         self.store.write_toml(&mut out);
         if self.jwt_secret.is_some() {
             let _ = writeln!(out, "jwt_secret = \"***\"");
@@ -181,6 +186,7 @@ pub struct FileConfig {
     pub store_l4_retention_s: Option<u64>,
     pub jwt_secret: Option<String>,
     pub http_body_limit_bytes: Option<u64>,
+    pub cors_allow_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -390,6 +396,25 @@ pub fn resolve(
         });
     }
     let body_limit = body_limit as usize;
+    let cors_allow_origins = file.cors_allow_origins.unwrap_or_default();
+    for origin in &cors_allow_origins {
+        let parsed = url::Url::parse(origin).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.path() == "/"
+                && !origin.ends_with('/')
+                && u.query().is_none()
+        });
+        if parsed.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "cors_allow_origins",
+                value: origin.clone(),
+                reason: "expected an origin such as https://ops.example.com (scheme, host, \
+                         optional port; no path)"
+                    .into(),
+            });
+        }
+    }
     let max_runs = serve.max_runs.or(file.max_runs).unwrap_or(2_000);
     if !(1..=1_000_000).contains(&max_runs) {
         return Err(ConfigError::Invalid {
@@ -414,6 +439,7 @@ pub fn resolve(
         store: store?,
         jwt_secret,
         body_limit,
+        cors_allow_origins,
         config_file,
     })
 }

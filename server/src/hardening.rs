@@ -5,7 +5,9 @@
 //! nonce, see `switchyard_app::content_security_policy`); the headers here are the ones that
 //! hold for every response.
 
-use axum::extract::Request;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -49,11 +51,16 @@ fn same_origin(origin: &str, host: &str) -> bool {
     rest.trim_end_matches('/').eq_ignore_ascii_case(host)
 }
 
-/// Refuses (403) a state-changing request whose `Origin` names another site: a cross-site
-/// form post or `fetch` to a server function or the API. Requests without `Origin` (curl,
+/// Refuses (403) a state-changing request whose `Origin` names another site (unless it is
+/// in `cors_allow_origins`): a cross-site form post or `fetch` to a server function or the
+/// API. Requests without `Origin` (curl,
 /// SDKs, same-origin navigations in older browsers) pass; browsers always send it on
 /// cross-origin requests.
-pub async fn same_origin_writes(request: Request, next: Next) -> Response {
+pub async fn same_origin_writes(
+    State(allowed): State<Arc<[String]>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -64,8 +71,10 @@ pub async fn same_origin_writes(request: Request, next: Next) -> Response {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
-        let allowed = origin.to_str().is_ok_and(|o| same_origin(o, host));
-        if !allowed {
+        let permitted = origin
+            .to_str()
+            .is_ok_and(|o| same_origin(o, host) || allowed.iter().any(|a| a == o));
+        if !permitted {
             let origin = String::from_utf8_lossy(origin.as_bytes()).into_owned();
             tracing::warn!(%origin, %host, path = %request.uri().path(), "refused a cross-origin write");
             return ApiError::new(
@@ -77,6 +86,33 @@ pub async fn same_origin_writes(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// CORS for the API: the allowed origins may call it from a browser, with credentials,
+/// the usual methods and the headers the API reads. `None` when none is configured (then
+/// browsers allow only same-origin calls).
+pub fn cors(allowed: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if allowed.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = allowed
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("idempotency-key"),
+                header::HeaderName::from_static("last-event-id"),
+            ])
+            .allow_credentials(true)
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 #[cfg(test)]

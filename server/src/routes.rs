@@ -79,14 +79,20 @@ pub fn router(state: AppState) -> Router {
             API_V1,
             api_v1
                 .with_state(state.clone())
-                .layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+                .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+                .layer(tower::util::option_layer(hardening::cors(
+                    &state.cors_allow_origins,
+                ))),
         )
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::bundle_service(&state.leptos_options),
         )
         .merge(pages.layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit)))
-        .layer(axum::middleware::from_fn(hardening::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.cors_allow_origins.clone(),
+            hardening::same_origin_writes,
+        ))
         .layer(frame)
         .layer(sniff)
         .layer(referrer)

@@ -223,3 +223,42 @@ fn switch_off_on_and_list_are_audited() {
     assert!(audit.contains("switch.on http_tool ok"), "{audit}");
     assert!(run(dir.path(), &["audit", "verify"]).status.success());
 }
+
+#[test]
+fn key_create_shows_the_secret_once_and_revoke_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "key",
+            "create",
+            "ci-bot",
+            "--scopes",
+            "runs:read,runs:write",
+            "--rate-per-min",
+            "120",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = stdout(&out).trim().to_owned();
+    assert!(secret.starts_with("sy_"), "{secret}");
+    let id = secret["sy_".len()..].split('_').next().unwrap().to_owned();
+    let listed = stdout(&run(dir.path(), &["key", "list"]));
+    assert!(
+        listed.contains(&id) && listed.contains("runs:read,runs:write"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "the secret is never shown again");
+    let out = run(dir.path(), &["key", "create", "x", "--scopes", "root"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown scope 'root'"));
+    assert!(run(dir.path(), &["key", "revoke", &id]).status.success());
+    let out = run(dir.path(), &["key", "revoke", &id]);
+    assert!(stderr(&out).contains(&format!("no live key with id {id}")));
+    assert!(stdout(&run(dir.path(), &["key", "list"])).contains("revoked"));
+    let audit = stdout(&run(
+        dir.path(),
+        &["audit", "list", "--action", "keys.revoke"],
+    ));
+    assert!(audit.contains(&id), "{audit}");
+}

@@ -116,3 +116,46 @@ async fn cross_origin_writes_are_refused_and_same_origin_ones_pass() {
     let (status, json) = h.json(request).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{json}");
 }
+
+#[tokio::test]
+async fn cors_admits_only_the_configured_origins_to_the_api() {
+    let mut h = Harness::new().await;
+    h.cors_allow_origins = vec!["https://ops.example.com".into()];
+    let preflight = |origin: &str| {
+        Request::options("/api/v1/runs")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, headers, _) = h.send(preflight("https://ops.example.com")).await;
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://ops.example.com"
+    );
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+    let (_, headers, _) = h.send(preflight("https://evil.example")).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+    // The allowed origin may write; another may not.
+    let write = |origin: &str| {
+        Request::post("/api/v1/runs")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"plan": {"steps": [{"key": "a", "agent": "default", "tool": "noop"}]}}"#,
+            ))
+            .unwrap()
+    };
+    let (status, headers, body) = h.send(write("https://ops.example.com")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://ops.example.com"
+    );
+    let (status, _, _) = h.send(write("https://evil.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -477,3 +477,18 @@ async fn the_first_admin_comes_from_the_environment_and_the_secret_is_generated_
     let (status, _) = server.terminate();
     assert!(status.success());
 }
+
+#[test]
+fn a_malformed_cors_origin_is_named() {
+    assert_fails_cleanly(
+        |dir| {
+            std::fs::write(
+                dir.join("switchyard.toml"),
+                "cors_allow_origins = [\"https://ops.example.com/app\"]\n",
+            )
+            .unwrap()
+        },
+        &["--listen", "127.0.0.1:0"],
+        "invalid cors_allow_origins 'https://ops.example.com/app': expected an origin",
+    );
+}

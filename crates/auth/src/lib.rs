@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //!
+//! - [`api_keys`]: `sy_` keys for machines: scopes, project, hashed secret, revocation, and
+//!   the per-key rate and concurrency [`api_keys::Limiter`].
 //! - [`password`]: argon2id password hashes (PHC strings), checked in constant time.
 //! - [`token`]: short-lived JWT access tokens: one algorithm (HS256), a secret of at least
 //!   32 bytes, and an explicit validation that requires `exp`, `iat`, `iss`, `aud`, `sub`.
@@ -24,6 +26,7 @@ macro_rules! on_pool {
     };
 }
 
+pub mod api_keys;
 pub mod audit;
 pub mod kill;
 pub mod password;

@@ -1,6 +1,8 @@
-//! Users, login, and refresh-token families on a real SQLite file and the real PostgreSQL.
+//! Users, login, refresh-token families and API keys on a real SQLite file and the real
+//! PostgreSQL.
 
 use switchyard_auth::Role;
+use switchyard_auth::api_keys::{self, KeyError, NewKey, Scope};
 use switchyard_auth::refresh::{self, RefreshError};
 use switchyard_auth::users::{self, UserError};
 use switchyard_db::Database;
@@ -92,6 +94,48 @@ async fn exercise(db: Database) {
             .is_ok()
     );
     assert_eq!(users::list(&db).await.unwrap().len(), 1);
+
+    // API keys: shown once, stored hashed, scoped, revoked at once.
+    let (key, secret) = api_keys::create(
+        &db,
+        &NewKey {
+            name: "ci-bot",
+            project: "default",
+            scopes: &[Scope::RunsRead, Scope::RunsWrite],
+            rate_per_min: 120,
+            max_concurrency: 4,
+            created_by: &ada.id,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(secret.starts_with(&format!("sy_{}_", key.id)), "{secret}");
+    let found = api_keys::authenticate(&db, &secret).await.unwrap();
+    assert_eq!((found.name.as_str(), found.rate_per_min), ("ci-bot", 120));
+    assert!(found.allows(Scope::RunsWrite) && !found.allows(Scope::Approve));
+    assert!(found.last_used_at_ms.is_none(), "as it was before this use");
+    assert!(
+        api_keys::list(&db).await.unwrap()[0]
+            .last_used_at_ms
+            .is_some()
+    );
+    let (id_part, _) = secret.rsplit_once('_').unwrap();
+    for bad in [format!("{id_part}_wrong-secret"), "sy_nope_x".into()] {
+        assert!(matches!(
+            api_keys::authenticate(&db, &bad).await,
+            Err(KeyError::Unknown)
+        ));
+    }
+    assert!(matches!(
+        api_keys::authenticate(&db, "Bearer abc").await,
+        Err(KeyError::Malformed)
+    ));
+    assert!(api_keys::revoke(&db, &key.id).await.unwrap());
+    assert!(matches!(
+        api_keys::authenticate(&db, &secret).await,
+        Err(KeyError::Revoked)
+    ));
+    assert!(!api_keys::revoke(&db, &key.id).await.unwrap());
 }
 
 #[tokio::test]

@@ -32,6 +32,8 @@ pub struct Harness {
     pub engine: Engine,
     pub store: switchyard_store::Store,
     pub auth: switchyard_server::auth::AuthState,
+    /// Origins allowed by CORS in the router this harness builds.
+    pub cors_allow_origins: Vec<String>,
     /// Declared last so it is released after everything else is dropped.
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -84,6 +86,7 @@ impl Harness {
             engine,
             store,
             auth,
+            cors_allow_origins: Vec::new(),
             _turn: turn,
         }
     }
@@ -105,6 +108,7 @@ impl Harness {
             auth: self.auth.clone(),
             switches: switchyard_auth::kill::KillSwitches::new(self.db.clone()),
             body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,
+            cors_allow_origins: self.cors_allow_origins.clone().into(),
         })
     }
 
