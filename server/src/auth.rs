@@ -16,6 +16,10 @@ use crate::config::Config;
 pub struct AuthState {
     pub db: Database,
     pub keys: TokenKeys,
+    /// Whether `/api/v1` requires credentials (`auth_required`).
+    pub required: bool,
+    /// API keys' rate and concurrency limits in this process.
+    pub limiter: switchyard_auth::api_keys::Limiter,
 }
 
 /// Loads or generates the signing secret and creates the first admin when asked to. The
@@ -28,6 +32,8 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String
     Ok(AuthState {
         db: db.clone(),
         keys,
+        required: config.auth_required,
+        limiter: Default::default(),
     })
 }
 

@@ -72,9 +72,22 @@ struct Client {
 }
 
 impl Client {
+    /// A client of the server at `base`; with `SWITCHYARD_TOKEN` set (an API key or an
+    /// access token), every request carries it as `Authorization: Bearer`.
     fn new(base: url::Url) -> Result<Self, String> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(token) = std::env::var("SWITCHYARD_TOKEN") {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+                    .map_err(|_| {
+                        "SWITCHYARD_TOKEN holds characters a header cannot carry".to_owned()
+                    })?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self { http, base })

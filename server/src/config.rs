@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 21] = [
+pub const ENV_VARS: [&str; 23] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -47,6 +47,8 @@ pub const ENV_VARS: [&str; 21] = [
     "SWITCHYARD_JWT_SECRET",
     "SWITCHYARD_ADMIN_EMAIL",
     "SWITCHYARD_ADMIN_PASSWORD",
+    "SWITCHYARD_AUTH_REQUIRED",
+    "SWITCHYARD_TOKEN",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -105,6 +107,8 @@ pub struct Config {
     pub store: crate::store_settings::StoreSettings,
     /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
     pub jwt_secret: Option<String>,
+    /// Whether `/api/v1` requires credentials (bearer token or API key).
+    pub auth_required: bool,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
     /// Other sites' origins allowed to call the API from a browser (CORS), e.g.
@@ -146,6 +150,7 @@ impl Config {
         let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
         let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
+        let _ = writeln!(out, "auth_required = {}", self.auth_required);
         let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
         let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
         let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
@@ -186,6 +191,7 @@ pub struct FileConfig {
     pub store_l4_retention_s: Option<u64>,
     pub jwt_secret: Option<String>,
     pub http_body_limit_bytes: Option<u64>,
+    pub auth_required: Option<bool>,
     pub cors_allow_origins: Option<Vec<String>>,
 }
 
@@ -368,6 +374,18 @@ pub fn resolve(
             reason: "must be between 300 and 3600000 (one hour)".into(),
         });
     }
+    let auth_required = match std::env::var("SWITCHYARD_AUTH_REQUIRED").ok().as_deref() {
+        None => file.auth_required.unwrap_or(false),
+        Some("true" | "1") => true,
+        Some("false" | "0") => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                key: "auth_required",
+                value: other.to_owned(),
+                reason: "expected true or false".into(),
+            });
+        }
+    };
     let jwt_secret = std::env::var("SWITCHYARD_JWT_SECRET")
         .ok()
         .or(file.jwt_secret);
@@ -438,6 +456,7 @@ pub fn resolve(
         max_runs,
         store: store?,
         jwt_secret,
+        auth_required,
         body_limit,
         cors_allow_origins,
         config_file,

@@ -262,3 +262,50 @@ fn key_create_shows_the_secret_once_and_revoke_is_audited() {
     ));
     assert!(audit.contains(&id), "{audit}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_auth_required_the_cli_needs_a_token_and_works_with_an_api_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["key", "create", "cli", "--scopes", "runs:read,runs:write"],
+    );
+    let key = stdout(&out).trim().to_owned();
+    let server = Server::start_with_env(
+        dir.path(),
+        &[],
+        &[("SWITCHYARD_AUTH_REQUIRED", "true".to_owned())],
+    );
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"steps": [{"key": "a", "agent": "default", "tool": "noop"}]}"#,
+    )
+    .unwrap();
+    let url = server.url("");
+    let without = run(
+        dir.path(),
+        &["--server", &url, "run", "submit", plan.to_str().unwrap()],
+    );
+    assert_eq!(without.status.code(), Some(1));
+    assert!(
+        stderr(&without).contains("send Authorization: Bearer"),
+        "{}",
+        stderr(&without)
+    );
+    let with = common::command(dir.path())
+        .env("SWITCHYARD_TOKEN", &key)
+        .args([
+            "--server",
+            &url,
+            "run",
+            "submit",
+            plan.to_str().unwrap(),
+            "--watch",
+        ])
+        .output()
+        .unwrap();
+    assert!(with.status.success(), "{}", stderr(&with));
+    let (status, _) = server.terminate();
+    assert!(status.success());
+}

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Principal;
+use switchyard_auth::Permission;
 
 /// Most runs one listing page returns.
 pub const MAX_PAGE: u32 = 500;
@@ -107,12 +108,13 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
         (status = 503, description = "An admin switched new runs off; the message gives the reason", body = crate::api::error::ErrorBody)
     ))]
 pub async fn submit(
-    _who: Principal,
+    who: Principal,
     State(engine): State<Engine>,
     State(switches): State<KillSwitches>,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
+    who.require(Permission::WriteRuns)?;
     switches
         .check(Capability::NewRuns)
         .await
@@ -164,10 +166,11 @@ fn idempotency_key(value: &axum::http::HeaderValue) -> Result<String, ApiError> 
         (status = 400, description = "Bad status or limit", body = crate::api::error::ErrorBody)
     ))]
 pub async fn list(
-    _who: Principal,
+    who: Principal,
     State(store): State<RunStore>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<RunList>, ApiError> {
+    who.require(Permission::ReadRuns)?;
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -200,10 +203,11 @@ pub async fn list(
         (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
     ))]
 pub async fn get(
-    _who: Principal,
+    who: Principal,
     State(engine): State<Engine>,
     Path(id): Path<String>,
 ) -> Result<Json<RunState>, ApiError> {
+    who.require(Permission::ReadRuns)?;
     Ok(Json(engine.state(&id).await?))
 }
 
@@ -214,12 +218,13 @@ pub async fn get(
         (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
     ))]
 pub async fn events(
-    _who: Principal,
+    who: Principal,
     State(engine): State<Engine>,
     State(store): State<RunStore>,
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
 ) -> Result<Json<EventList>, ApiError> {
+    who.require(Permission::ReadRuns)?;
     engine.state(&id).await?;
     let events = store
         .events(&id, query.after.unwrap_or(0))
@@ -253,6 +258,7 @@ macro_rules! run_command {
             Path(id): Path<String>,
             body: Bytes,
         ) -> Result<StatusCode, ApiError> {
+            $who.require(Permission::WriteRuns)?;
             let Reason { reason: $reason } = optional_body(&body)?;
             engine.command(&id, $command).await?;
             Ok(StatusCode::NO_CONTENT)
@@ -299,6 +305,7 @@ macro_rules! step_decision {
             Path((id, step)): Path<(String, String)>,
             ApiJson(decision): ApiJson<Decision>,
         ) -> Result<StatusCode, ApiError> {
+            who.require(Permission::Approve)?;
             if decision.rationale.trim().is_empty() {
                 return Err(ApiError::bad_request("rationale must not be empty"));
             }
@@ -329,10 +336,11 @@ step_decision!(
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
     responses((status = 200, description = "Steps waiting for a person", body = Vec<PendingApproval>)))]
 pub async fn approvals(
-    _who: Principal,
+    who: Principal,
     State(engine): State<Engine>,
     State(store): State<RunStore>,
 ) -> Result<Json<Vec<PendingApproval>>, ApiError> {
+    who.require(Permission::ReadRuns)?;
     let waiting = store
         .awaiting_approval()
         .await

@@ -22,6 +22,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::api::error::ApiError;
 use crate::api::principal::Principal;
+use switchyard_auth::Permission;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
@@ -46,13 +47,14 @@ struct Cursor {
         (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
     ))]
 pub async fn stream(
-    _who: Principal,
+    who: Principal,
     State(engine): State<Engine>,
     State(store): State<RunStore>,
     Path(id): Path<String>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    who.require(Permission::ReadRuns)?;
     // Subscribe before reading the log, so nothing falls between the two.
     let bus = engine.subscribe();
     let state = engine.state(&id).await?;

@@ -78,6 +78,8 @@ impl Harness {
         let auth = switchyard_server::auth::AuthState {
             db: db.clone(),
             keys: switchyard_auth::TokenKeys::new(&[7u8; 32]).unwrap(),
+            required: false,
+            limiter: Default::default(),
         };
         Self {
             _dir: dir,
