@@ -223,6 +223,53 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     // Public routes stay public.
     let (status, _, _) = h.send(request("GET", "/api/v1/health", None)).await;
     assert_eq!(status, StatusCode::OK);
+
+    // Every refusal and every mutation is in the audit log, and the chain holds.
+    let log = switchyard_auth::audit::list(&h.db, 0, 10_000, None, None)
+        .await
+        .unwrap();
+    let refusals = log
+        .iter()
+        .filter(|r| r.entry.result.starts_with("denied"))
+        .count();
+    let expected_refusals: usize = routes
+        .iter()
+        .map(|(_, _, needs)| {
+            callers
+                .iter()
+                .filter(|c| c.holds.as_ref().is_none_or(|held| !held.contains(needs)))
+                .count()
+        })
+        .sum();
+    assert_eq!(refusals, expected_refusals);
+    assert!(log.iter().any(|r| r.entry.actor == "viewer@example.com"
+        && r.entry.action == "POST /api/v1/runs"
+        && r.entry.result == "denied: needs WriteRuns"));
+    assert!(log.iter().any(|r| r.entry.actor == "anonymous"
+        && r.entry.result.starts_with("denied: send Authorization")));
+    let created = log
+        .iter()
+        .filter(|r| r.entry.action == "runs.create" && r.entry.result == "ok")
+        .map(|r| r.entry.actor.as_str())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        created,
+        [
+            "local-operator",
+            "admin@example.com",
+            "operator@example.com",
+            created[3]
+        ]
+    );
+    assert!(created[3].starts_with("key:"));
+    assert!(
+        log.iter()
+            .any(|r| r.entry.action == "runs.cancel" && r.entry.result.starts_with("failed:"))
+    );
+    assert!(matches!(
+        switchyard_auth::audit::verify(&h.db).await.unwrap(),
+        switchyard_auth::audit::Verdict::Intact { .. }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

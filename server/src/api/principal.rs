@@ -19,8 +19,10 @@ use switchyard_auth::api_keys::{self, KeyError, Scope};
 use switchyard_auth::{Permission, Role, users};
 use tokio::sync::OwnedSemaphorePermit;
 
+use switchyard_auth::audit;
+
 use crate::api::error::ApiError;
-use crate::auth::AuthState;
+use crate::auth::{AuthState, Client};
 
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +42,30 @@ pub enum Identity {
 /// The caller, as handlers see it.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// Recorded as the actor of approvals, cancellations and pauses.
+    /// Recorded as the actor of approvals, cancellations and pauses, and in the audit log.
     pub name: String,
     pub identity: Identity,
     /// An API key's in-flight slot, held while the handler runs.
     _slot: Option<Arc<OwnedSemaphorePermit>>,
+    /// Where the audit log is, and what this request is, for [`Principal::record`].
+    trail: Trail,
+}
+
+/// What an audit entry about this request needs.
+#[derive(Debug, Clone)]
+struct Trail {
+    db: switchyard_db::Database,
+    client: Client,
+    request: String,
+}
+
+impl Trail {
+    async fn append(&self, actor: &str, action: &str, target: &str, result: &str) {
+        let entry = self.client.entry(actor, action, target, result);
+        if let Err(e) = audit::append(&self.db, &entry).await {
+            tracing::error!(error = %e, %action, "could not write the audit log");
+        }
+    }
 }
 
 /// The scope an API key needs for a permission.
@@ -74,11 +95,25 @@ impl Principal {
         }
     }
 
-    /// 403 naming the permission unless this caller holds it.
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+    /// Appends an audit entry for something this caller did (`action` such as
+    /// `runs.cancel`, its target, and `ok` or `failed: …`).
+    pub async fn record(&self, action: &str, target: &str, result: &str) {
+        self.trail.append(&self.name, action, target, result).await;
+    }
+
+    /// 403 naming the permission unless this caller holds it; the refusal is audited.
+    pub async fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.may(permission) {
             return Ok(());
         }
+        self.trail
+            .append(
+                &self.name,
+                &self.trail.request,
+                "",
+                &format!("denied: needs {permission:?}"),
+            )
+            .await;
         let what = match &self.identity {
             Identity::Key { .. } => format!(
                 "this API key lacks the scope {}",
@@ -133,37 +168,81 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = AuthState::from_ref(state);
+        let client = Client::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let trail = Trail {
+            db: auth.db.clone(),
+            client,
+            // The path as the client sent it (a nested router sees it without its prefix).
+            request: format!(
+                "{} {}",
+                parts.method,
+                parts
+                    .extensions
+                    .get::<axum::extract::OriginalUri>()
+                    .map_or_else(|| parts.uri.path(), |original| original.0.path())
+            ),
+        };
         if !auth.required {
             return Ok(Self {
                 name: "local-operator".into(),
                 identity: Identity::LocalOperator,
                 _slot: None,
+                trail,
             });
         }
+        match Self::authenticate(parts, &auth, trail.clone()).await {
+            Ok(principal) => Ok(principal),
+            Err((actor, refusal)) => {
+                let reason = format!("denied: {}", refusal.error.message);
+                trail.append(&actor, &trail.request, "", &reason).await;
+                Err(refusal)
+            }
+        }
+    }
+}
+
+impl Principal {
+    /// The caller behind the request's credentials; on refusal, who it claimed to be (for
+    /// the audit log) and the answer.
+    async fn authenticate(
+        parts: &Parts,
+        auth: &AuthState,
+        trail: Trail,
+    ) -> Result<Self, (String, Refusal)> {
+        let anonymous = |refusal: Refusal| ("anonymous".to_owned(), refusal);
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or_else(|| unauthorized("send Authorization: Bearer <access token or API key>"))?;
+            .ok_or_else(|| {
+                anonymous(unauthorized(
+                    "send Authorization: Bearer <access token or API key>",
+                ))
+            })?;
         if presented.starts_with("sy_") {
             let key = api_keys::authenticate(&auth.db, presented)
                 .await
                 .map_err(|e| match e {
-                    KeyError::Db(e) => Refusal {
+                    KeyError::Db(e) => anonymous(Refusal {
                         error: ApiError::internal(&e),
                         retry_after_s: None,
-                    },
-                    other => unauthorized(&other.to_string()),
+                    }),
+                    other => anonymous(unauthorized(&other.to_string())),
                 })?;
-            let slot = auth.limiter.admit(&key).map_err(|limited| Refusal {
-                retry_after_s: Some(limited.retry_after_s()),
-                error: ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    limited.to_string(),
-                ),
+            let slot = auth.limiter.admit(&key).map_err(|limited| {
+                let refusal = Refusal {
+                    retry_after_s: Some(limited.retry_after_s()),
+                    error: ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        limited.to_string(),
+                    ),
+                };
+                (format!("key:{}", key.id), refusal)
             })?;
             return Ok(Self {
                 name: format!("key:{}", key.id),
@@ -172,20 +251,23 @@ where
                     scopes: key.scopes,
                 },
                 _slot: Some(Arc::new(slot)),
+                trail,
             });
         }
         let claims = auth
             .keys
             .verify(presented)
-            .map_err(|_| unauthorized("invalid or expired token"))?;
+            .map_err(|_| anonymous(unauthorized("invalid or expired token")))?;
         let user = users::by_id(&auth.db, &claims.sub)
             .await
-            .map_err(|e| Refusal {
-                error: ApiError::internal(&e),
-                retry_after_s: None,
+            .map_err(|e| {
+                anonymous(Refusal {
+                    error: ApiError::internal(&e),
+                    retry_after_s: None,
+                })
             })?
             .filter(|u| !u.disabled)
-            .ok_or_else(|| unauthorized("invalid or expired token"))?;
+            .ok_or_else(|| (claims.sub.clone(), unauthorized("invalid or expired token")))?;
         Ok(Self {
             name: user.email,
             identity: Identity::User {
@@ -193,6 +275,7 @@ where
                 role: user.role,
             },
             _slot: None,
+            trail,
         })
     }
 }

@@ -114,7 +114,7 @@ pub async fn submit(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
-    who.require(Permission::WriteRuns)?;
+    who.require(Permission::WriteRuns).await?;
     switches
         .check(Capability::NewRuns)
         .await
@@ -133,7 +133,19 @@ pub async fn submit(
         priority: body.priority,
         idempotency_key: idempotency_key.map(|key| format!("api:{key}")),
     };
-    let submitted = engine.submit_with(body.plan, options).await?;
+    let submitted = match engine.submit_with(body.plan, options).await {
+        Ok(submitted) => submitted,
+        Err(e) => {
+            who.record("runs.create", "", &format!("failed: {e}")).await;
+            return Err(e.into());
+        }
+    };
+    let result = if submitted.created {
+        "ok"
+    } else {
+        "ok: existing run for this Idempotency-Key"
+    };
+    who.record("runs.create", &submitted.run_id, result).await;
     let status = if submitted.created {
         StatusCode::CREATED
     } else {
@@ -170,7 +182,7 @@ pub async fn list(
     State(store): State<RunStore>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<RunList>, ApiError> {
-    who.require(Permission::ReadRuns)?;
+    who.require(Permission::ReadRuns).await?;
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -207,7 +219,7 @@ pub async fn get(
     State(engine): State<Engine>,
     Path(id): Path<String>,
 ) -> Result<Json<RunState>, ApiError> {
-    who.require(Permission::ReadRuns)?;
+    who.require(Permission::ReadRuns).await?;
     Ok(Json(engine.state(&id).await?))
 }
 
@@ -224,7 +236,7 @@ pub async fn events(
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
 ) -> Result<Json<EventList>, ApiError> {
-    who.require(Permission::ReadRuns)?;
+    who.require(Permission::ReadRuns).await?;
     engine.state(&id).await?;
     let events = store
         .events(&id, query.after.unwrap_or(0))
@@ -258,9 +270,15 @@ macro_rules! run_command {
             Path(id): Path<String>,
             body: Bytes,
         ) -> Result<StatusCode, ApiError> {
-            $who.require(Permission::WriteRuns)?;
+            $who.require(Permission::WriteRuns).await?;
             let Reason { reason: $reason } = optional_body(&body)?;
-            engine.command(&id, $command).await?;
+            let principal = $who.clone();
+            let done = engine.command(&id, $command).await;
+            let result = done.as_ref().map_or_else(|e| format!("failed: {e}"), |_| "ok".into());
+            principal
+                .record(concat!("runs.", stringify!($name)), &id, &result)
+                .await;
+            done?;
             Ok(StatusCode::NO_CONTENT)
         }
     };
@@ -305,16 +323,20 @@ macro_rules! step_decision {
             Path((id, step)): Path<(String, String)>,
             ApiJson(decision): ApiJson<Decision>,
         ) -> Result<StatusCode, ApiError> {
-            who.require(Permission::Approve)?;
+            who.require(Permission::Approve).await?;
             if decision.rationale.trim().is_empty() {
                 return Err(ApiError::bad_request("rationale must not be empty"));
             }
+            let target = format!("{id}/{step}");
             let command = RunCommand::$variant {
                 step,
-                by: who.name,
+                by: who.name.clone(),
                 rationale: decision.rationale,
             };
-            engine.command(&id, command).await?;
+            let done = engine.command(&id, command).await;
+            let result = done.as_ref().map_or_else(|e| format!("failed: {e}"), |_| "ok".into());
+            who.record(concat!("runs.", stringify!($name)), &target, &result).await;
+            done?;
             Ok(StatusCode::NO_CONTENT)
         }
     };
@@ -340,7 +362,7 @@ pub async fn approvals(
     State(engine): State<Engine>,
     State(store): State<RunStore>,
 ) -> Result<Json<Vec<PendingApproval>>, ApiError> {
-    who.require(Permission::ReadRuns)?;
+    who.require(Permission::ReadRuns).await?;
     let waiting = store
         .awaiting_approval()
         .await

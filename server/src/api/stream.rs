@@ -54,7 +54,7 @@ pub async fn stream(
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    who.require(Permission::ReadRuns)?;
+    who.require(Permission::ReadRuns).await?;
     // Subscribe before reading the log, so nothing falls between the two.
     let bus = engine.subscribe();
     let state = engine.state(&id).await?;
