@@ -10,6 +10,8 @@
 //! | `POST /api/v1/runs/{id}/cancel`, `…/pause`, `…/resume` | steer a run |
 //! | `POST /api/v1/runs/{id}/steps/{step}/approve`, `…/reject` | decide a risky step |
 //! | `GET /api/v1/approvals` | steps waiting for a person |
+//! | `POST /api/v1/auth/login`, `…/refresh`, `…/logout`, `GET …/me` | [`crate::api::auth`] |
+//! | `/api/v1/admin/users`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
@@ -50,6 +52,27 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", post(api::auth::refresh))
         .route("/auth/logout", post(api::auth::logout))
         .route("/auth/me", get(api::auth::me))
+        .route(
+            "/admin/users",
+            get(api::admin::list_users).post(api::admin::create_user),
+        )
+        .route("/admin/users/{id}/disable", post(api::admin::disable_user))
+        .route("/admin/users/{id}/enable", post(api::admin::enable_user))
+        .route(
+            "/admin/keys",
+            get(api::admin::list_keys).post(api::admin::create_key),
+        )
+        .route(
+            "/admin/keys/{id}",
+            axum::routing::delete(api::admin::revoke_key),
+        )
+        .route("/admin/switches", get(api::admin::list_switches))
+        .route(
+            "/admin/switches/{capability}",
+            axum::routing::put(api::admin::switch_off).delete(api::admin::switch_on),
+        )
+        .route("/admin/audit", get(api::admin::audit_log))
+        .route("/admin/audit/verify", get(api::admin::audit_verify))
         .fallback(api::error::not_found);
 
     let leptos_routes = generate_route_list(App);

@@ -42,11 +42,17 @@ fn request(method: &str, path: &str, bearer: Option<&str>) -> Request<Body> {
     if let Some(token) = bearer {
         builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    if method == "POST" {
+    if method == "POST" || method == "PUT" {
         let body = if path == "/api/v1/runs" {
             json!({"plan": {"steps": [{"key": "a", "agent": "default", "tool": "noop"}]}})
         } else if path.ends_with("/approve") || path.ends_with("/reject") {
             json!({"rationale": "matrix test"})
+        } else if path == "/api/v1/admin/users" {
+            json!({"email": "made@example.com", "password": "a long enough password", "role": "viewer"})
+        } else if path == "/api/v1/admin/keys" {
+            json!({"name": "made", "scopes": ["runs:read"]})
+        } else if path.ends_with("/disable") || path.ends_with("/enable") {
+            json!({})
         } else {
             json!({"reason": "matrix test"})
         };
@@ -124,6 +130,11 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         bearer: Some(key(&h, "a", &[Scope::Approve], 10_000).await),
         holds: Some(vec![Permission::Approve]),
     });
+    callers.push(Caller {
+        name: "key admin",
+        bearer: Some(key(&h, "root", &[Scope::Admin], 10_000).await),
+        holds: Some(Permission::ALL.to_vec()),
+    });
     let revoked = key(&h, "x", &[Scope::Admin], 10_000).await;
     let revoked_id = revoked["sy_".len()..].split('_').next().unwrap().to_owned();
     api_keys::revoke(&h.db, &revoked_id).await.unwrap();
@@ -173,9 +184,53 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             Permission::Approve,
         ),
         ("GET", "/api/v1/approvals".into(), Permission::ReadRuns),
+        ("GET", "/api/v1/admin/users".into(), Permission::ManageUsers),
+        (
+            "POST",
+            "/api/v1/admin/users".into(),
+            Permission::ManageUsers,
+        ),
+        (
+            "POST",
+            "/api/v1/admin/users/no-such-user/disable".into(),
+            Permission::ManageUsers,
+        ),
+        (
+            "POST",
+            "/api/v1/admin/users/no-such-user/enable".into(),
+            Permission::ManageUsers,
+        ),
+        ("GET", "/api/v1/admin/keys".into(), Permission::ManageKeys),
+        ("POST", "/api/v1/admin/keys".into(), Permission::ManageKeys),
+        (
+            "DELETE",
+            "/api/v1/admin/keys/no-such-key".into(),
+            Permission::ManageKeys,
+        ),
+        (
+            "GET",
+            "/api/v1/admin/switches".into(),
+            Permission::KillSwitch,
+        ),
+        (
+            "PUT",
+            "/api/v1/admin/switches/http_tool".into(),
+            Permission::KillSwitch,
+        ),
+        (
+            "DELETE",
+            "/api/v1/admin/switches/http_tool".into(),
+            Permission::KillSwitch,
+        ),
+        ("GET", "/api/v1/admin/audit".into(), Permission::ReadAudit),
+        (
+            "GET",
+            "/api/v1/admin/audit/verify".into(),
+            Permission::ReadAudit,
+        ),
     ];
 
-    let mut table = format!("{:<44}", "route");
+    let mut table = format!("{:<48}", "route");
     for caller in &callers {
         table += &format!(" {:>14}", caller.name);
     }
@@ -183,7 +238,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     let mut unauthorized_2xx = 0;
     for (method, path, needs) in &routes {
         let shown = path.replace(&run, "{id}");
-        table += &format!("\n{:<44}", format!("{method} {shown}"));
+        table += &format!("\n{:<48}", format!("{method} {shown}"));
         for caller in &callers {
             let (status, _, _) = h
                 .send(request(method, path, caller.bearer.as_deref()))
@@ -253,15 +308,22 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         .map(|r| r.entry.actor.as_str())
         .collect::<Vec<_>>();
     assert_eq!(
-        created,
+        created[..3],
         [
             "local-operator",
             "admin@example.com",
-            "operator@example.com",
-            created[3]
+            "operator@example.com"
         ]
     );
-    assert!(created[3].starts_with("key:"));
+    assert_eq!(created.len(), 5, "{created:?}");
+    assert!(created[3..].iter().all(|actor| actor.starts_with("key:")));
+    assert!(log.iter().any(|r| r.entry.action == "users.create"
+        && r.entry.actor == "admin@example.com"
+        && r.entry.result == "ok"));
+    assert!(
+        log.iter()
+            .any(|r| r.entry.action == "switch.off" && r.entry.result == "ok: matrix test")
+    );
     assert!(
         log.iter()
             .any(|r| r.entry.action == "runs.cancel" && r.entry.result.starts_with("failed:"))

@@ -1,5 +1,6 @@
 //! `/api/v1`: the versioned REST API.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod health;
