@@ -24,7 +24,7 @@ pub mod shell;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::shell::AppShell;
@@ -90,8 +90,15 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Link rel="manifest" href="/manifest.webmanifest" />
         <Router>
-            <AppShell>
-                <Routes fallback=pages::NotFound>
+            // The sign-in page stands alone; every other page, and the 404 page, live in the
+            // shell.
+            // (Type-erased so the nested view types stay within the compiler's limits.)
+            <Routes fallback=|| view! { <AppShell><pages::NotFound /></AppShell> }.into_any()>
+                <Route path=path!("/login") view=pages::Login />
+                <ParentRoute
+                    path=path!("")
+                    view=|| view! { <AppShell><Outlet /></AppShell> }.into_any()
+                >
                     <Route path=path!("/") view=pages::Dashboard />
                     <Route path=path!("/runs") view=pages::Runs />
                     <Route path=path!("/agents") view=pages::Agents />
@@ -99,8 +106,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/alerts") view=pages::Alerts />
                     <Route path=path!("/approvals") view=pages::Approvals />
                     <Route path=path!("/settings") view=pages::Settings />
-                </Routes>
-            </AppShell>
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

@@ -13,6 +13,8 @@
 //! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
 //! - [`gate`]: tools behind kill switches (`http`, `subrun`).
 //! - [`hardening`]: security headers, the body size limit, the same-origin check on writes.
+//! - [`session`]: browser sessions: the sign-in form, logout, and the guard in front of
+//!   pages and server functions when `auth_required` is on.
 //! - [`routes`]: every route path in one place and the router built from them.
 //! - [`api`]: `/api/v1` REST handlers and their JSON errors.
 //! - [`auth`]: the token keys, the first admin from the environment, who a request is from.
@@ -23,6 +25,10 @@
 //! - [`store_settings`]: the store's settings (objects, policy, queue, archive key) and
 //!   opening the store they describe.
 //! - [`telemetry`]: tracing output, human or JSON.
+
+// The shell's view type is deep; computing its layout inside the router needs more than
+// the default 128 levels.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod assets;
@@ -36,6 +42,7 @@ pub mod gate;
 pub mod hardening;
 pub mod routes;
 pub mod serve;
+pub mod session;
 pub mod startup;
 pub mod state;
 pub mod store;

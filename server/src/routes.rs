@@ -14,6 +14,7 @@
 //! | `/api/v1/admin/users`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
+//! | `GET /login`, `POST /login`, `POST /logout` | the sign-in page and form ([`crate::session`]) |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
 //! | `GET /*` | pages (server-rendered), public files, the 404 page |
 
@@ -24,7 +25,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use switchyard_app::{App, shell_document};
 
 use crate::state::AppState;
-use crate::{api, assets, hardening};
+use crate::{api, assets, hardening, session};
 
 /// Prefix of the versioned REST API.
 pub const API_V1: &str = "/api/v1";
@@ -85,6 +86,8 @@ pub fn router(state: AppState) -> Router {
     };
 
     let pages = Router::new()
+        .route("/login", post(session::login_form))
+        .route("/logout", post(session::logout_form))
         .leptos_routes_with_context(&state, leptos_routes, provide_server_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell_document(options.clone())
@@ -111,7 +114,14 @@ pub fn router(state: AppState) -> Router {
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::bundle_service(&state.leptos_options),
         )
-        .merge(pages.layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit)))
+        .merge(
+            pages
+                .layer(axum::middleware::from_fn_with_state(
+                    state.auth.clone(),
+                    session::guard,
+                ))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.cors_allow_origins.clone(),
             hardening::same_origin_writes,

@@ -10,12 +10,26 @@ use serde_json::json;
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::{Role, users};
 
+/// The refresh cookie among the session cookies a response sets (checking the attributes
+/// of both).
 fn refresh_cookie(headers: &HeaderMap) -> String {
-    let set = headers[header::SET_COOKIE].to_str().unwrap();
-    assert!(set.contains("HttpOnly"), "{set}");
-    assert!(set.contains("SameSite=Strict"), "{set}");
-    assert!(set.contains("Path=/api/v1/auth"), "{set}");
-    set.split(';').next().unwrap().to_owned()
+    let set: Vec<&str> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(set.len(), 2, "{set:?}");
+    for cookie in &set {
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(cookie.contains("Path=/;"), "{cookie}");
+    }
+    assert!(set.iter().any(|c| c.starts_with("switchyard_access=")));
+    let refresh = set
+        .iter()
+        .find(|c| c.starts_with("switchyard_refresh="))
+        .unwrap();
+    refresh.split(';').next().unwrap().to_owned()
 }
 
 fn with_cookie(path: &str, cookie: &str) -> Request<Body> {

@@ -1,4 +1,4 @@
-//! One module per section of the sidebar, plus the 404 page.
+//! One module per section of the sidebar, plus the 404 page and the sign-in page.
 //!
 //! Sections whose capability has not landed yet render [`empty::Placeholder`]: it says what the
 //! page will hold, not a fake table.
@@ -8,6 +8,7 @@ mod alerts;
 mod approvals;
 mod dashboard;
 mod empty;
+mod login;
 mod logs;
 mod not_found;
 mod runs;
@@ -17,6 +18,7 @@ pub use agents::Agents;
 pub use alerts::Alerts;
 pub use approvals::Approvals;
 pub use dashboard::Dashboard;
+pub use login::Login;
 pub use logs::Logs;
 pub use not_found::NotFound;
 pub use runs::Runs;

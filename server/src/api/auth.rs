@@ -1,8 +1,9 @@
 //! `/api/v1/auth`: log in, refresh, log out, and who am I.
 //!
-//! Logging in answers a short-lived access token (a JWT, 15 minutes) in the body and sets a
-//! rotating refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to this path
-//! (`Secure` when the request arrived over HTTPS at a proxy that says so). Every attempt,
+//! Logging in answers a short-lived access token (a JWT, 15 minutes) in the body and sets
+//! the browser session's cookies ([`crate::session`]): the access token and a rotating
+//! refresh token, `HttpOnly; SameSite=Strict` (`Secure` when the request arrived over HTTPS
+//! at a proxy that says so). Every attempt,
 //! good or bad, goes to the audit log.
 
 use axum::Json;
@@ -17,10 +18,9 @@ use switchyard_auth::{audit, token};
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::auth::{AuthState, Client};
+use crate::session;
 
 /// The refresh cookie's name and path.
-pub const COOKIE: &str = "switchyard_refresh";
-pub const COOKIE_PATH: &str = "/api/v1/auth";
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Login {
@@ -50,32 +50,11 @@ async fn record(state: &AuthState, entry: audit::Entry) -> Result<(), ApiError> 
         .map_err(|e| ApiError::internal(&e))
 }
 
-fn cookie(value: &str, max_age_s: u64, headers: &HeaderMap) -> HeaderValue {
-    let secure = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let text = format!(
-        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path={COOKIE_PATH}; Max-Age={max_age_s}{}",
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&text).expect("cookie values are URL-safe base64 and ASCII")
-}
-
-fn presented_refresh(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
 fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderMap) -> Response {
     let access_token = state
         .keys
         .issue(&user.id, user.role, chrono::Utc::now().timestamp());
+    let user_for_cookies = user.clone();
     let mut response = Json(Session {
         access_token,
         token_type: "Bearer",
@@ -83,10 +62,11 @@ fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderM
         user,
     })
     .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie(refresh_token, refresh::REFRESH_TTL.as_secs(), headers),
-    );
+    // The API client gets the token in the body; a browser also gets both session cookies
+    // (the same ones the sign-in form sets).
+    for cookie in session::session_cookies(state, &user_for_cookies, refresh_token, headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -131,7 +111,8 @@ pub async fn refresh(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let presented = presented_refresh(&headers).ok_or_else(|| unauthorized("no refresh cookie"))?;
+    let presented = session::read_cookie(&headers, session::REFRESH_COOKIE)
+        .ok_or_else(|| unauthorized("no refresh cookie"))?;
     match refresh::rotate(&state.db, &presented).await {
         Ok((user, next)) => Ok(session(&state, user, &next, &headers)),
         Err(RefreshError::Db(e)) => Err(ApiError::internal(&e)),
@@ -158,16 +139,19 @@ pub async fn logout(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(presented) = presented_refresh(&headers) {
+    if let Some(presented) = session::read_cookie(&headers, session::REFRESH_COOKIE) {
         refresh::revoke(&state.db, &presented)
             .await
             .map_err(|e| ApiError::internal(&e))?;
         record(&state, client.entry("anonymous", "auth.logout", "", "ok")).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookie("", 0, &headers));
+    for name in [session::ACCESS_COOKIE, session::REFRESH_COOKIE] {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            session::set_cookie(name, "", 0, &headers),
+        );
+    }
     Ok(response)
 }
 

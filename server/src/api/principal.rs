@@ -212,17 +212,21 @@ impl Principal {
         trail: Trail,
     ) -> Result<Self, (String, Refusal)> {
         let anonymous = |refusal: Refusal| ("anonymous".to_owned(), refusal);
-        let presented = parts
+        // A bearer token (API clients) or the browser session's access cookie.
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .map(|v| v.trim().to_owned());
+        let presented = bearer
+            .or_else(|| crate::session::read_cookie(&parts.headers, crate::session::ACCESS_COOKIE))
             .ok_or_else(|| {
                 anonymous(unauthorized(
                     "send Authorization: Bearer <access token or API key>",
                 ))
             })?;
+        let presented = presented.as_str();
         if presented.starts_with("sy_") {
             let key = api_keys::authenticate(&auth.db, presented)
                 .await

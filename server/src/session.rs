@@ -1,0 +1,221 @@
+//! Browser sessions: two `HttpOnly; SameSite=Strict` cookies for the whole site, the access
+//! token (15 minutes) and the rotating refresh token (30 days), `Secure` when a proxy says
+//! the request came over HTTPS.
+//!
+//! - `POST /login` (a plain form, so sign-in works before the WASM loads) sets both and
+//!   redirects to `next`; a wrong password goes back to `/login?error=1`.
+//! - `POST /logout` revokes the login's refresh family and clears both.
+//! - With `auth_required`, [`guard`] stands in front of every page and server function: a
+//!   valid access cookie passes; an expired one is renewed from the refresh cookie (new
+//!   cookies on the response); otherwise pages redirect to `/login?next=…` and server
+//!   functions answer 401.
+
+use axum::Form;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use switchyard_auth::users::{self, User};
+use switchyard_auth::{audit, refresh, token};
+
+use crate::api::error::ApiError;
+use crate::auth::{AuthState, Client};
+
+pub const ACCESS_COOKIE: &str = "switchyard_access";
+pub const REFRESH_COOKIE: &str = "switchyard_refresh";
+
+/// A `Set-Cookie` value for `name` (empty `value` and age 0 clear it).
+pub fn set_cookie(name: &str, value: &str, max_age_s: u64, request: &HeaderMap) -> HeaderValue {
+    let secure = request
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let text = format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&text).expect("cookie values are URL-safe base64 and ASCII")
+}
+
+/// The value of cookie `name` in the request.
+pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Both cookies for a fresh access token and `refresh_token`.
+pub fn session_cookies(
+    state: &AuthState,
+    user: &User,
+    refresh_token: &str,
+    request: &HeaderMap,
+) -> [HeaderValue; 2] {
+    let access = state
+        .keys
+        .issue(&user.id, user.role, chrono::Utc::now().timestamp());
+    [
+        set_cookie(ACCESS_COOKIE, &access, token::ACCESS_TTL.as_secs(), request),
+        set_cookie(
+            REFRESH_COOKIE,
+            refresh_token,
+            refresh::REFRESH_TTL.as_secs(),
+            request,
+        ),
+    ]
+}
+
+/// Where to go after signing in: a local path only.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+/// `POST /login`: the sign-in form.
+pub async fn login_form(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let email = form.email.trim().to_lowercase();
+    let next = safe_next(&form.next).to_owned();
+    let append = |entry: audit::Entry| {
+        let db = state.db.clone();
+        async move {
+            audit::append(&db, &entry)
+                .await
+                .map_err(|e| ApiError::internal(&e))
+        }
+    };
+    match users::authenticate(&state.db, &email, &form.password).await {
+        Ok(user) => {
+            let refresh_token = refresh::start(&state.db, &user.id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            append(client.entry(&user.id, "auth.login", &email, "ok")).await?;
+            let mut response = Redirect::to(&next).into_response();
+            for cookie in session_cookies(&state, &user, &refresh_token, &headers) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            Ok(response)
+        }
+        Err(users::UserError::Db(e)) => Err(ApiError::internal(&e)),
+        Err(_) => {
+            append(client.entry("anonymous", "auth.login", &email, "denied")).await?;
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("error", "1")
+                .append_pair("next", &next)
+                .finish();
+            Ok(Redirect::to(&format!("/login?{query}")).into_response())
+        }
+    }
+}
+
+/// `POST /logout`: ends this browser's login.
+pub async fn logout_form(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(presented) = read_cookie(&headers, REFRESH_COOKIE) {
+        refresh::revoke(&state.db, &presented)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        audit::append(
+            &state.db,
+            &client.entry("anonymous", "auth.logout", "", "ok"),
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(name, "", 0, &headers));
+    }
+    Ok(response)
+}
+
+/// Paths anyone may reach: signing in and out, and the public files (anything with a file
+/// extension, e.g. `/favicon.svg`; the bundle under `/pkg` is served before this guard).
+fn public(path: &str) -> bool {
+    matches!(path, "/login" | "/logout")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+}
+
+/// With `auth_required`, only signed-in browsers reach pages and server functions.
+pub async fn guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
+    if !state.required || public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let headers = request.headers().clone();
+    if let Some(access) = read_cookie(&headers, ACCESS_COOKIE)
+        && state.keys.verify(&access).is_ok()
+    {
+        return next.run(request).await;
+    }
+    if let Some(presented) = read_cookie(&headers, REFRESH_COOKIE)
+        && let Ok((user, next_refresh)) = refresh::rotate(&state.db, &presented).await
+    {
+        let mut response = next.run(request).await;
+        for cookie in session_cookies(&state, &user, &next_refresh, &headers) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        return response;
+    }
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.uri().path().starts_with("/api/");
+    if is_page {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", &target)
+            .finish();
+        return Redirect::to(&format!("/login?{query}")).into_response();
+    }
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "sign in first: the session has ended",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_targets_and_public_files_pass() {
+        assert_eq!(safe_next("/runs?x=1"), "/runs?x=1");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert!(public("/login") && public("/favicon.svg") && public("/robots.txt"));
+        assert!(!public("/") && !public("/runs") && !public("/api/fn/system_health"));
+    }
+}
