@@ -2,6 +2,10 @@
 //! and calls [`hydrate`], which attaches the app to the server-rendered DOM. Nothing else
 //! belongs here: the app lives in `switchyard-app`.
 
+// The shell's view type is deep; computing its layout inside the router needs more than the
+// default 128 levels (the server crate says the same).
+#![recursion_limit = "256"]
+
 /// Called by the hydration script once the WASM has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
