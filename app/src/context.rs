@@ -18,6 +18,8 @@ pub const DB_PROBE_DEADLINE: Duration = Duration::from_secs(2);
 pub struct ServerContext {
     pub db: Database,
     pub started: Instant,
+    /// The keys that verify session access tokens; `None` until the server sets them.
+    pub tokens: Option<switchyard_auth::TokenKeys>,
 }
 
 impl ServerContext {
@@ -25,7 +27,14 @@ impl ServerContext {
         Self {
             db,
             started: Instant::now(),
+            tokens: None,
         }
+    }
+
+    /// The same context, verifying sessions with `keys`.
+    pub fn with_tokens(mut self, keys: switchyard_auth::TokenKeys) -> Self {
+        self.tokens = Some(keys);
+        self
     }
 
     /// The health document: version, uptime and a live database probe.

@@ -154,6 +154,8 @@ test("top-bar menus open one at a time and close on Escape or a click elsewhere"
   await account.click();
   await expect(menu).toBeVisible();
   await expect(notifications).toBeHidden();
+  // Without sign-in (this server runs with auth_required off), the menu says so.
+  await expect(menu).toContainText("Local operator");
   await snap(page, "account-menu");
 
   await page.locator("#main").click({ position: { x: 300, y: 400 } });

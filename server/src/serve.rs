@@ -89,7 +89,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
             return Err(format!("cannot start the orchestrator: {e}"));
         }
     };
-    let ctx = ServerContext::new(db.clone());
+    let ctx = ServerContext::new(db.clone()).with_tokens(auth.keys.clone());
     let app = routes::router(AppState {
         leptos_options,
         ctx,

@@ -39,15 +39,11 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: u64, request: &HeaderMap) 
 
 /// The value of cookie `name` in the request.
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
+    let values = headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| !value.is_empty())
+        .filter_map(|v| v.to_str().ok());
+    switchyard_auth::cookies::find(values, name)
 }
 
 /// Both cookies for a fresh access token and `refresh_token`.

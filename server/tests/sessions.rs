@@ -109,6 +109,21 @@ async fn pages_need_a_session_and_the_form_signs_in_renews_and_signs_out() {
     assert!(html.contains(r#"id="sidebar""#));
     let (status, _, _) = h.send(with_cookies(fn_call(), &[&access])).await;
     assert_eq!(status, StatusCode::OK);
+    // The account menu's server function says who is signed in.
+    let account = || {
+        Request::post("/api/fn/current_account")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = h.send(with_cookies(account(), &[&access])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let who: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        who,
+        serde_json::json!({"email": "ada@example.com", "role": "operator"})
+    );
     // The REST API takes the session cookie too.
     let (status, _, _) = h.send(with_cookies(get("/api/v1/runs"), &[&access])).await;
     assert_eq!(status, StatusCode::OK);

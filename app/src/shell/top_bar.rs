@@ -110,6 +110,7 @@ fn UserMenu() -> impl IntoView {
     let state = ShellState::expect();
     let open = move || state.open_menu.get() == Some(Menu::Account);
     let close = move || state.open_menu.set(None);
+    let account = Resource::new(|| (), |_| crate::server_fns::account::current_account());
     view! {
         <div class="menu-anchor">
             <button
@@ -125,8 +126,27 @@ fn UserMenu() -> impl IntoView {
             </button>
             <Show when=open>
                 <div class="popover menu" role="menu" aria-label="Account">
-                    <p class="popover-title">"Local operator"</p>
-                    <p class="muted small">"No sign-in configured on this server."</p>
+                    <Transition fallback=|| view! { <p class="popover-title">"…"</p> }>
+                        {move || Suspend::new(async move {
+                            match account.await {
+                                Ok(Some(account)) => view! {
+                                    <p class="popover-title" id="account-email">{account.email}</p>
+                                    <p class="muted small">{format!("Signed in · {}", account.role)}</p>
+                                    <form method="post" action="/logout">
+                                        <button type="submit" role="menuitem" class="menu-item" id="sign-out">
+                                            "Sign out"
+                                        </button>
+                                    </form>
+                                }
+                                .into_any(),
+                                _ => view! {
+                                    <p class="popover-title">"Local operator"</p>
+                                    <p class="muted small">"No sign-in configured on this server."</p>
+                                }
+                                .into_any(),
+                            }
+                        })}
+                    </Transition>
                     <A href="/settings" attr:role="menuitem" on:click=move |_| close()>
                         "Settings"
                     </A>

@@ -13,6 +13,7 @@
 //! - [`refresh`]: rotating refresh tokens in families; presenting a used one revokes the
 //!   whole family.
 //! - [`audit`]: the append-only, hash-chained audit log and its verification.
+//! - [`cookies`]: reading a cookie out of request headers.
 //! - [`kill`]: kill switches: capabilities an admin turned off, checked on every call.
 //! - [`random`]: random identifiers and secrets from the operating system.
 
@@ -28,6 +29,7 @@ macro_rules! on_pool {
 
 pub mod api_keys;
 pub mod audit;
+pub mod cookies;
 pub mod kill;
 pub mod password;
 pub mod random;

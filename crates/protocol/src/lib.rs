@@ -10,10 +10,12 @@
 //! This crate does no I/O and compiles to `wasm32-unknown-unknown`; anything that needs a
 //! socket, a file or a clock belongs in a server crate.
 
+pub mod account;
 pub mod chat;
 pub mod health;
 pub mod runs;
 
+pub use account::Account;
 pub use chat::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 pub use health::{DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth};
 pub use runs::RunRow;

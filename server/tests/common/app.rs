@@ -103,7 +103,7 @@ impl Harness {
             .build();
         router(AppState {
             leptos_options: options,
-            ctx: ServerContext::new(self.db.clone()),
+            ctx: ServerContext::new(self.db.clone()).with_tokens(self.auth.keys.clone()),
             engine: self.engine.clone(),
             runs: RunStore::new(self.db.clone()),
             store: self.store.clone(),
