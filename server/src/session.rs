@@ -84,6 +84,69 @@ pub struct LoginForm {
     pub next: String,
 }
 
+/// What a sign-in attempt came to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// A new login: the user and its first refresh token.
+    Accepted(User, String),
+    /// Wrong email or password, or a disabled account: the reason for the person.
+    Refused(String),
+}
+
+/// Checks `email` and `password` and starts a login; audited either way. Shared by the JSON
+/// API and the sign-in form.
+pub async fn sign_in(
+    state: &AuthState,
+    client: &Client,
+    email: &str,
+    password: &str,
+) -> Result<SignIn, ApiError> {
+    let email = email.trim().to_lowercase();
+    let (outcome, actor, result) = match users::authenticate(&state.db, &email, password).await {
+        Ok(user) => {
+            let refresh_token = refresh::start(&state.db, &user.id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            let actor = user.id.clone();
+            (SignIn::Accepted(user, refresh_token), actor, "ok")
+        }
+        Err(users::UserError::Db(e)) => return Err(ApiError::internal(&e)),
+        Err(refused) => (
+            SignIn::Refused(refused.to_string()),
+            "anonymous".to_owned(),
+            "denied",
+        ),
+    };
+    audit::append(
+        &state.db,
+        &client.entry(&actor, "auth.login", &email, result),
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(outcome)
+}
+
+/// Ends the login the request's refresh cookie belongs to (audited), and returns the
+/// `Set-Cookie` values that clear both session cookies. Shared by the API and the form.
+pub async fn sign_out(
+    state: &AuthState,
+    client: &Client,
+    headers: &HeaderMap,
+) -> Result<[HeaderValue; 2], ApiError> {
+    if let Some(presented) = read_cookie(headers, REFRESH_COOKIE) {
+        refresh::revoke(&state.db, &presented)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        audit::append(
+            &state.db,
+            &client.entry("anonymous", "auth.logout", "", "ok"),
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok([ACCESS_COOKIE, REFRESH_COOKIE].map(|name| set_cookie(name, "", 0, headers)))
+}
+
 /// `POST /login`: the sign-in form.
 pub async fn login_form(
     State(state): State<AuthState>,
@@ -91,31 +154,16 @@ pub async fn login_form(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let email = form.email.trim().to_lowercase();
     let next = safe_next(&form.next).to_owned();
-    let append = |entry: audit::Entry| {
-        let db = state.db.clone();
-        async move {
-            audit::append(&db, &entry)
-                .await
-                .map_err(|e| ApiError::internal(&e))
-        }
-    };
-    match users::authenticate(&state.db, &email, &form.password).await {
-        Ok(user) => {
-            let refresh_token = refresh::start(&state.db, &user.id)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            append(client.entry(&user.id, "auth.login", &email, "ok")).await?;
+    match sign_in(&state, &client, &form.email, &form.password).await? {
+        SignIn::Accepted(user, refresh_token) => {
             let mut response = Redirect::to(&next).into_response();
             for cookie in session_cookies(&state, &user, &refresh_token, &headers) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             Ok(response)
         }
-        Err(users::UserError::Db(e)) => Err(ApiError::internal(&e)),
-        Err(_) => {
-            append(client.entry("anonymous", "auth.login", &email, "denied")).await?;
+        SignIn::Refused(_) => {
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("error", "1")
                 .append_pair("next", &next)
@@ -131,22 +179,10 @@ pub async fn logout_form(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(presented) = read_cookie(&headers, REFRESH_COOKIE) {
-        refresh::revoke(&state.db, &presented)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        audit::append(
-            &state.db,
-            &client.entry("anonymous", "auth.logout", "", "ok"),
-        )
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    }
+    let cleared = sign_out(&state, &client, &headers).await?;
     let mut response = Redirect::to("/login").into_response();
-    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, set_cookie(name, "", 0, &headers));
+    for cookie in cleared {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
@@ -166,15 +202,15 @@ pub async fn guard(State(state): State<AuthState>, request: Request, next: Next)
     if !state.required || public(request.uri().path()) {
         return next.run(request).await;
     }
-    let headers = request.headers().clone();
-    if let Some(access) = read_cookie(&headers, ACCESS_COOKIE)
+    if let Some(access) = read_cookie(request.headers(), ACCESS_COOKIE)
         && state.keys.verify(&access).is_ok()
     {
         return next.run(request).await;
     }
-    if let Some(presented) = read_cookie(&headers, REFRESH_COOKIE)
+    if let Some(presented) = read_cookie(request.headers(), REFRESH_COOKIE)
         && let Ok((user, next_refresh)) = refresh::rotate(&state.db, &presented).await
     {
+        let headers = request.headers().clone();
         let mut response = next.run(request).await;
         for cookie in session_cookies(&state, &user, &next_refresh, &headers) {
             response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -3,8 +3,9 @@
 //! Logging in answers a short-lived access token (a JWT, 15 minutes) in the body and sets
 //! the browser session's cookies ([`crate::session`]): the access token and a rotating
 //! refresh token, `HttpOnly; SameSite=Strict` (`Secure` when the request arrived over HTTPS
-//! at a proxy that says so). Every attempt,
-//! good or bad, goes to the audit log.
+//! at a proxy that says so). Every attempt, good or bad, goes to the audit log. Signing in
+//! and out are [`crate::session::sign_in`] and [`crate::session::sign_out`], shared with the
+//! sign-in form.
 
 use axum::Json;
 use axum::extract::State;
@@ -12,13 +13,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use switchyard_auth::refresh::{self, RefreshError};
-use switchyard_auth::users::{self, User, UserError};
+use switchyard_auth::users::{self, User};
 use switchyard_auth::{audit, token};
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::auth::{AuthState, Client};
-use crate::session;
+use crate::session::{self, SignIn};
 
 /// The refresh cookie's name and path.
 
@@ -43,18 +44,13 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-async fn record(state: &AuthState, entry: audit::Entry) -> Result<(), ApiError> {
-    audit::append(&state.db, &entry)
-        .await
-        .map(|_| ())
-        .map_err(|e| ApiError::internal(&e))
-}
-
 fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderMap) -> Response {
     let access_token = state
         .keys
         .issue(&user.id, user.role, chrono::Utc::now().timestamp());
-    let user_for_cookies = user.clone();
+    // The API client gets the token in the body; a browser also gets both session cookies
+    // (the same ones the sign-in form sets).
+    let cookies = session::session_cookies(state, &user, refresh_token, headers);
     let mut response = Json(Session {
         access_token,
         token_type: "Bearer",
@@ -62,9 +58,7 @@ fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderM
         user,
     })
     .into_response();
-    // The API client gets the token in the body; a browser also gets both session cookies
-    // (the same ones the sign-in form sets).
-    for cookie in session::session_cookies(state, &user_for_cookies, refresh_token, headers) {
+    for cookie in cookies {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
@@ -82,24 +76,11 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let email = login.email.trim().to_lowercase();
-    match users::authenticate(&state.db, &email, &login.password).await {
-        Ok(user) => {
-            let refresh_token = refresh::start(&state.db, &user.id)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            record(&state, client.entry(&user.id, "auth.login", &email, "ok")).await?;
+    match session::sign_in(&state, &client, &login.email, &login.password).await? {
+        SignIn::Accepted(user, refresh_token) => {
             Ok(session(&state, user, &refresh_token, &headers))
         }
-        Err(e @ (UserError::BadCredentials | UserError::Disabled)) => {
-            record(
-                &state,
-                client.entry("anonymous", "auth.login", &email, "denied"),
-            )
-            .await?;
-            Err(unauthorized(&e.to_string()))
-        }
-        Err(e) => Err(ApiError::internal(&e)),
+        SignIn::Refused(reason) => Err(unauthorized(&reason)),
     }
 }
 
@@ -122,11 +103,12 @@ pub async fn refresh(
             } else {
                 "denied"
             };
-            record(
-                &state,
-                client.entry("anonymous", "auth.refresh", "", result),
+            audit::append(
+                &state.db,
+                &client.entry("anonymous", "auth.refresh", "", result),
             )
-            .await?;
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
             Err(unauthorized(&e.to_string()))
         }
     }
@@ -139,18 +121,10 @@ pub async fn logout(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(presented) = session::read_cookie(&headers, session::REFRESH_COOKIE) {
-        refresh::revoke(&state.db, &presented)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        record(&state, client.entry("anonymous", "auth.logout", "", "ok")).await?;
-    }
+    let cleared = session::sign_out(&state, &client, &headers).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for name in [session::ACCESS_COOKIE, session::REFRESH_COOKIE] {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            session::set_cookie(name, "", 0, &headers),
-        );
+    for cookie in cleared {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
