@@ -343,34 +343,7 @@ pub async fn commit_move(
     let mut moved = 0;
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO store_segments (id, path, records, bytes, hash, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&segment.id)
-        .bind(&segment.path)
-        .bind(segment.records as i64)
-        .bind(segment.bytes as i64)
-        .bind(&segment.hash[..])
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        for chunk in records.chunks(6_000) {
-            let mut index = sqlx::QueryBuilder::new(
-                "INSERT INTO store_l3_index (key, segment_id, version, updated_at_ms) ",
-            );
-            index.push_values(chunk, |mut row, record| {
-                row.push_bind(record.key.as_str())
-                    .push_bind(segment.id.as_str())
-                    .push_bind(record.version as i64)
-                    .push_bind(record.updated_at_ms);
-            });
-            index.push(
-                " ON CONFLICT (key) DO UPDATE SET segment_id = excluded.segment_id, \
-                 version = excluded.version, updated_at_ms = excluded.updated_at_ms",
-            );
-            index.build().execute(&mut *tx).await?;
-        }
+        index_object!(tx, SEGMENTS, segment, records, now_ms);
         for chunk in records.chunks(6_000) {
             let mut delete = sqlx::QueryBuilder::new(
                 "DELETE FROM store_records WHERE (key, version) IN (",

@@ -203,34 +203,7 @@ pub async fn commit_archive(
     let mut moved = 0;
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO store_archives (id, path, records, bytes, hash, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&archive.id)
-        .bind(&archive.path)
-        .bind(archive.records as i64)
-        .bind(archive.bytes as i64)
-        .bind(&archive.hash[..])
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        for chunk in records.chunks(6_000) {
-            let mut index = sqlx::QueryBuilder::new(
-                "INSERT INTO store_l4_index (key, archive_id, version, updated_at_ms) ",
-            );
-            index.push_values(chunk, |mut row, record| {
-                row.push_bind(record.key.as_str())
-                    .push_bind(archive.id.as_str())
-                    .push_bind(record.version as i64)
-                    .push_bind(record.updated_at_ms);
-            });
-            index.push(
-                " ON CONFLICT (key) DO UPDATE SET archive_id = excluded.archive_id, \
-                 version = excluded.version, updated_at_ms = excluded.updated_at_ms",
-            );
-            index.build().execute(&mut *tx).await?;
-        }
+        index_object!(tx, ARCHIVES, archive, records, now_ms);
         // A key rewritten since its segment was read stays in L2 only.
         sqlx::query(&l3::drop_rewritten(ARCHIVES))
             .bind(&archive.id)

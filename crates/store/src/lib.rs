@@ -38,6 +38,47 @@ macro_rules! on_pool {
     };
 }
 
+/// Inside the open transaction `$tx`: records `$object` (a [`l3::Segment`] or archive) in
+/// `$index`'s table of objects and points the index at it for each of `$records`. The
+/// shared first half of committing a move into L3 or L4.
+macro_rules! index_object {
+    ($tx:expr, $index:expr, $object:expr, $records:expr, $now_ms:expr) => {{
+        let index: $crate::l3::Index = $index;
+        let object: &$crate::l3::Segment = $object;
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, path, records, bytes, hash, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            index.objects
+        ))
+        .bind(&object.id)
+        .bind(&object.path)
+        .bind(object.records as i64)
+        .bind(object.bytes as i64)
+        .bind(&object.hash[..])
+        .bind($now_ms)
+        .execute(&mut *$tx)
+        .await?;
+        for chunk in $records.chunks(6_000) {
+            let mut rows = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO {} (key, {}, version, updated_at_ms) ",
+                index.keys, index.id_column
+            ));
+            rows.push_values(chunk, |mut row, record| {
+                row.push_bind(record.key.as_str())
+                    .push_bind(object.id.as_str())
+                    .push_bind(record.version as i64)
+                    .push_bind(record.updated_at_ms);
+            });
+            rows.push(format!(
+                " ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, \
+                 version = excluded.version, updated_at_ms = excluded.updated_at_ms",
+                column = index.id_column
+            ));
+            rows.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 pub mod health;
 mod l1;
 pub mod l2;
