@@ -21,6 +21,7 @@ pub enum Icon {
     Send,
     Close,
     Keyboard,
+    Shield,
 }
 
 impl Icon {
@@ -57,6 +58,9 @@ impl Icon {
             }
             Self::Send => r#"<path d="M4 12l16-8-6 16-2.5-6.5z"/><path d="M11.5 13.5L20 4"/>"#,
             Self::Close => r#"<path d="M6 6l12 12M18 6L6 18"/>"#,
+            Self::Shield => {
+                r#"<path d="M12 3l8 3v6c0 4.5-3.4 8.2-8 9-4.6-.8-8-4.5-8-9V6z"/><path d="M9 12l2 2 4-4"/>"#
+            }
             Self::Keyboard => {
                 r#"<rect x="2.5" y="6" width="19" height="12" rx="2"/><path d="M6 10h1M10 10h1M14 10h1M18 10h0M7 14h10"/>"#
             }

@@ -8,6 +8,7 @@
 //! - [`pages`]: one module per sidebar section plus the 404 page.
 //! - [`nav`]: the sections in sidebar order: path, label, icon, shortcut. Routes, sidebar,
 //!   breadcrumbs and search all read this one list.
+//! - [`markdown`]: Markdown from agents, models and people, rendered to safe HTML.
 //! - [`server_fns`]: server functions, one domain per module; their server halves read
 //!   [`context::ServerContext`].
 //! - [`context`] (`ssr` only): what the server provides to components and server functions.
@@ -17,6 +18,7 @@
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod icons;
+pub mod markdown;
 pub mod nav;
 pub mod pages;
 pub mod server_fns;
@@ -106,6 +108,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/alerts") view=pages::Alerts />
                     <Route path=path!("/approvals") view=pages::Approvals />
                     <Route path=path!("/settings") view=pages::Settings />
+                    <Route path=path!("/admin") view=pages::Admin />
+                    <Route path=path!("/account") view=pages::AccountPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -79,6 +79,19 @@ pub fn section_for(path: &str) -> Option<&'static Section> {
     })
 }
 
+/// Pages outside the sidebar's sections: the admin page (admins only) and the account page.
+pub const OTHER_PAGES: [(&str, &str); 2] = [("/admin", "Admin"), ("/account", "Account")];
+
+/// What the breadcrumb calls the page at `path`.
+pub fn page_label(path: &str) -> &'static str {
+    section_for(path).map(|s| s.label).unwrap_or_else(|| {
+        OTHER_PAGES
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or("Not found", |(_, label)| label)
+    })
+}
+
 /// Sections whose label or summary contains `query` (case-insensitive), label matches first.
 pub fn search(query: &str) -> Vec<&'static Section> {
     let query = query.trim().to_lowercase();
@@ -112,6 +125,9 @@ mod tests {
         assert_eq!(section_for("/runs/0192").unwrap().label, "Runs");
         assert!(section_for("/runsx").is_none());
         assert!(section_for("/nope").is_none());
+        assert_eq!(page_label("/runs/1"), "Runs");
+        assert_eq!(page_label("/admin"), "Admin");
+        assert_eq!(page_label("/nope"), "Not found");
     }
 
     #[test]

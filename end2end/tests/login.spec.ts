@@ -91,3 +91,90 @@ test("signed in, the app hydrates; signing out ends the session", async ({ page 
   await page.goto(`${base}/approvals`);
   await expect(page).toHaveURL(`${base}/login?next=%2Fapprovals`);
 });
+
+async function signIn(page: import("@playwright/test").Page, email: string, password: string) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${base}/`);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+}
+
+test("an admin invites a viewer, issues a key and flips a switch; the viewer sees no admin controls", async ({ page }) => {
+  await signIn(page, admin.email, admin.password);
+  await expect(page.locator("#nav-admin")).toBeVisible();
+  await page.locator("#nav-admin").click();
+  await expect(page).toHaveURL(`${base}/admin`);
+  await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+  await expect(page.locator("#users-table")).toContainText(admin.email);
+
+  // Invite a viewer: a one-time password, shown once.
+  const invite = page.locator("#invite-form");
+  await invite.getByLabel("Email").fill("viewer@example.com");
+  await invite.getByLabel("Role").selectOption("viewer");
+  await invite.getByRole("button", { name: "Invite" }).click();
+  const oneTime = page.locator("#invited code.secret");
+  await expect(oneTime).toHaveText(/.{20,}/);
+  const viewerPassword = (await oneTime.textContent())!.trim();
+  await expect(page.locator('#users-table tr[data-user="viewer@example.com"]')).toContainText("default");
+
+  // A bad role change is refused with a message; a key is issued with its secret once.
+  const keyForm = page.locator("#key-form");
+  await keyForm.getByLabel("Name").fill("ci-runner");
+  await keyForm.getByLabel("Scopes").fill("runs:read,nonsense");
+  await keyForm.getByRole("button", { name: "Issue key" }).click();
+  await expect(page.locator("#admin-keys [role=alert]")).toContainText("unknown scope 'nonsense'");
+  await keyForm.getByLabel("Scopes").fill("runs:read,runs:write");
+  await keyForm.getByRole("button", { name: "Issue key" }).click();
+  await expect(page.locator("#key-issued code.secret")).toHaveText(/^sy_/);
+  await expect(page.locator('#keys-table tr[data-key="ci-runner"]')).toContainText("runs:read runs:write");
+
+  // A kill switch, with the reason refused callers read.
+  const http = page.locator('#switches-table tr[data-capability="http_tool"]');
+  await http.getByLabel("Reason").fill("vendor outage");
+  await http.getByRole("button", { name: "Turn off" }).click();
+  await expect(http).toContainText("vendor outage");
+  await expect(http.locator(".pill")).toHaveText("off");
+
+  // The audit log shows what just happened, filtered; its chain holds.
+  await page.locator("#audit-filter").fill("switch.off");
+  await page.locator("#audit-filter").press("Enter");
+  await expect(page.locator("#audit-table")).toContainText("ok: vendor outage");
+  await page.locator("#verify-audit").click();
+  await expect(page.locator("#audit-verdict")).toContainText("Intact");
+  await snap(page, "admin");
+  await page.locator("#admin-keys").scrollIntoViewIfNeeded();
+  await snap(page, "admin-keys");
+
+  // The viewer: no Admin link, no admin menu item; the page itself refuses, with no controls.
+  await page.context().clearCookies();
+  await signIn(page, "viewer@example.com", viewerPassword);
+  await expect(page.locator("#sidebar .nav-link").first()).toBeVisible();
+  await expect(page.locator("#nav-admin")).toHaveCount(0);
+  await page.locator("#user-menu-button").click();
+  await expect(page.getByRole("menu", { name: "Account" })).toContainText("Signed in · viewer");
+  await expect(page.locator("#menu-admin")).toHaveCount(0);
+  await page.locator("#menu-account").click();
+  await expect(page).toHaveURL(`${base}/account`);
+
+  // The viewer changes the one-time password; a wrong current one is refused first.
+  const form = page.locator("#password-form");
+  await form.getByLabel("Current password").fill("not it at all");
+  await form.getByLabel("New password (at least 12 characters)").fill("the viewer's own password");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("#password-error")).toContainText("current password is wrong");
+  await form.getByLabel("Current password").fill(viewerPassword);
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("#password-changed")).toBeVisible();
+  await snap(page, "account-password-changed");
+
+  await page.goto(`${base}/admin`);
+  await expect(page.locator("#admin-refused")).toContainText("does not allow ManageUsers");
+  await expect(page.locator("#invite-form, #key-form, #switches-table")).toHaveCount(0);
+  await snap(page, "admin-refused-viewer");
+
+  // The new password works; the one-time one no longer does.
+  await page.context().clearCookies();
+  await signIn(page, "viewer@example.com", "the viewer's own password");
+});

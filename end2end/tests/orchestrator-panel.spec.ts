@@ -52,3 +52,53 @@ test("messages go to the list with their mode, and the mode is remembered", asyn
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
   await expect(page.locator('.mode-button[data-mode="chat"]')).toHaveAttribute("aria-pressed", "true");
 });
+
+test("a corpus of XSS payloads sent as chat renders as text and runs nothing", async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on("dialog", async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  await gotoHydrated(page, "/");
+  const corpus = [
+    "<script>window.__xss = 1; alert('script')</script>",
+    "<img src=x onerror=\"window.__xss = 2; alert('img')\">",
+    "<svg onload=\"window.__xss = 3\"></svg>",
+    "<iframe src=\"javascript:alert('iframe')\"></iframe>",
+    "[click me](javascript:window.__xss=4)",
+    "[click me too](JaVaScRiPt:alert('case'))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![tracking pixel](https://tracker.example/pixel.gif)",
+    "\"><script>window.__xss = 5</script>",
+    "<a href=\"javascript:alert('a')\">raw link</a>",
+    "<details open ontoggle=\"window.__xss = 6\">x</details>",
+    "<style>body { display: none }</style>",
+    "**bold** and [docs](https://example.com/docs) and `code`",
+  ];
+  const input = page.locator("#prompt-input");
+  for (const payload of corpus) {
+    await input.fill(payload);
+    await input.press("Enter");
+  }
+  const mine = page.locator(".message-you .message-text");
+  await expect(mine).toHaveCount(corpus.length);
+
+  // Raw HTML shows as the text that was sent.
+  await expect(mine.nth(0)).toHaveText(corpus[0]);
+  await expect(mine.nth(1)).toHaveText(corpus[1]);
+  // Links to script or data URLs lose their link; images become their alt text.
+  await expect(mine.nth(4)).toHaveText("click me");
+  await expect(mine.nth(7)).toHaveText("[image: tracking pixel]");
+  // Markdown still renders, with a safe link.
+  await expect(mine.nth(12).locator("strong")).toHaveText("bold");
+  await expect(mine.nth(12).locator("a")).toHaveAttribute("href", "https://example.com/docs");
+  await mine.nth(4).click();
+
+  const list = page.locator(".message-list");
+  await expect(list.locator("script, img, svg, iframe, object, embed, style, details")).toHaveCount(0);
+  await expect(list.locator('a[href^="javascript:" i], a[href^="data:" i]')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  expect(dialogs).toEqual([]);
+  await expect(page.locator("body")).toBeVisible();
+  await snap(page, "xss-corpus");
+});

@@ -162,7 +162,8 @@ pub enum KeyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SwitchCommand {
-    /// Turn CAPABILITY (new_runs, http_tool) off; every refused call repeats the reason.
+    /// Turn CAPABILITY (new_runs, http_tool, event_ingest, inference) off; every refused call
+    /// repeats the reason.
     Off {
         capability: String,
         #[arg(long)]

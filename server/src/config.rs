@@ -111,6 +111,8 @@ pub struct Config {
     pub auth_required: bool,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The largest body `POST /api/v1/events` accepts (batches of agent events are bigger).
+    pub ingest_body_limit: usize,
     /// Other sites' origins allowed to call the API from a browser (CORS), e.g.
     /// `https://ops.example.com`.
     pub cors_allow_origins: Vec<String>,
@@ -152,6 +154,7 @@ impl Config {
         let _ = writeln!(out, "max_runs = {}", self.max_runs);
         let _ = writeln!(out, "auth_required = {}", self.auth_required);
         let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
+        let _ = writeln!(out, "ingest_body_limit_bytes = {}", self.ingest_body_limit);
         let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
         let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
         self.store.write_toml(&mut out);
@@ -191,6 +194,7 @@ pub struct FileConfig {
     pub store_l4_retention_s: Option<u64>,
     pub jwt_secret: Option<String>,
     pub http_body_limit_bytes: Option<u64>,
+    pub ingest_body_limit_bytes: Option<u64>,
     pub auth_required: Option<bool>,
     pub cors_allow_origins: Option<Vec<String>>,
 }
@@ -403,17 +407,28 @@ pub fn resolve(
             ),
         });
     }
-    let body_limit = file
-        .http_body_limit_bytes
-        .unwrap_or(crate::hardening::DEFAULT_BODY_LIMIT as u64);
-    if !(1_024..=1_073_741_824).contains(&body_limit) {
-        return Err(ConfigError::Invalid {
-            key: "http_body_limit_bytes",
-            value: body_limit.to_string(),
-            reason: "must be between 1024 and 1073741824 (1 GiB)".into(),
-        });
-    }
-    let body_limit = body_limit as usize;
+    let byte_limit = |key: &'static str, value: Option<u64>, default: usize| {
+        let limit = value.unwrap_or(default as u64);
+        if (1_024..=1_073_741_824).contains(&limit) {
+            Ok(limit as usize)
+        } else {
+            Err(ConfigError::Invalid {
+                key,
+                value: limit.to_string(),
+                reason: "must be between 1024 and 1073741824 (1 GiB)".into(),
+            })
+        }
+    };
+    let body_limit = byte_limit(
+        "http_body_limit_bytes",
+        file.http_body_limit_bytes,
+        crate::hardening::DEFAULT_BODY_LIMIT,
+    )?;
+    let ingest_body_limit = byte_limit(
+        "ingest_body_limit_bytes",
+        file.ingest_body_limit_bytes,
+        crate::hardening::DEFAULT_INGEST_BODY_LIMIT,
+    )?;
     let cors_allow_origins = file.cors_allow_origins.unwrap_or_default();
     for origin in &cors_allow_origins {
         let parsed = url::Url::parse(origin).ok().filter(|u| {
@@ -458,6 +473,7 @@ pub fn resolve(
         jwt_secret,
         auth_required,
         body_limit,
+        ingest_body_limit,
         cors_allow_origins,
         config_file,
     })

@@ -17,6 +17,8 @@ use crate::api::error::ApiError;
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The default body limit of `POST /api/v1/events` (4 MiB).
+pub const DEFAULT_INGEST_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`,
 /// `Referrer-Policy: strict-origin-when-cross-origin`, `Cross-Origin-Opener-Policy:
@@ -51,9 +53,9 @@ fn same_origin(origin: &str, host: &str) -> bool {
     rest.trim_end_matches('/').eq_ignore_ascii_case(host)
 }
 
-/// Refuses (403) a state-changing request whose `Origin` names another site (unless it is
-/// in `cors_allow_origins`): a cross-site form post or `fetch` to a server function or the
-/// API. Requests without `Origin` (curl,
+/// Refuses (403) a state-changing request or a WebSocket upgrade whose `Origin` names
+/// another site (unless it is in `cors_allow_origins`): a cross-site form post or `fetch` to a
+/// server function or the API, or another site's page opening the live socket. Requests without `Origin` (curl,
 /// SDKs, same-origin navigations in older browsers) pass; browsers always send it on
 /// cross-origin requests.
 pub async fn same_origin_writes(
@@ -61,10 +63,17 @@ pub async fn same_origin_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    // A WebSocket upgrade is a GET that opens a channel with the caller's cookies: checked
+    // like a write (browsers send `Origin` on every upgrade).
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let safe = !upgrade
+        && matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        );
     if !safe && let Some(origin) = request.headers().get(header::ORIGIN) {
         let host = request
             .headers()

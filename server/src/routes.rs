@@ -10,8 +10,10 @@
 //! | `POST /api/v1/runs/{id}/cancel`, `…/pause`, `…/resume` | steer a run |
 //! | `POST /api/v1/runs/{id}/steps/{step}/approve`, `…/reject` | decide a risky step |
 //! | `GET /api/v1/approvals` | steps waiting for a person |
-//! | `POST /api/v1/auth/login`, `…/refresh`, `…/logout`, `GET …/me` | [`crate::api::auth`] |
-//! | `/api/v1/admin/users`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
+//! | `GET /api/v1/live` | [`crate::api::live`]: live events of many runs over one WebSocket |
+//! | `POST /api/v1/events`, `GET /api/v1/events` | [`crate::api::ingest`]: agents' logs and metrics |
+//! | `POST /api/v1/auth/login`, `…/refresh`, `…/logout`, `…/password`, `…/ws-ticket`, `GET …/me` | [`crate::api::auth`] |
+//! | `/api/v1/admin/users`, `…/projects`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
 //! | `GET /login`, `POST /login`, `POST /logout` | the sign-in page and form ([`crate::session`]) |
@@ -53,12 +55,36 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", post(api::auth::refresh))
         .route("/auth/logout", post(api::auth::logout))
         .route("/auth/me", get(api::auth::me))
+        .route("/auth/password", post(api::auth::change_password))
+        .route("/auth/ws-ticket", post(api::auth::ws_ticket))
+        .route("/live", get(api::live::live))
+        .route(
+            "/events",
+            post(api::ingest::ingest)
+                // Batches of agent events get their own, larger limit.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    state.ingest_body_limit,
+                ))
+                .get(api::ingest::read),
+        )
         .route(
             "/admin/users",
             get(api::admin::list_users).post(api::admin::create_user),
         )
         .route("/admin/users/{id}/disable", post(api::admin::disable_user))
         .route("/admin/users/{id}/enable", post(api::admin::enable_user))
+        .route(
+            "/admin/users/{id}/role",
+            axum::routing::put(api::admin::set_role),
+        )
+        .route(
+            "/admin/projects",
+            get(api::admin::list_projects).post(api::admin::create_project),
+        )
+        .route(
+            "/admin/projects/{project}/members/{user}",
+            axum::routing::put(api::admin::add_member).delete(api::admin::remove_member),
+        )
         .route(
             "/admin/keys",
             get(api::admin::list_keys).post(api::admin::create_key),

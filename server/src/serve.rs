@@ -99,6 +99,7 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         auth,
         switches: switchyard_auth::kill::KillSwitches::new(db.clone()),
         body_limit: config.body_limit,
+        ingest_body_limit: config.ingest_body_limit,
         cors_allow_origins: config.cors_allow_origins.clone().into(),
     });
 

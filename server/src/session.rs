@@ -11,13 +11,14 @@
 //!   functions answer 401.
 
 use axum::Form;
+use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use switchyard_auth::users::{self, User};
-use switchyard_auth::{audit, refresh, token};
+use switchyard_auth::{Caller, audit, projects, refresh, token};
 
 use crate::api::error::ApiError;
 use crate::auth::{AuthState, Client};
@@ -197,25 +198,79 @@ fn public(path: &str) -> bool {
             .is_some_and(|last| last.contains('.'))
 }
 
-/// With `auth_required`, only signed-in browsers reach pages and server functions.
+/// The caller behind a valid session: the user (not disabled), its projects, and where the
+/// request comes from; `None` when the account is gone or disabled.
+async fn caller_for(
+    state: &AuthState,
+    user_id: &str,
+    client: &Client,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(user) = users::by_id(&state.db, user_id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .filter(|u| !u.disabled)
+    else {
+        return Ok(None);
+    };
+    let visibility = projects::visibility_of(&state.db, &user)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Some(Caller {
+        name: user.email,
+        user_id: Some(user.id),
+        role: user.role,
+        visibility,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    }))
+}
+
+/// Stands in front of every page and server function and puts the [`Caller`] into the
+/// request. With `auth_required` off that is the local operator; with it on, only signed-in
+/// browsers pass.
 pub async fn guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
-    if !state.required || public(request.uri().path()) {
+    let (mut parts, body) = request.into_parts();
+    let client = Client::from_request_parts(&mut parts, &state)
+        .await
+        .unwrap_or_default();
+    let mut request = Request::from_parts(parts, body);
+    if !state.required {
+        request
+            .extensions_mut()
+            .insert(Caller::local_operator(client.ip, client.user_agent));
+        return next.run(request).await;
+    }
+    if public(request.uri().path()) {
         return next.run(request).await;
     }
     if let Some(access) = read_cookie(request.headers(), ACCESS_COOKIE)
-        && state.keys.verify(&access).is_ok()
+        && let Ok(claims) = state.keys.verify(&access)
     {
-        return next.run(request).await;
+        match caller_for(&state, &claims.sub, &client).await {
+            Ok(Some(caller)) => {
+                request.extensions_mut().insert(caller);
+                return next.run(request).await;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
     }
     if let Some(presented) = read_cookie(request.headers(), REFRESH_COOKIE)
         && let Ok((user, next_refresh)) = refresh::rotate(&state.db, &presented).await
     {
-        let headers = request.headers().clone();
-        let mut response = next.run(request).await;
-        for cookie in session_cookies(&state, &user, &next_refresh, &headers) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
+        match caller_for(&state, &user.id, &client).await {
+            Ok(Some(caller)) => {
+                request.extensions_mut().insert(caller);
+                let headers = request.headers().clone();
+                let mut response = next.run(request).await;
+                for cookie in session_cookies(&state, &user, &next_refresh, &headers) {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                return response;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
         }
-        return response;
     }
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && !request.uri().path().starts_with("/api/");

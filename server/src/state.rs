@@ -24,6 +24,9 @@ pub struct AppState {
     pub switches: switchyard_auth::kill::KillSwitches,
     /// The largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
+    /// The largest body `POST /api/v1/events` accepts.
+    #[from_ref(skip)]
+    pub ingest_body_limit: usize,
     /// Other sites allowed to call the API from a browser.
     pub cors_allow_origins: std::sync::Arc<[String]>,
 }

@@ -204,7 +204,7 @@ fn switch_off_on_and_list_are_audited() {
     let out = run(dir.path(), &["switch", "off", "teleport", "--reason", "x"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("unknown capability 'teleport': expected one of new_runs, http_tool")
+        stderr(&out).contains("unknown capability 'teleport': expected one of new_runs, http_tool, event_ingest, inference")
     );
     let out = run(dir.path(), &["switch", "off", "new_runs", "--reason", " "]);
     assert_eq!(out.status.code(), Some(1));

@@ -122,7 +122,7 @@ async fn pages_need_a_session_and_the_form_signs_in_renews_and_signs_out() {
     let who: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         who,
-        serde_json::json!({"email": "ada@example.com", "role": "operator"})
+        serde_json::json!({"email": "ada@example.com", "role": "operator", "signed_in": true})
     );
     // The REST API takes the session cookie too.
     let (status, _, _) = h.send(with_cookies(get("/api/v1/runs"), &[&access])).await;

@@ -1,8 +1,11 @@
-//! One module per section of the sidebar, plus the 404 page and the sign-in page.
+//! One module per section of the sidebar, plus the admin and account pages, the 404 page and
+//! the sign-in page.
 //!
 //! Sections whose capability has not landed yet render [`empty::Placeholder`]: it says what the
 //! page will hold, not a fake table.
 
+mod account;
+mod admin;
 mod agents;
 mod alerts;
 mod approvals;
@@ -14,6 +17,8 @@ mod not_found;
 mod runs;
 mod settings;
 
+pub use account::AccountPage;
+pub use admin::Admin;
 pub use agents::Agents;
 pub use alerts::Alerts;
 pub use approvals::Approvals;

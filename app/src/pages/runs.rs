@@ -62,6 +62,7 @@ fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
                         <tr>
                             <th scope="col">"Run"</th>
                             <th scope="col">"Status"</th>
+                            <th scope="col">"Project"</th>
                             <th scope="col" class="numeric">"Events"</th>
                             <th scope="col">"Updated"</th>
                             <th scope="col">"Reason"</th>
@@ -81,6 +82,7 @@ fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
                                                 {run.status.replace('_', " ")}
                                             </span>
                                         </td>
+                                        <td class="muted">{run.project}</td>
                                         <td class="numeric">{run.events}</td>
                                         <td class="muted">{short_time(&run.updated_at)}</td>
                                         <td class="muted reason">{run.reason.unwrap_or_default()}</td>

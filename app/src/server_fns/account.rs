@@ -1,32 +1,37 @@
-//! Who is signed in, for the account menu.
+//! The signed-in account: who it is (for the account menu and the navigation) and changing
+//! its password.
 
 use leptos::prelude::*;
 use switchyard_protocol::Account;
 
-/// The signed-in account of this browser session, or `None` (no session, or sign-in not
-/// configured).
+/// The account of this browser session; with sign-in off, the local operator (an admin,
+/// `signed_in: false`).
 #[server(prefix = "/api/fn", endpoint = "current_account")]
-pub async fn current_account() -> Result<Option<Account>, ServerFnError> {
+pub async fn current_account() -> Result<Account, ServerFnError> {
+    let caller = super::access::caller()?;
+    Ok(Account {
+        signed_in: caller.user_id.is_some(),
+        email: caller.name,
+        role: caller.role.as_str().to_owned(),
+    })
+}
+
+/// Changes the signed-in user's password; the current one must be right. Other logins of
+/// the account end.
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
     let ctx = crate::context::server_context()?;
-    let Some(keys) = &ctx.tokens else {
-        return Ok(None);
+    let caller = super::access::caller()?;
+    let Some(user_id) = caller.user_id.clone() else {
+        return Err(ServerFnError::new(
+            "sign-in is off on this server: there is no password to change",
+        ));
     };
-    let headers: http::HeaderMap = leptos_axum::extract().await?;
-    let values = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let Some(token) = switchyard_auth::cookies::find(values, "switchyard_access") else {
-        return Ok(None);
-    };
-    let Ok(claims) = keys.verify(&token) else {
-        return Ok(None);
-    };
-    let user = switchyard_auth::users::by_id(&ctx.db, &claims.sub)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(user.filter(|u| !u.disabled).map(|u| Account {
-        email: u.email,
-        role: u.role.as_str().to_owned(),
-    }))
+    let changed = switchyard_auth::users::change_password(&ctx.db, &user_id, &current, &new).await;
+    if changed.is_ok() {
+        switchyard_auth::refresh::revoke_user(&ctx.db, &user_id)
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?;
+    }
+    super::access::audited(&ctx, &caller, "users.change_password", &user_id, changed).await
 }

@@ -22,12 +22,27 @@ use leptos::prelude::*;
 
 pub use state::ShellState;
 
+/// Who this browser session is, fetched once per page load and shared by the sidebar (the
+/// Admin link is for admins only) and the account menu.
+#[derive(Clone, Copy)]
+pub struct CurrentAccount(pub Resource<Result<switchyard_protocol::Account, ServerFnError>>);
+
+impl CurrentAccount {
+    pub fn expect() -> Self {
+        expect_context()
+    }
+}
+
 /// Top bar, sidebars and the routed page in the middle.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let state = ShellState::provide();
     state::sync_with_browser(state);
     shortcuts::install(state);
+    provide_context(CurrentAccount(Resource::new(
+        || (),
+        |_| crate::server_fns::account::current_account(),
+    )));
 
     view! {
         <div class="app-shell">

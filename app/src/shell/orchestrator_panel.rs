@@ -114,7 +114,12 @@ pub fn OrchestratorPanel() -> impl IntoView {
                                 Author::Switchyard => "Switchyard",
                             }} " · " {message.mode.label()}
                         </span>
-                        <p class="message-text">{message.text}</p>
+                        // Markdown, sanitised: raw HTML shows as text, no script links,
+                        // no remote images.
+                        <div
+                            class="message-text markdown"
+                            inner_html=crate::markdown::to_safe_html(&message.text)
+                        ></div>
                     </li>
                 </For>
             </ol>

@@ -60,7 +60,7 @@ fn Breadcrumbs() -> impl IntoView {
     let location = use_location();
     let current = move || {
         let path = location.pathname.get();
-        nav::section_for(&path).map_or("Not found", |s| s.label)
+        nav::page_label(&path)
     };
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -110,7 +110,7 @@ fn UserMenu() -> impl IntoView {
     let state = ShellState::expect();
     let open = move || state.open_menu.get() == Some(Menu::Account);
     let close = move || state.open_menu.set(None);
-    let account = Resource::new(|| (), |_| crate::server_fns::account::current_account());
+    let account = super::CurrentAccount::expect().0;
     view! {
         <div class="menu-anchor">
             <button
@@ -129,19 +129,33 @@ fn UserMenu() -> impl IntoView {
                     <Transition fallback=|| view! { <p class="popover-title">"…"</p> }>
                         {move || Suspend::new(async move {
                             match account.await {
-                                Ok(Some(account)) => view! {
-                                    <p class="popover-title" id="account-email">{account.email}</p>
-                                    <p class="muted small">{format!("Signed in · {}", account.role)}</p>
-                                    <form method="post" action="/logout">
-                                        <button type="submit" role="menuitem" class="menu-item" id="sign-out">
-                                            "Sign out"
-                                        </button>
-                                    </form>
+                                Ok(account) if account.signed_in => {
+                                    let admin = account.is_admin();
+                                    view! {
+                                        <p class="popover-title" id="account-email">{account.email}</p>
+                                        <p class="muted small">{format!("Signed in · {}", account.role)}</p>
+                                        <A href="/account" attr:role="menuitem" attr:id="menu-account" on:click=move |_| close()>
+                                            "Account and password"
+                                        </A>
+                                        <Show when=move || admin>
+                                            <A href="/admin" attr:role="menuitem" attr:id="menu-admin" on:click=move |_| close()>
+                                                "Admin"
+                                            </A>
+                                        </Show>
+                                        <form method="post" action="/logout">
+                                            <button type="submit" role="menuitem" class="menu-item" id="sign-out">
+                                                "Sign out"
+                                            </button>
+                                        </form>
+                                    }
+                                    .into_any()
                                 }
-                                .into_any(),
                                 _ => view! {
                                     <p class="popover-title">"Local operator"</p>
                                     <p class="muted small">"No sign-in configured on this server."</p>
+                                    <A href="/admin" attr:role="menuitem" attr:id="menu-admin" on:click=move |_| close()>
+                                        "Admin"
+                                    </A>
                                 }
                                 .into_any(),
                             }

@@ -158,6 +158,36 @@ pub async fn list(
     Ok(rows.into_iter().map(|r| stored(r).0).collect())
 }
 
+/// The newest `limit` entries, newest first, whose actor, action, target or result contains
+/// `text` (any case; empty matches all), and when `denied_only`, only refusals.
+pub async fn recent(
+    db: &Database,
+    limit: i64,
+    text: &str,
+    denied_only: bool,
+) -> Result<Vec<Row>, sqlx::Error> {
+    const SQL: &str = "SELECT seq, at_ms, actor, action, target, result, ip, user_agent, \
+                       prev_hash, hash FROM audit_log WHERE ($1 = '' \
+                       OR LOWER(actor) LIKE $1 OR LOWER(action) LIKE $1 \
+                       OR LOWER(target) LIKE $1 OR LOWER(result) LIKE $1) \
+                       AND ($2 = 0 OR result LIKE 'denied%') \
+                       ORDER BY seq DESC LIMIT $3";
+    let text = text.trim().to_lowercase();
+    // `%` and `_` in the text act as wildcards: they can only widen a search.
+    let pattern = if text.is_empty() {
+        String::new()
+    } else {
+        format!("%{text}%")
+    };
+    let rows: Vec<StoredRow> = on_pool!(db, pool => sqlx::query_as(SQL)
+        .bind(&pattern)
+        .bind(i32::from(denied_only))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows.into_iter().map(|r| stored(r).0).collect())
+}
+
 fn stored(row: StoredRow) -> (Row, Vec<u8>, Vec<u8>) {
     let (seq, at_ms, actor, action, target, result, ip, user_agent, prev_hash, hash) = row;
     (

@@ -13,15 +13,27 @@ pub enum Capability {
     NewRuns,
     /// The `http` tool's calls.
     HttpTool,
+    /// External agents reporting logs and metrics (`POST /api/v1/events`).
+    EventIngest,
+    /// Model inference: the `llm` tool and the OpenAI-compatible API. Inference itself
+    /// arrives with the model host; the switch can be set ahead of it.
+    Inference,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 2] = [Self::NewRuns, Self::HttpTool];
+    pub const ALL: [Capability; 4] = [
+        Self::NewRuns,
+        Self::HttpTool,
+        Self::EventIngest,
+        Self::Inference,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NewRuns => "new_runs",
             Self::HttpTool => "http_tool",
+            Self::EventIngest => "event_ingest",
+            Self::Inference => "inference",
         }
     }
 
@@ -30,6 +42,8 @@ impl Capability {
         match self {
             Self::NewRuns => "starting new runs",
             Self::HttpTool => "the http tool",
+            Self::EventIngest => "event ingest",
+            Self::Inference => "model inference",
         }
     }
 

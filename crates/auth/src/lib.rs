@@ -2,17 +2,20 @@
 //!
 //! # Layout
 //!
+//! - [`admin`]: admin operations with their input checks, shared by the API and the pages.
 //! - [`api_keys`]: `sy_` keys for machines: scopes, project, hashed secret, revocation, and
 //!   the per-key rate and concurrency [`api_keys::Limiter`].
 //! - [`password`]: argon2id password hashes (PHC strings), checked in constant time.
 //! - [`token`]: short-lived JWT access tokens: one algorithm (HS256), a secret of at least
 //!   32 bytes, and an explicit validation that requires `exp`, `iat`, `iss`, `aud`, `sub`.
 //! - [`secret`]: the signing secret: configured, or generated into the data dir once.
+//! - [`projects`]: projects, their members, and what a caller sees ([`projects::Visibility`]).
 //! - [`role`]: roles and permissions, and the one table that says which role may do what.
 //! - [`users`]: accounts in SQL: create, find, log in, change password, disable, list.
 //! - [`refresh`]: rotating refresh tokens in families; presenting a used one revokes the
 //!   whole family.
 //! - [`audit`]: the append-only, hash-chained audit log and its verification.
+//! - [`caller`]: the signed-in caller of a page or server function, and its checks.
 //! - [`cookies`]: reading a cookie out of request headers.
 //! - [`kill`]: kill switches: capabilities an admin turned off, checked on every call.
 //! - [`random`]: random identifiers and secrets from the operating system.
@@ -27,11 +30,14 @@ macro_rules! on_pool {
     };
 }
 
+pub mod admin;
 pub mod api_keys;
 pub mod audit;
+pub mod caller;
 pub mod cookies;
 pub mod kill;
 pub mod password;
+pub mod projects;
 pub mod random;
 pub mod refresh;
 pub mod role;
@@ -39,6 +45,7 @@ pub mod secret;
 pub mod token;
 pub mod users;
 
+pub use caller::Caller;
 pub use role::{Permission, Role};
 pub use token::{Claims, TokenError, TokenKeys};
 pub use users::{User, UserError};

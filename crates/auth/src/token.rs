@@ -13,6 +13,10 @@ use crate::role::Role;
 /// Who issues tokens, and for whom.
 pub const ISSUER: &str = "switchyard";
 pub const AUDIENCE: &str = "switchyard-api";
+/// The audience of WebSocket tickets: they open `/api/v1/live` and nothing else.
+pub const TICKET_AUDIENCE: &str = "switchyard-live";
+/// How long a WebSocket ticket lasts.
+pub const TICKET_TTL: Duration = Duration::from_secs(30);
 /// How long an access token lasts.
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 /// The shortest signing secret accepted.
@@ -47,6 +51,7 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    ticket_validation: Validation,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -69,30 +74,52 @@ impl TokenKeys {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = 0;
+        let mut ticket_validation = validation.clone();
+        ticket_validation.set_audience(&[TICKET_AUDIENCE]);
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            ticket_validation,
         })
     }
 
     /// A token for `user_id` with `role`, valid for [`ACCESS_TTL`] from `now_s`.
     pub fn issue(&self, user_id: &str, role: Role, now_s: i64) -> String {
+        self.sign(user_id, role, AUDIENCE, now_s, ACCESS_TTL)
+    }
+
+    /// A WebSocket ticket for `user_id`: valid for [`TICKET_TTL`], and only as a ticket (its
+    /// audience is [`TICKET_AUDIENCE`], so the API refuses it as an access token).
+    pub fn issue_ticket(&self, user_id: &str, role: Role, now_s: i64) -> String {
+        self.sign(user_id, role, TICKET_AUDIENCE, now_s, TICKET_TTL)
+    }
+
+    fn sign(&self, user_id: &str, role: Role, audience: &str, now_s: i64, ttl: Duration) -> String {
         let claims = Claims {
             sub: user_id.to_owned(),
             role,
             iss: ISSUER.to_owned(),
-            aud: AUDIENCE.to_owned(),
+            aud: audience.to_owned(),
             iat: now_s,
-            exp: now_s + ACCESS_TTL.as_secs() as i64,
+            exp: now_s + ttl.as_secs() as i64,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of serialisable claims cannot fail")
     }
 
-    /// The claims of a valid token.
+    /// The claims of a valid access token.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        self.check(token, &self.validation)
+    }
+
+    /// The claims of a valid WebSocket ticket.
+    pub fn verify_ticket(&self, ticket: &str) -> Result<Claims, TokenError> {
+        self.check(ticket, &self.ticket_validation)
+    }
+
+    fn check(&self, token: &str, validation: &Validation) -> Result<Claims, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         if data.claims.iat > data.claims.exp {
             return Err(TokenError::Invalid("issued after it expires".into()));

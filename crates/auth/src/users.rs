@@ -32,6 +32,8 @@ pub enum UserError {
     /// Unknown email or wrong password: deliberately the same answer.
     #[error("wrong email or password")]
     BadCredentials,
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error("this account is disabled")]
     Disabled,
     #[error("the database failed: {0}")]
@@ -163,6 +165,37 @@ pub async fn set_password(db: &Database, id: &str, password: &str) -> Result<(),
         return Err(UserError::NotFound(id.to_owned()));
     }
     Ok(())
+}
+
+/// Gives user `id` another role.
+pub async fn set_role(db: &Database, id: &str, role: Role) -> Result<(), UserError> {
+    let done = on_pool!(db, pool => sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+        .bind(id)
+        .bind(role.as_str())
+        .execute(pool)
+        .await?
+        .rows_affected());
+    if done == 0 {
+        return Err(UserError::NotFound(id.to_owned()));
+    }
+    Ok(())
+}
+
+/// Changes a user's own password: the current one must be right first.
+pub async fn change_password(
+    db: &Database,
+    id: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), UserError> {
+    let sql = "SELECT password_hash FROM users WHERE id = $1";
+    let hash: Option<String> =
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await?);
+    let hash = hash.ok_or_else(|| UserError::NotFound(id.to_owned()))?;
+    if !password::verify(current, &hash) {
+        return Err(UserError::WrongPassword);
+    }
+    set_password(db, id, new).await
 }
 
 /// Disables or re-enables an account. A disabled account cannot log in or refresh.

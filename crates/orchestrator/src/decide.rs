@@ -36,12 +36,18 @@ pub enum CommandError {
 }
 
 /// The first event of a run.
-pub fn create(plan: ValidPlan, approval_threshold: f64, priority: i32) -> EventKind {
+pub fn create(
+    plan: ValidPlan,
+    approval_threshold: f64,
+    priority: i32,
+    project: String,
+) -> EventKind {
     EventKind::RunCreated {
         plan: plan.plan,
         risks: plan.risks,
         approval_threshold,
         priority,
+        project,
     }
 }
 

@@ -31,6 +31,10 @@ pub enum EventKind {
         risks: Vec<f64>,
         approval_threshold: f64,
         priority: i32,
+        /// The project the run belongs to; who may see it follows from this. Logs written
+        /// before projects existed belong to [`crate::DEFAULT_PROJECT`].
+        #[serde(default = "crate::default_project")]
+        project: String,
     },
     RunStarted,
     RunPaused {

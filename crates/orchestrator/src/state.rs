@@ -59,6 +59,9 @@ pub struct RunState {
     pub plan: std::sync::Arc<Plan>,
     pub steps: Vec<StepState>,
     pub priority: i32,
+    /// The project the run belongs to.
+    #[serde(default = "crate::default_project")]
+    pub project: String,
     pub approval_threshold: f64,
     /// `seq` of the last event applied.
     pub last_seq: u64,
@@ -103,6 +106,7 @@ impl RunState {
             risks,
             approval_threshold,
             priority,
+            project,
         } = &event.kind
         else {
             return Err(refuse(event, "a log must start with run_created".into()));
@@ -142,6 +146,7 @@ impl RunState {
             plan: std::sync::Arc::new(plan.clone()),
             steps,
             priority: *priority,
+            project: project.clone(),
             approval_threshold: *approval_threshold,
             last_seq: 1,
             next_fencing_token: 1,

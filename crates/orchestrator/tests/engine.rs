@@ -576,7 +576,7 @@ async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
     let created = switchyard_orchestrator::RunEvent {
         seq: 1,
         at: now,
-        kind: switchyard_orchestrator::decide::create(valid, 0.7, 0),
+        kind: switchyard_orchestrator::decide::create(valid, 0.7, 0, "default".into()),
     };
     let mut state = RunState::replay([&created]).unwrap();
     let started = switchyard_orchestrator::RunEvent {
@@ -733,7 +733,7 @@ async fn a_subrun_step_runs_a_child_and_returns_its_outputs() {
     .await;
     let store = RunStore::new(setup.db.clone());
     let child_id = loop {
-        let runs = store.list(None, None, 10).await.unwrap();
+        let runs = store.list(None, None, None, 10).await.unwrap();
         if let Some(run) = runs.iter().find(|r| r.id > waiting) {
             break run.id.clone();
         }
@@ -756,8 +756,8 @@ async fn an_idempotency_key_creates_the_run_once() {
     let submit = |key: &str| {
         let engine = engine.clone();
         let options = SubmitOptions {
-            priority: 0,
             idempotency_key: Some(key.to_owned()),
+            ..SubmitOptions::default()
         };
         async move {
             engine

@@ -131,16 +131,44 @@ async fn exercise(db: Database) {
         runs.into_iter().map(|r| r.id).collect::<Vec<_>>()
     };
     assert_eq!(
-        ids(store.list(None, None, 10).await.unwrap()),
+        ids(store.list(None, None, None, 10).await.unwrap()),
         ["run-2", "run-1"]
     );
-    assert_eq!(ids(store.list(None, None, 1).await.unwrap()), ["run-2"]);
     assert_eq!(
-        ids(store.list(None, Some("run-2"), 10).await.unwrap()),
+        ids(store.list(None, None, None, 1).await.unwrap()),
+        ["run-2"]
+    );
+    assert_eq!(
+        ids(store.list(None, Some("run-2"), None, 10).await.unwrap()),
         ["run-1"]
     );
+    // By project: both runs are in the default one.
+    let default = ["default".to_owned()];
+    assert_eq!(
+        ids(store.list(None, None, Some(&default), 10).await.unwrap()),
+        ["run-2", "run-1"]
+    );
+    assert!(
+        store
+            .list(None, None, Some(&["other".to_owned()]), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list(None, None, Some(&[]), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.project_of("run-1").await.unwrap().as_deref(),
+        Some("default")
+    );
+    assert_eq!(store.project_of("run-9").await.unwrap(), None);
     let compensating = store
-        .list(Some(RunStatus::Compensating), None, 10)
+        .list(Some(RunStatus::Compensating), None, None, 10)
         .await
         .unwrap();
     assert_eq!(compensating.len(), 1);
@@ -152,7 +180,7 @@ async fn exercise(db: Database) {
     );
     assert!(
         store
-            .list(Some(RunStatus::Succeeded), None, 10)
+            .list(Some(RunStatus::Succeeded), None, None, 10)
             .await
             .unwrap()
             .is_empty()

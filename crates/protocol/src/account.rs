@@ -8,4 +8,13 @@ pub struct Account {
     pub email: String,
     /// `admin`, `operator` or `viewer`.
     pub role: String,
+    /// False when sign-in is off and everyone is the local operator (with every right).
+    pub signed_in: bool,
+}
+
+impl Account {
+    /// Whether the admin page and its controls are for this account.
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
 }

@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //!
+//! - [`account`]: who a browser session belongs to.
+//! - [`admin`]: what the admin page shows.
 //! - [`health`]: the `GET /api/v1/health` document.
 //! - [`chat`]: orchestrator-panel modes and the prompt length limit that the UI and the API
 //!   both enforce.
@@ -11,6 +13,7 @@
 //! socket, a file or a clock belongs in a server crate.
 
 pub mod account;
+pub mod admin;
 pub mod chat;
 pub mod health;
 pub mod runs;

@@ -13,6 +13,8 @@ pub struct RunRow {
     pub events: u64,
     /// Why the run failed or was cancelled.
     pub reason: Option<String>,
+    /// The project it belongs to.
+    pub project: String,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,

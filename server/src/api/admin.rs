@@ -6,9 +6,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use switchyard_auth::api_keys::{self, ApiKey, NewKey, Scope};
+use switchyard_auth::admin::{self, AdminError, KeyRequest};
+use switchyard_auth::api_keys::{self, ApiKey};
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::kill::{Capability, KillSwitches, Switch};
+use switchyard_auth::projects;
 use switchyard_auth::users::{self, User, UserError};
 use switchyard_auth::{Permission, Role, refresh};
 
@@ -25,8 +27,22 @@ fn internal(e: &dyn std::fmt::Display) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
-    pub password: String,
+    /// Omitted: one is generated and returned once.
+    pub password: Option<String>,
     pub role: String,
+    /// The projects the account joins (default: `default`).
+    #[serde(default)]
+    pub projects: Vec<String>,
+}
+
+/// An admin operation's refusal in the API's shape.
+fn refused(e: AdminError) -> ApiError {
+    match e {
+        AdminError::Invalid(m) => ApiError::bad_request(m),
+        AdminError::Exists(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+        AdminError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
+        AdminError::Db(e) => internal(&e),
+    }
 }
 
 /// Every account.
@@ -38,31 +54,135 @@ pub async fn list_users(
     Ok(Json(users::list(&auth.db).await.map_err(|e| internal(&e))?))
 }
 
-/// Creates an account: 201, 400 for a bad email, role or password, 409 when it exists.
+/// Creates an account: 201 `{"user", "password"}` (the password only when it was generated),
+/// 400 for a bad email, role or password, 404 for an unknown project, 409 when it exists.
 pub async fn create_user(
     who: Principal,
     State(auth): State<AuthState>,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require(Permission::ManageUsers).await?;
-    let role = Role::parse(&new.role).map_err(ApiError::bad_request)?;
-    match users::create(&auth.db, &new.email, &new.password, role).await {
-        Ok(user) => {
+    let invited = admin::invite_user(
+        &auth.db,
+        &new.email,
+        &new.role,
+        new.password.as_deref(),
+        &new.projects,
+    )
+    .await;
+    match invited {
+        Ok((user, password)) => {
             who.record("users.create", &user.id, "ok").await;
-            Ok((StatusCode::CREATED, Json(user)))
+            let password = new.password.is_none().then_some(password);
+            Ok((
+                StatusCode::CREATED,
+                Json(serde_json::json!({"user": user, "password": password})),
+            ))
         }
         Err(e) => {
             who.record("users.create", &new.email, &format!("failed: {e}"))
                 .await;
-            Err(match e {
-                UserError::Exists(_) => {
-                    ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
-                }
-                UserError::Db(e) => internal(&e),
-                other => ApiError::bad_request(other.to_string()),
-            })
+            Err(refused(e))
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub role: String,
+}
+
+/// Gives an account another role: 204; 400 for an unknown role, 404 for an unknown user.
+pub async fn set_role(
+    who: Principal,
+    State(auth): State<AuthState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewRole>,
+) -> Result<StatusCode, ApiError> {
+    who.require(Permission::ManageUsers).await?;
+    let role = Role::parse(&body.role).map_err(ApiError::bad_request)?;
+    let done = users::set_role(&auth.db, &id, role).await;
+    let result = done.as_ref().map_or_else(
+        |e| format!("failed: {e}"),
+        |()| format!("ok: {}", role.as_str()),
+    );
+    who.record("users.set_role", &id, &result).await;
+    done.map_err(|e| refused(e.into()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every project and its members.
+pub async fn list_projects(
+    who: Principal,
+    State(auth): State<AuthState>,
+) -> Result<Json<Vec<projects::Project>>, ApiError> {
+    who.require(Permission::ManageUsers).await?;
+    Ok(Json(
+        projects::list(&auth.db)
+            .await
+            .map_err(|e| refused(e.into()))?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    pub name: String,
+}
+
+/// Creates a project: 201; 400 for a bad name, 409 when it exists.
+pub async fn create_project(
+    who: Principal,
+    State(auth): State<AuthState>,
+    ApiJson(body): ApiJson<NewProject>,
+) -> Result<StatusCode, ApiError> {
+    who.require(Permission::ManageUsers).await?;
+    let done = projects::create(&auth.db, &body.name, &who.name).await;
+    let result = done
+        .as_ref()
+        .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
+    who.record("projects.create", &body.name, &result).await;
+    done.map_err(|e| refused(e.into()))?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Adds (`PUT`) or removes (`DELETE`) a member: 204; 404 for an unknown project or user.
+pub async fn add_member(
+    who: Principal,
+    State(auth): State<AuthState>,
+    Path((project, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    who.require(Permission::ManageUsers).await?;
+    let done = projects::add_member(&auth.db, &project, &user).await;
+    let result = done
+        .as_ref()
+        .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
+    who.record("projects.add_member", &format!("{project}/{user}"), &result)
+        .await;
+    done.map_err(|e| refused(e.into()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// See [`add_member`].
+pub async fn remove_member(
+    who: Principal,
+    State(auth): State<AuthState>,
+    Path((project, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    who.require(Permission::ManageUsers).await?;
+    let done = projects::remove_member(&auth.db, &project, &user).await;
+    let result = done
+        .as_ref()
+        .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
+    who.record(
+        "projects.remove_member",
+        &format!("{project}/{user}"),
+        &result,
+    )
+    .await;
+    done.map_err(|e| refused(e.into()))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn set_disabled(
@@ -155,28 +275,21 @@ pub async fn create_key(
     ApiJson(new): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require(Permission::ManageKeys).await?;
-    let scopes = Scope::parse_list(&new.scopes.join(",")).map_err(ApiError::bad_request)?;
-    if new.name.trim().is_empty() {
-        return Err(ApiError::bad_request("name must not be empty"));
-    }
-    if new.rate_per_min == 0 || new.max_concurrency == 0 {
-        return Err(ApiError::bad_request(
-            "rate_per_min and max_concurrency must be at least 1",
-        ));
-    }
-    let (key, secret) = api_keys::create(
-        &auth.db,
-        &NewKey {
-            name: new.name.trim(),
-            project: &new.project,
-            scopes: &scopes,
-            rate_per_min: new.rate_per_min,
-            max_concurrency: new.max_concurrency,
-            created_by: &who.name,
-        },
-    )
-    .await
-    .map_err(|e| internal(&e))?;
+    let request = KeyRequest {
+        name: &new.name,
+        project: &new.project,
+        scopes: &new.scopes.join(","),
+        rate_per_min: new.rate_per_min,
+        max_concurrency: new.max_concurrency,
+    };
+    let (key, secret) = match admin::issue_key(&auth.db, &request, &who.name).await {
+        Ok(issued) => issued,
+        Err(e) => {
+            who.record("keys.create", &new.name, &format!("failed: {e}"))
+                .await;
+            return Err(refused(e));
+        }
+    };
     who.record("keys.create", &key.id, "ok").await;
     Ok((
         StatusCode::CREATED,

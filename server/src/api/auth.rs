@@ -152,3 +152,75 @@ pub async fn me(
         .ok_or_else(|| unauthorized("invalid or expired token"))?;
     Ok(Json(user))
 }
+
+/// `POST /api/v1/auth/password`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changes the caller's own password (a signed-in user, not an API key): 204, and every
+/// login of the account ends; 400 when the current password is wrong or the new one too short.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 400, body = crate::api::error::ErrorBody),
+        (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn change_password(
+    who: crate::api::principal::Principal,
+    State(state): State<AuthState>,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let crate::api::principal::Identity::User { id, .. } = &who.identity else {
+        return Err(ApiError::bad_request(
+            "only a signed-in user has a password to change",
+        ));
+    };
+    let changed = users::change_password(&state.db, id, &body.current, &body.new).await;
+    let result = changed
+        .as_ref()
+        .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
+    who.record("users.change_password", id, &result).await;
+    match changed {
+        Ok(()) => {
+            refresh::revoke_user(&state.db, id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(users::UserError::Db(e)) => Err(ApiError::internal(&e)),
+        Err(e) => Err(ApiError::bad_request(e.to_string())),
+    }
+}
+
+/// `POST /api/v1/auth/ws-ticket`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WsTicket {
+    /// Pass as `?ticket=` when opening `/api/v1/live`.
+    pub ticket: String,
+    pub expires_in_s: u64,
+}
+
+/// A 30-second ticket for opening the live WebSocket from a client that can send neither the
+/// session cookie nor an `Authorization` header. Signed-in users only; it is refused
+/// anywhere but on the socket.
+#[utoipa::path(post, path = "/api/v1/auth/ws-ticket", tag = "auth",
+    responses((status = 200, body = WsTicket), (status = 400, body = crate::api::error::ErrorBody),
+        (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn ws_ticket(
+    who: crate::api::principal::Principal,
+    State(state): State<AuthState>,
+) -> Result<Json<WsTicket>, ApiError> {
+    let crate::api::principal::Identity::User { id, role } = &who.identity else {
+        return Err(ApiError::bad_request(
+            "tickets are for signed-in users; API keys send Authorization: Bearer on the upgrade",
+        ));
+    };
+    let ticket = state
+        .keys
+        .issue_ticket(id, *role, chrono::Utc::now().timestamp());
+    Ok(Json(WsTicket {
+        ticket,
+        expires_in_s: token::TICKET_TTL.as_secs(),
+    }))
+}

@@ -109,3 +109,17 @@ pub async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> ApiErro
         format!("no API route for {method} {}", uri.path()),
     )
 }
+
+/// `Ok` while `capability` is on; otherwise 503 `switched_off` with the admin's reason.
+pub async fn require_on(
+    switches: &switchyard_auth::kill::KillSwitches,
+    capability: switchyard_auth::kill::Capability,
+) -> Result<(), ApiError> {
+    switches.check(capability).await.map_err(|refused| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "switched_off",
+            refused.to_string(),
+        )
+    })
+}

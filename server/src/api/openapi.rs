@@ -33,7 +33,11 @@ use crate::api::runs;
         crate::api::auth::login,
         crate::api::auth::refresh,
         crate::api::auth::logout,
-        crate::api::auth::me
+        crate::api::auth::me,
+        crate::api::auth::change_password,
+        crate::api::auth::ws_ticket,
+        crate::api::ingest::ingest,
+        crate::api::ingest::read
     ),
     components(schemas(
         Health,
@@ -52,7 +56,13 @@ use crate::api::runs;
         runs::Reason,
         runs::PendingApproval,
         crate::api::auth::Login,
-        crate::api::auth::Session
+        crate::api::auth::Session,
+        crate::api::auth::PasswordChange,
+        crate::api::auth::WsTicket,
+        crate::api::ingest::IngestBatch,
+        crate::api::ingest::IngestEvent,
+        crate::api::ingest::Ingested,
+        crate::api::ingest::LogLine
     ))
 )]
 pub struct ApiDoc;

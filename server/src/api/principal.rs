@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use switchyard_auth::api_keys::{self, KeyError, Scope};
+use switchyard_auth::projects::{self, Visibility};
 use switchyard_auth::{Permission, Role, users};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -45,6 +46,8 @@ pub struct Principal {
     /// Recorded as the actor of approvals, cancellations and pauses, and in the audit log.
     pub name: String,
     pub identity: Identity,
+    /// The projects whose runs, events and keys this caller may see.
+    pub visibility: Visibility,
     /// An API key's in-flight slot, held while the handler runs.
     _slot: Option<Arc<OwnedSemaphorePermit>>,
     /// Where the audit log is, and what this request is, for [`Principal::record`].
@@ -101,6 +104,45 @@ impl Principal {
         self.trail.append(&self.name, action, target, result).await;
     }
 
+    /// `Ok` if this caller sees `project`; otherwise the same 404 as an id that does not
+    /// exist (`what`, e.g. "run 0192…"), so foreign ids reveal nothing. A refusal of an
+    /// existing resource is audited.
+    pub async fn see(&self, project: Option<&str>, what: &str) -> Result<(), ApiError> {
+        match project {
+            Some(project) if self.visibility.sees(project) => Ok(()),
+            found => {
+                if found.is_some() {
+                    self.trail
+                        .append(
+                            &self.name,
+                            &self.trail.request,
+                            what,
+                            "denied: not in the caller's projects",
+                        )
+                        .await;
+                }
+                Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("{what} not found"),
+                ))
+            }
+        }
+    }
+
+    /// The project a new resource goes into: `asked`, or the caller's only project, or
+    /// `default`; 404 for a project the caller does not see.
+    pub async fn project_for_new(&self, asked: Option<&str>) -> Result<String, ApiError> {
+        let chosen = match (asked, &self.visibility) {
+            (Some(asked), _) => asked.to_owned(),
+            (None, Visibility::Only(only)) if only.len() == 1 => only[0].clone(),
+            (None, _) => projects::DEFAULT.to_owned(),
+        };
+        self.see(Some(&chosen), &format!("project {chosen}"))
+            .await?;
+        Ok(chosen)
+    }
+
     /// 403 naming the permission unless this caller holds it; the refusal is audited.
     pub async fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.may(permission) {
@@ -123,6 +165,20 @@ impl Principal {
         };
         Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", what))
     }
+}
+
+/// The `ticket` query parameter of a WebSocket upgrade request.
+fn ticket(parts: &Parts) -> Option<String> {
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !upgrade {
+        return None;
+    }
+    url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(name, _)| name == "ticket")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// A refusal before the handler runs: 401 (with `WWW-Authenticate`) or 429 (with
@@ -188,6 +244,7 @@ where
             return Ok(Self {
                 name: "local-operator".into(),
                 identity: Identity::LocalOperator,
+                visibility: Visibility::All,
                 _slot: None,
                 trail,
             });
@@ -220,12 +277,16 @@ impl Principal {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|v| v.trim().to_owned());
         let presented = bearer
-            .or_else(|| crate::session::read_cookie(&parts.headers, crate::session::ACCESS_COOKIE))
-            .ok_or_else(|| {
-                anonymous(unauthorized(
+            .or_else(|| crate::session::read_cookie(&parts.headers, crate::session::ACCESS_COOKIE));
+        let Some(presented) = presented else {
+            // A WebSocket upgrade may carry a short-lived ticket instead (never a token).
+            return match ticket(parts) {
+                Some(ticket) => Self::from_ticket(auth, &ticket, trail).await,
+                None => Err(anonymous(unauthorized(
                     "send Authorization: Bearer <access token or API key>",
-                ))
-            })?;
+                ))),
+            };
+        };
         let presented = presented.as_str();
         if presented.starts_with("sy_") {
             let key = api_keys::authenticate(&auth.db, presented)
@@ -254,6 +315,7 @@ impl Principal {
                     id: key.id,
                     scopes: key.scopes,
                 },
+                visibility: Visibility::Only(vec![key.project]),
                 _slot: Some(Arc::new(slot)),
                 trail,
             });
@@ -262,7 +324,34 @@ impl Principal {
             .keys
             .verify(presented)
             .map_err(|_| anonymous(unauthorized("invalid or expired token")))?;
-        let user = users::by_id(&auth.db, &claims.sub)
+        Self::for_user(auth, &claims.sub, trail).await
+    }
+
+    /// The caller behind a WebSocket ticket.
+    async fn from_ticket(
+        auth: &AuthState,
+        ticket: &str,
+        trail: Trail,
+    ) -> Result<Self, (String, Refusal)> {
+        let claims = auth.keys.verify_ticket(ticket).map_err(|_| {
+            (
+                "anonymous".to_owned(),
+                unauthorized(
+                    "invalid or expired ticket: get a new one from POST /api/v1/auth/ws-ticket",
+                ),
+            )
+        })?;
+        Self::for_user(auth, &claims.sub, trail).await
+    }
+
+    /// The signed-in user `user_id` (not disabled), with the projects it sees.
+    async fn for_user(
+        auth: &AuthState,
+        user_id: &str,
+        trail: Trail,
+    ) -> Result<Self, (String, Refusal)> {
+        let anonymous = |refusal: Refusal| ("anonymous".to_owned(), refusal);
+        let user = users::by_id(&auth.db, user_id)
             .await
             .map_err(|e| {
                 anonymous(Refusal {
@@ -271,9 +360,18 @@ impl Principal {
                 })
             })?
             .filter(|u| !u.disabled)
-            .ok_or_else(|| (claims.sub.clone(), unauthorized("invalid or expired token")))?;
+            .ok_or_else(|| (user_id.to_owned(), unauthorized("invalid or expired token")))?;
+        let visibility = projects::visibility_of(&auth.db, &user)
+            .await
+            .map_err(|e| {
+                anonymous(Refusal {
+                    error: ApiError::internal(&e),
+                    retry_after_s: None,
+                })
+            })?;
         Ok(Self {
             name: user.email,
+            visibility,
             identity: Identity::User {
                 id: user.id,
                 role: user.role,

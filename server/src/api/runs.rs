@@ -15,6 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Principal;
 use switchyard_auth::Permission;
+use switchyard_auth::projects::{self, ProjectError};
 
 /// Most runs one listing page returns.
 pub const MAX_PAGE: u32 = 500;
@@ -29,6 +30,9 @@ pub struct SubmitRun {
     /// Higher runs first when steps compete for workers. Default 0.
     #[serde(default)]
     pub priority: i32,
+    /// The project the run belongs to. Default: an API key's project, or the caller's only
+    /// project, or `default`.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -110,28 +114,28 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 pub async fn submit(
     who: Principal,
     State(engine): State<Engine>,
+    State(store): State<RunStore>,
     State(switches): State<KillSwitches>,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
     who.require(Permission::WriteRuns).await?;
-    switches
-        .check(Capability::NewRuns)
-        .await
-        .map_err(|refused| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "switched_off",
-                refused.to_string(),
-            )
-        })?;
+    crate::api::error::require_on(&switches, Capability::NewRuns).await?;
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => Some(idempotency_key(value)?),
     };
+    let project = who.project_for_new(body.project.as_deref()).await?;
+    projects::require(store.database(), &project)
+        .await
+        .map_err(|e| match e {
+            ProjectError::Db(e) => ApiError::internal(&e),
+            other => ApiError::new(StatusCode::NOT_FOUND, "not_found", other.to_string()),
+        })?;
     let options = SubmitOptions {
         priority: body.priority,
         idempotency_key: idempotency_key.map(|key| format!("api:{key}")),
+        project,
     };
     let submitted = match engine.submit_with(body.plan, options).await {
         Ok(submitted) => submitted,
@@ -199,7 +203,12 @@ pub async fn list(
         )));
     }
     let runs = store
-        .list(status, query.before.as_deref(), limit)
+        .list(
+            status,
+            query.before.as_deref(),
+            who.visibility.filter(),
+            limit,
+        )
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let next = (runs.len() == limit as usize)
@@ -217,9 +226,11 @@ pub async fn list(
 pub async fn get(
     who: Principal,
     State(engine): State<Engine>,
+    State(store): State<RunStore>,
     Path(id): Path<String>,
 ) -> Result<Json<RunState>, ApiError> {
     who.require(Permission::ReadRuns).await?;
+    visible(&who, &store, &id).await?;
     Ok(Json(engine.state(&id).await?))
 }
 
@@ -237,12 +248,22 @@ pub async fn events(
     Query(query): Query<EventsQuery>,
 ) -> Result<Json<EventList>, ApiError> {
     who.require(Permission::ReadRuns).await?;
+    visible(&who, &store, &id).await?;
     engine.state(&id).await?;
     let events = store
         .events(&id, query.after.unwrap_or(0))
         .await
         .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(EventList { events }))
+}
+
+/// `Ok` if run `id` exists in a project the caller sees; the same 404 otherwise.
+pub async fn visible(who: &Principal, store: &RunStore, id: &str) -> Result<(), ApiError> {
+    let project = store
+        .project_of(id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    who.see(project.as_deref(), &format!("run {id}")).await
 }
 
 /// Parses an optional JSON body: empty means defaults.
@@ -267,10 +288,12 @@ macro_rules! run_command {
         pub async fn $name(
             $who: Principal,
             State(engine): State<Engine>,
+            State(store): State<RunStore>,
             Path(id): Path<String>,
             body: Bytes,
         ) -> Result<StatusCode, ApiError> {
             $who.require(Permission::WriteRuns).await?;
+            visible(&$who, &store, &id).await?;
             let Reason { reason: $reason } = optional_body(&body)?;
             let principal = $who.clone();
             let done = engine.command(&id, $command).await;
@@ -320,10 +343,12 @@ macro_rules! step_decision {
         pub async fn $name(
             who: Principal,
             State(engine): State<Engine>,
+            State(store): State<RunStore>,
             Path((id, step)): Path<(String, String)>,
             ApiJson(decision): ApiJson<Decision>,
         ) -> Result<StatusCode, ApiError> {
             who.require(Permission::Approve).await?;
+            visible(&who, &store, &id).await?;
             if decision.rationale.trim().is_empty() {
                 return Err(ApiError::bad_request("rationale must not be empty"));
             }
@@ -372,6 +397,9 @@ pub async fn approvals(
         let Ok(state) = engine.state(&run_id).await else {
             continue;
         };
+        if !who.visibility.sees(&state.project) {
+            continue;
+        }
         let Some(index) = state.steps.iter().position(|s| s.key == key) else {
             continue;
         };

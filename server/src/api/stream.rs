@@ -55,6 +55,7 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     who.require(Permission::ReadRuns).await?;
+    crate::api::runs::visible(&who, &store, &id).await?;
     // Subscribe before reading the log, so nothing falls between the two.
     let bus = engine.subscribe();
     let state = engine.state(&id).await?;

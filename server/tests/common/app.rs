@@ -110,6 +110,7 @@ impl Harness {
             auth: self.auth.clone(),
             switches: switchyard_auth::kill::KillSwitches::new(self.db.clone()),
             body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,
+            ingest_body_limit: switchyard_server::hardening::DEFAULT_INGEST_BODY_LIMIT,
             cors_allow_origins: self.cors_allow_origins.clone().into(),
         })
     }

@@ -408,9 +408,15 @@ impl Coordinator {
                 plan,
                 priority,
                 idempotency_key,
+                project,
                 reply,
             } => {
-                self.submit(plan, priority, idempotency_key, reply, now)
+                let project = if project.is_empty() {
+                    crate::DEFAULT_PROJECT.to_owned()
+                } else {
+                    project
+                };
+                self.submit(plan, (priority, project), idempotency_key, reply, now)
                     .await
             }
             Msg::Command {
@@ -458,7 +464,7 @@ impl Coordinator {
     async fn submit(
         &mut self,
         plan: crate::plan::Plan,
-        priority: i32,
+        (priority, project): (i32, String),
         idempotency_key: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
         now: DateTime<Utc>,
@@ -494,7 +500,7 @@ impl Coordinator {
         let created = RunEvent {
             seq: 1,
             at: now,
-            kind: decide::create(valid, self.config.approval_threshold, priority),
+            kind: decide::create(valid, self.config.approval_threshold, priority, project),
         };
         let state = RunState::replay([&created]).expect("a fresh run replays");
         let start = decide::start(&state).expect("a new run can start");

@@ -145,6 +145,8 @@ pub struct SubmitOptions {
     pub priority: i32,
     /// Creates the run at most once: a second submission with this key returns the first run.
     pub idempotency_key: Option<String>,
+    /// The project the run belongs to; empty means [`crate::DEFAULT_PROJECT`].
+    pub project: String,
 }
 
 enum Msg {
@@ -152,6 +154,7 @@ enum Msg {
         plan: Plan,
         priority: i32,
         idempotency_key: Option<String>,
+        project: String,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
     },
     Command {
@@ -246,7 +249,7 @@ impl Engine {
     pub async fn submit(&self, plan: Plan, priority: i32) -> Result<String, EngineError> {
         let options = SubmitOptions {
             priority,
-            idempotency_key: None,
+            ..SubmitOptions::default()
         };
         Ok(self.submit_with(plan, options).await?.run_id)
     }
@@ -261,6 +264,7 @@ impl Engine {
             plan,
             priority: options.priority,
             idempotency_key: options.idempotency_key,
+            project: options.project,
             reply,
         })
         .await

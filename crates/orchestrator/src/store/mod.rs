@@ -121,6 +121,7 @@ pub struct RunSummary {
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub project: String,
 }
 
 /// What [`RunStore::verify`] found.
@@ -238,22 +239,22 @@ impl RunStore {
     }
 
     /// Runs, newest first: `limit` of them created before run `before` (a cursor: the last id
-    /// of the previous page), optionally only those with `status`.
+    /// of the previous page), optionally only those with `status`, and only those in
+    /// `projects` when it is given.
     pub async fn list(
         &self,
         status: Option<crate::status::RunStatus>,
         before: Option<&str>,
+        projects: Option<&[String]>,
         limit: u32,
     ) -> Result<Vec<RunSummary>, StoreError> {
         let status = status.map(|s| s.as_str());
         let limit = i64::from(limit);
-        let rows = match &self.db {
-            Database::Sqlite(pool) => sqlx::Sqlite::list(pool, status, before, limit).await?,
-            Database::Postgres(pool) => sqlx::Postgres::list(pool, status, before, limit).await?,
-        };
+        let rows =
+            on_pool!(&self.db, pool => Backend::list(pool, status, before, projects, limit).await?);
         rows.into_iter()
             .map(
-                |(id, status, priority, last_seq, reason, created_at, updated_at)| {
+                |(id, status, priority, last_seq, reason, created_at, updated_at, project)| {
                     let status = crate::status::RunStatus::parse(&status).ok_or_else(|| {
                         StoreError::Corrupt {
                             run_id: id.clone(),
@@ -268,10 +269,16 @@ impl RunStore {
                         reason,
                         created_at,
                         updated_at,
+                        project,
                     })
                 },
             )
             .collect()
+    }
+
+    /// The project run `run_id` belongs to; `None` if there is no such run.
+    pub async fn project_of(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(on_pool!(&self.db, pool => Backend::project_of(pool, run_id).await?))
     }
 
     /// `(run_id, step)` of every step waiting for a person.

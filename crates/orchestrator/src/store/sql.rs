@@ -42,6 +42,7 @@ pub(super) type RunRow = (
     Option<String>,
     DateTime<Utc>,
     DateTime<Utc>,
+    String,
 );
 
 type StepTuple = (
@@ -102,8 +103,8 @@ macro_rules! for_backend {
                     let state: &RunState = &change.state;
                     let inserted = sqlx::query(
                         "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, \
-                         updated_at, owner, idempotency_key, state_seq) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4) ON CONFLICT DO NOTHING",
+                         updated_at, owner, idempotency_key, state_seq, project) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4, $11) ON CONFLICT DO NOTHING",
                     )
                     .bind(&change.run_id)
                     .bind(state.status.as_str())
@@ -115,6 +116,7 @@ macro_rules! for_backend {
                     .bind(state.updated_at)
                     .bind(&change.owner)
                     .bind(&change.idempotency_key)
+                    .bind(&state.project)
                     .execute(&mut *conn)
                     .await?;
                     if inserted.rows_affected() == 0 {
@@ -312,19 +314,40 @@ macro_rules! for_backend {
                 pool: &sqlx::Pool<$db>,
                 status: Option<&str>,
                 before: Option<&str>,
+                projects: Option<&[String]>,
                 limit: i64,
             ) -> Result<Vec<RunRow>, StoreError> {
                 // Newest first; ids are UUIDv7, so their order is creation order.
-                Ok(sqlx::query_as(
-                    "SELECT id, status, priority, last_seq, reason, created_at, updated_at FROM runs \
-                     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR id < $2) \
-                     ORDER BY id DESC LIMIT $3",
-                )
-                .bind(status)
-                .bind(before)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?)
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT id, status, priority, last_seq, reason, created_at, updated_at, project \
+                     FROM runs WHERE 1 = 1",
+                );
+                if let Some(status) = status {
+                    query.push(" AND status = ").push_bind(status);
+                }
+                if let Some(before) = before {
+                    query.push(" AND id < ").push_bind(before);
+                }
+                if let Some(projects) = projects {
+                    if projects.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    query.push(" AND project IN (");
+                    let mut names = query.separated(", ");
+                    for project in projects {
+                        names.push_bind(project);
+                    }
+                    query.push(")");
+                }
+                query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+                Ok(query.build_query_as().fetch_all(pool).await?)
+            }
+
+            async fn project_of(pool: &sqlx::Pool<$db>, run_id: &str) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::query_scalar("SELECT project FROM runs WHERE id = $1")
+                    .bind(run_id)
+                    .fetch_optional(pool)
+                    .await?)
             }
 
             async fn awaiting_approval(pool: &sqlx::Pool<$db>) -> Result<Vec<(String, String)>, StoreError> {
@@ -368,8 +391,13 @@ pub(super) trait Backend: sqlx::Database {
         pool: &sqlx::Pool<Self>,
         status: Option<&str>,
         before: Option<&str>,
+        projects: Option<&[String]>,
         limit: i64,
     ) -> Result<Vec<RunRow>, StoreError>;
+    async fn project_of(
+        pool: &sqlx::Pool<Self>,
+        run_id: &str,
+    ) -> Result<Option<String>, StoreError>;
     async fn awaiting_approval(
         pool: &sqlx::Pool<Self>,
     ) -> Result<Vec<(String, String)>, StoreError>;

@@ -65,9 +65,16 @@ impl Tool for Subrun {
                 .ok_or_else(|| ToolError::permanent("subrun is not connected to an engine"))?;
             let plan: Plan = serde_json::from_value(input["plan"].clone())
                 .map_err(|e| ToolError::permanent(format!("input.plan: {e}")))?;
+            // The child belongs to the parent's project.
+            let project = engine
+                .state(&ctx.run_id)
+                .await
+                .map_err(|e| ToolError::retryable(format!("parent run {}: {e}", ctx.run_id)))?
+                .project;
             let options = SubmitOptions {
                 priority: input["priority"].as_i64().unwrap_or(0) as i32,
                 idempotency_key: Some(format!("subrun:{}:{}", ctx.run_id, ctx.step)),
+                project,
             };
             // Subscribe before looking, so the child's end cannot slip between the two.
             let mut events = engine.subscribe();

@@ -30,6 +30,11 @@ pub fn created(plan: Value, priority: i32) -> RunEvent {
     RunEvent {
         seq: 1,
         at: start_time(),
-        kind: decide::create(valid, decide::DEFAULT_APPROVAL_THRESHOLD, priority),
+        kind: decide::create(
+            valid,
+            decide::DEFAULT_APPROVAL_THRESHOLD,
+            priority,
+            "default".into(),
+        ),
     }
 }

@@ -1,0 +1,124 @@
+//! Admin operations with their input checks, shared by the REST API (`/api/v1/admin`) and the
+//! admin page's server functions, so both refuse the same input with the same words.
+
+use switchyard_db::Database;
+
+use crate::api_keys::{self, ApiKey, NewKey, Scope};
+use crate::projects::{self, ProjectError};
+use crate::users::{self, User, UserError};
+use crate::{Role, random};
+
+/// Why an admin operation was refused. [`AdminError::Invalid`] is the caller's mistake (400),
+/// [`AdminError::Exists`] a conflict (409), [`AdminError::NotFound`] a missing target (404).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Exists(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the database failed: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<UserError> for AdminError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Db(e) => Self::Db(e),
+            UserError::Exists(_) => Self::Exists(e.to_string()),
+            UserError::NotFound(_) => Self::NotFound(e.to_string()),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<ProjectError> for AdminError {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::Db(e) => Self::Db(e),
+            ProjectError::Exists(_) => Self::Exists(e.to_string()),
+            ProjectError::NotFound(_) | ProjectError::NoUser(_) => Self::NotFound(e.to_string()),
+            ProjectError::BadName(_) => Self::Invalid(e.to_string()),
+        }
+    }
+}
+
+/// Creates an account with `role` in `projects` (none given: `default`). Without a
+/// `password`, one is generated; the answer carries the password to hand over once.
+pub async fn invite_user(
+    db: &Database,
+    email: &str,
+    role: &str,
+    password: Option<&str>,
+    member_of: &[String],
+) -> Result<(User, String), AdminError> {
+    let role = Role::parse(role).map_err(AdminError::Invalid)?;
+    let member_of: Vec<String> = if member_of.is_empty() {
+        vec![projects::DEFAULT.to_owned()]
+    } else {
+        member_of.to_vec()
+    };
+    // Every project must exist before anything is written.
+    for project in &member_of {
+        projects::require(db, project).await?;
+    }
+    let password = password.map_or_else(|| random::token(18), str::to_owned);
+    let user = users::create(db, email, &password, role).await?;
+    for project in &member_of {
+        projects::add_member(db, project, &user.id).await?;
+    }
+    Ok((user, password))
+}
+
+/// The user with this email, or [`AdminError::NotFound`].
+pub async fn user_by_email(db: &Database, email: &str) -> Result<User, AdminError> {
+    let email = users::normalise_email(email)?;
+    users::list(db)
+        .await?
+        .into_iter()
+        .find(|u| u.email == email)
+        .ok_or_else(|| AdminError::NotFound(format!("no user with email {email}")))
+}
+
+/// What a new key asks for, as typed.
+#[derive(Debug, Clone)]
+pub struct KeyRequest<'a> {
+    pub name: &'a str,
+    pub project: &'a str,
+    /// Comma-separated, e.g. `runs:read,runs:write`.
+    pub scopes: &'a str,
+    pub rate_per_min: u32,
+    pub max_concurrency: u32,
+}
+
+/// Checks a key request and issues the key: the key and its secret (shown once).
+pub async fn issue_key(
+    db: &Database,
+    request: &KeyRequest<'_>,
+    created_by: &str,
+) -> Result<(ApiKey, String), AdminError> {
+    let name = request.name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid("name must not be empty".into()));
+    }
+    let scopes = Scope::parse_list(request.scopes).map_err(AdminError::Invalid)?;
+    if request.rate_per_min == 0 || request.max_concurrency == 0 {
+        return Err(AdminError::Invalid(
+            "rate_per_min and max_concurrency must be at least 1".into(),
+        ));
+    }
+    projects::require(db, request.project).await?;
+    Ok(api_keys::create(
+        db,
+        &NewKey {
+            name,
+            project: request.project,
+            scopes: &scopes,
+            rate_per_min: request.rate_per_min,
+            max_concurrency: request.max_concurrency,
+            created_by,
+        },
+    )
+    .await?)
+}

@@ -1,0 +1,232 @@
+//! The live WebSocket (`/api/v1/live`) over a real TCP socket, with `auth_required` on: who
+//! may connect (session cookie, bearer, a short-lived ticket; nobody else), from where (no
+//! cross-origin upgrade), what each subscription may see (own project yes, foreign id "not
+//! found"), and the message limit (over 64 KiB closes with 1009).
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::app::{Harness, post_json};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use switchyard_auth::{Role, projects, users};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+async fn serve(h: &Harness) -> SocketAddr {
+    let app = h.app(false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    addr
+}
+
+fn upgrade(
+    addr: SocketAddr,
+    query: &str,
+    headers: &[(&'static str, String)],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{addr}/api/v1/live{query}")
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    request
+}
+
+async fn refused(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> StatusCode {
+    match tokio_tungstenite::connect_async(request).await {
+        Err(WsError::Http(response)) => response.status(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("the upgrade was accepted"),
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_socket_checks_who_where_what_and_how_much() {
+    let mut h = Harness::new().await;
+    for name in ["alpha", "beta"] {
+        projects::create(&h.db, name, "test").await.unwrap();
+    }
+    let mut runs = Vec::new();
+    for project in ["alpha", "beta"] {
+        let (status, created) = h
+            .json(post_json(
+                "/api/v1/runs",
+                &json!({"plan": {"steps": [{"key": "a", "agent": "default", "tool": "noop"}]},
+                        "project": project}),
+            ))
+            .await;
+        assert_eq!(status, axum::http::StatusCode::CREATED);
+        runs.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let (own, foreign) = (runs[0].clone(), runs[1].clone());
+    h.auth.required = true;
+    let viewer = users::create(
+        &h.db,
+        "viewer@example.com",
+        "a long enough password",
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
+    projects::add_member(&h.db, "alpha", &viewer.id)
+        .await
+        .unwrap();
+    let token = h
+        .auth
+        .keys
+        .issue(&viewer.id, Role::Viewer, chrono::Utc::now().timestamp());
+    let addr = serve(&h).await;
+
+    // Who: nobody and a bad ticket are refused before the handshake.
+    assert_eq!(
+        refused(upgrade(addr, "", &[])).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refused(upgrade(addr, "?ticket=not-a-ticket", &[])).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Where from: another site's page may not open it, even with the cookie.
+    assert_eq!(
+        refused(upgrade(
+            addr,
+            "",
+            &[
+                ("cookie", format!("switchyard_access={token}")),
+                ("origin", "https://evil.example".into()),
+            ],
+        ))
+        .await,
+        StatusCode::FORBIDDEN
+    );
+
+    // The session cookie from this site's page: own run's events arrive; a foreign id is
+    // "not found", word for word like an unknown one.
+    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade(
+        addr,
+        "",
+        &[
+            ("cookie", format!("switchyard_access={token}")),
+            ("origin", format!("http://{addr}")),
+        ],
+    ))
+    .await
+    .unwrap();
+    socket
+        .send(Message::text(
+            json!({"subscribe": own, "after": 0}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let first = next_json(&mut socket).await;
+    assert_eq!(first["run"], own.as_str(), "{first}");
+    assert_eq!(first["event"]["seq"], 1, "{first}");
+    socket
+        .send(Message::text(json!({"subscribe": foreign}).to_string()))
+        .await
+        .unwrap();
+    let mut answer = next_json(&mut socket).await;
+    while answer.get("error").is_none() {
+        answer = next_json(&mut socket).await;
+    }
+    assert_eq!(
+        answer["error"],
+        format!("run {foreign} not found"),
+        "{answer}"
+    );
+    socket
+        .send(Message::text("{\"subscribe\": 7}"))
+        .await
+        .unwrap();
+    let mut answer = next_json(&mut socket).await;
+    while answer.get("error").is_none() {
+        answer = next_json(&mut socket).await;
+    }
+    assert!(
+        answer["error"].as_str().unwrap().starts_with("expected {"),
+        "{answer}"
+    );
+
+    // How much: a message over 64 KiB closes the socket with 1009.
+    socket
+        .send(Message::text("x".repeat(100 * 1024)))
+        .await
+        .unwrap();
+    let close = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("an answer within 10 s")
+        {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let close = close.expect("a close frame with a code");
+    assert_eq!(close.code, CloseCode::Size, "{close:?}");
+
+    // A ticket, for clients that cannot send a cookie or a header: short-lived, and only
+    // good for the socket (as a bearer token on the API it is refused).
+    let (status, ticket) = h
+        .json(
+            axum::http::Request::post("/api/v1/auth/ws-ticket")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{ticket}");
+    assert_eq!(ticket["expires_in_s"], 30);
+    let ticket = ticket["ticket"].as_str().unwrap().to_owned();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(upgrade(addr, &format!("?ticket={ticket}"), &[]))
+            .await
+            .unwrap();
+    socket
+        .send(Message::text(json!({"subscribe": own}).to_string()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut socket).await["run"], own.as_str());
+    let (status, _, body) = h
+        .send(
+            axum::http::Request::get("/api/v1/runs")
+                .header("authorization", format!("Bearer {ticket}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED, "{body}");
+}
