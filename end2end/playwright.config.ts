@@ -21,6 +21,13 @@ if (!external && !existsSync(binary)) {
 }
 
 export const baseURL = external ?? `http://127.0.0.1:${port}`;
+/** The main server's admin (created from the environment at start-up); `auth.setup.ts` signs
+ * in as it once and every test starts from that session. */
+export const admin = {
+  email: process.env.E2E_ADMIN_EMAIL ?? "e2e-admin@example.com",
+  password: process.env.E2E_ADMIN_PASSWORD ?? "an end-to-end password",
+};
+export const sessionFile = path.join(__dirname, "test-results", ".session.json");
 
 export default defineConfig({
   testDir: "./tests",
@@ -49,7 +56,15 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 } } }],
+  projects: [
+    // Signs in through the sign-in form (the server runs with its default: sign-in required).
+    { name: "session", testMatch: /auth\.setup\.ts/ },
+    {
+      name: "chromium",
+      dependencies: ["session"],
+      use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 }, storageState: sessionFile },
+    },
+  ],
   webServer: external
     ? undefined
     : {
@@ -60,5 +75,10 @@ export default defineConfig({
         timeout: 60_000,
         stdout: "pipe",
         stderr: "pipe",
+        env: {
+          ...(process.env as Record<string, string>),
+          SWITCHYARD_ADMIN_EMAIL: admin.email,
+          SWITCHYARD_ADMIN_PASSWORD: admin.password,
+        },
       },
 });

@@ -92,11 +92,12 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Link rel="manifest" href="/manifest.webmanifest" />
         <Router>
-            // The sign-in page stands alone; every other page, and the 404 page, live in the
+            // The sign-in and first-run pages stand alone; every other page, and the 404 page, live in the
             // shell.
             // (Type-erased so the nested view types stay within the compiler's limits.)
             <Routes fallback=|| view! { <AppShell><pages::NotFound /></AppShell> }.into_any()>
                 <Route path=path!("/login") view=pages::Login />
+                <Route path=path!("/setup") view=pages::Setup />
                 <ParentRoute
                     path=path!("")
                     view=|| view! { <AppShell><Outlet /></AppShell> }.into_any()

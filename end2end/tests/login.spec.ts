@@ -1,46 +1,25 @@
-// Sign-in, against a second server started with auth_required on (the main suite's server
-// runs without it). The form works before and without the WASM bundle; pages redirect to it
-// when signed out; signing out ends the session.
-import { spawn, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+// Sign-in and the admin and account pages, against a second server with its own accounts.
+// The form works before and without the WASM bundle; pages redirect to it when signed out;
+// signing out ends the session; a viewer sees no admin controls.
+import type { ChildProcess } from "node:child_process";
 import { expect, snap, test } from "./fixtures";
+import { startServer } from "./second-server";
 
-const repoRoot = path.resolve(__dirname, "../..");
-const binary = process.env.SWITCHYARD_BIN ?? path.join(repoRoot, "target/release/switchyard");
 const port = Number(process.env.E2E_AUTH_PORT ?? 3108);
 const base = `http://127.0.0.1:${port}`;
 const admin = { email: "admin@example.com", password: "a long enough password" };
 let server: ChildProcess | undefined;
 
 test.describe.configure({ mode: "serial" });
+// This server has its own accounts: start without the main suite's session.
+test.use({ storageState: { cookies: [], origins: [] } });
 
 test.beforeAll(async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-auth-"));
-  server = spawn(
-    binary,
-    ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", "target/site"],
-    {
-      cwd: repoRoot,
-      stdio: "ignore",
-      env: {
-        ...process.env,
-        SWITCHYARD_AUTH_REQUIRED: "true",
-        SWITCHYARD_ADMIN_EMAIL: admin.email,
-        SWITCHYARD_ADMIN_PASSWORD: admin.password,
-      },
-    },
-  );
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${base}/api/v1/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the auth_required server did not answer on ${base}`);
+  server = await startServer(port, {
+    SWITCHYARD_AUTH_REQUIRED: "true",
+    SWITCHYARD_ADMIN_EMAIL: admin.email,
+    SWITCHYARD_ADMIN_PASSWORD: admin.password,
+  });
 });
 
 test.afterAll(() => {

@@ -154,8 +154,11 @@ test("top-bar menus open one at a time and close on Escape or a click elsewhere"
   await account.click();
   await expect(menu).toBeVisible();
   await expect(notifications).toBeHidden();
-  // Without sign-in (this server runs with auth_required off), the menu says so.
-  await expect(menu).toContainText("Local operator");
+  // The suite is signed in as the server's admin: the menu says who, and offers the admin
+  // and account pages.
+  await expect(menu).toContainText("e2e-admin@example.com");
+  await expect(menu).toContainText("Signed in · admin");
+  await expect(page.locator("#menu-admin")).toBeVisible();
   await snap(page, "account-menu");
 
   await page.locator("#main").click({ position: { x: 300, y: 400 } });

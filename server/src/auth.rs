@@ -29,6 +29,12 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String
         switchyard_auth::secret::load_or_generate(config.jwt_secret.as_deref(), &config.data_dir)?;
     let keys = TokenKeys::new(&secret).map_err(|e| e.to_string())?;
     bootstrap_admin(db).await?;
+    if config.auth_required && users::count(db).await.map_err(|e| e.to_string())? == 0 {
+        tracing::warn!(
+            "no account yet: open http://{}/setup to create the first admin",
+            config.listen
+        );
+    }
     Ok(AuthState {
         db: db.clone(),
         keys,

@@ -379,7 +379,7 @@ pub fn resolve(
         });
     }
     let auth_required = match std::env::var("SWITCHYARD_AUTH_REQUIRED").ok().as_deref() {
-        None => file.auth_required.unwrap_or(false),
+        None => file.auth_required.unwrap_or(true),
         Some("true" | "1") => true,
         Some("false" | "0") => false,
         Some(other) => {

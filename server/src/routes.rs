@@ -16,7 +16,7 @@
 //! | `/api/v1/admin/users`, `…/projects`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
 //! | `/api/v1/*` (anything else) | JSON 404 |
 //! | `POST /api/fn/*` | Leptos server functions |
-//! | `GET /login`, `POST /login`, `POST /logout` | the sign-in page and form ([`crate::session`]) |
+//! | `GET /login`, `POST /login`, `POST /logout`, `GET /setup`, `POST /setup` | sign-in, and the first-run setup ([`crate::session`]) |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
 //! | `GET /*` | pages (server-rendered), public files, the 404 page |
 
@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/login", post(session::login_form))
         .route("/logout", post(session::logout_form))
+        .route("/setup", post(session::setup_form))
         .leptos_routes_with_context(&state, leptos_routes, provide_server_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell_document(options.clone())

@@ -5,6 +5,8 @@
 //! - `POST /login` (a plain form, so sign-in works before the WASM loads) sets both and
 //!   redirects to `next`; a wrong password goes back to `/login?error=1`.
 //! - `POST /logout` revokes the login's refresh family and clears both.
+//! - `POST /setup` creates the first admin on a server with no account, and signs them in;
+//!   until then every page leads to `/setup`.
 //! - With `auth_required`, [`guard`] stands in front of every page and server function: a
 //!   valid access cookie passes; an expired one is renewed from the refresh cookie (new
 //!   cookies on the response); otherwise pages redirect to `/login?next=…` and server
@@ -174,6 +176,71 @@ pub async fn login_form(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    pub email: String,
+    pub password: String,
+    pub repeat: String,
+}
+
+/// `/setup?error=…`, with the reason for the person.
+fn setup_again(reason: &str) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", reason)
+        .finish();
+    Redirect::to(&format!("/setup?{query}")).into_response()
+}
+
+/// `POST /setup`: on a server with no account yet, creates the first admin (a member of
+/// `default`) and signs them in. Once any account exists it only leads to `/login`, so the
+/// first visitor of a fresh server claims it (it listens on 127.0.0.1 by default; set
+/// `SWITCHYARD_ADMIN_EMAIL` / `SWITCHYARD_ADMIN_PASSWORD` to create the admin at start-up
+/// instead).
+pub async fn setup_form(
+    State(state): State<AuthState>,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Result<Response, ApiError> {
+    if users::count(&state.db)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        > 0
+    {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    if form.password != form.repeat {
+        return Ok(setup_again("the two passwords differ"));
+    }
+    let created = switchyard_auth::admin::invite_user(
+        &state.db,
+        &form.email,
+        "admin",
+        Some(&form.password),
+        &[],
+    )
+    .await;
+    let user = match created {
+        Ok((user, _)) => user,
+        Err(switchyard_auth::admin::AdminError::Db(e)) => return Err(ApiError::internal(&e)),
+        Err(refused) => return Ok(setup_again(&refused.to_string())),
+    };
+    audit::append(
+        &state.db,
+        &client.entry(&user.email, "users.setup", &user.id, "ok: first admin"),
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    let refresh_token = refresh::start(&state.db, &user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut response = Redirect::to("/").into_response();
+    for cookie in session_cookies(&state, &user, &refresh_token, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
 /// `POST /logout`: ends this browser's login.
 pub async fn logout_form(
     State(state): State<AuthState>,
@@ -191,11 +258,17 @@ pub async fn logout_form(
 /// Paths anyone may reach: signing in and out, and the public files (anything with a file
 /// extension, e.g. `/favicon.svg`; the bundle under `/pkg` is served before this guard).
 fn public(path: &str) -> bool {
-    matches!(path, "/login" | "/logout")
+    matches!(path, "/login" | "/logout" | "/setup")
         || path
             .rsplit('/')
             .next()
             .is_some_and(|last| last.contains('.'))
+}
+
+/// Whether the database has no account at all (a fresh server: time for `/setup`). A
+/// database error counts as "has accounts", so the page falls back to sign-in.
+async fn no_accounts_yet(state: &AuthState) -> bool {
+    users::count(&state.db).await.is_ok_and(|n| n == 0)
 }
 
 /// The caller behind a valid session: the user (not disabled), its projects, and where the
@@ -241,6 +314,16 @@ pub async fn guard(State(state): State<AuthState>, request: Request, next: Next)
         return next.run(request).await;
     }
     if public(request.uri().path()) {
+        // A fresh server has no account to sign in with: the sign-in page leads to the
+        // first-run setup, and the setup page to sign-in once an account exists.
+        let path = request.uri().path();
+        let page = matches!(*request.method(), Method::GET | Method::HEAD);
+        if page && path == "/login" && no_accounts_yet(&state).await {
+            return Redirect::to("/setup").into_response();
+        }
+        if page && path == "/setup" && !no_accounts_yet(&state).await {
+            return Redirect::to("/login").into_response();
+        }
         return next.run(request).await;
     }
     if let Some(access) = read_cookie(request.headers(), ACCESS_COOKIE)
@@ -274,6 +357,9 @@ pub async fn guard(State(state): State<AuthState>, request: Request, next: Next)
     }
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && !request.uri().path().starts_with("/api/");
+    if is_page && no_accounts_yet(&state).await {
+        return Redirect::to("/setup").into_response();
+    }
     if is_page {
         let target = request
             .uri()

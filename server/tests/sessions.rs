@@ -159,3 +159,84 @@ async fn pages_need_a_session_and_the_form_signs_in_renews_and_signs_out() {
         assert_eq!(headers[header::LOCATION], "/", "{next}");
     }
 }
+
+#[tokio::test]
+async fn a_fresh_server_leads_to_setup_which_makes_one_admin_and_then_closes() {
+    let mut h = Harness::new().await;
+    h.auth.required = true;
+
+    // No account yet: every page, and the sign-in page, lead to the first-run setup.
+    for path in ["/", "/runs", "/login"] {
+        let (status, headers, _) = h.send(get(path)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(headers[header::LOCATION], "/setup", "{path}");
+    }
+    let (status, _, html) = h.send(get("/setup")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Create the admin account"), "{html}");
+
+    // Bad input comes back with the reason, and creates nothing.
+    for (body, says) in [
+        (
+            "email=ada%40example.com&password=a+long+enough+password&repeat=another+long+one",
+            "error=the+two+passwords+differ",
+        ),
+        (
+            "email=ada%40example.com&password=short&repeat=short",
+            "at+least+12+characters",
+        ),
+        (
+            "email=not-an-email&password=a+long+enough+password&repeat=a+long+enough+password",
+            "invalid+email",
+        ),
+    ] {
+        let (status, headers, _) = h.send(form("/setup", body)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let location = headers[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.starts_with("/setup?") && location.contains(says),
+            "{location}"
+        );
+    }
+    assert_eq!(users::count(&h.db).await.unwrap(), 0);
+
+    // The right form creates the admin and signs them in.
+    let (status, headers, _) = h
+        .send(form(
+            "/setup",
+            "email=Ada%40Example.com&password=a+long+enough+password&repeat=a+long+enough+password",
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/");
+    let access = cookie(&headers, "switchyard_access");
+    let (status, _, html) = h.send(with_cookies(get("/"), &[&access])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="sidebar""#));
+    let admins = users::list(&h.db).await.unwrap();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(
+        (admins[0].email.as_str(), admins[0].role),
+        ("ada@example.com", Role::Admin)
+    );
+
+    // Setup is closed now: its page and its form lead to sign-in; no second admin.
+    let (status, headers, _) = h.send(get("/setup")).await;
+    assert_eq!(
+        (status, headers[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let (_, headers, _) = h
+        .send(form(
+            "/setup",
+            "email=eve%40example.com&password=a+long+enough+password&repeat=a+long+enough+password",
+        ))
+        .await;
+    assert_eq!(headers[header::LOCATION], "/login");
+    assert_eq!(users::count(&h.db).await.unwrap(), 1);
+    let log = switchyard_auth::audit::list(&h.db, 0, 100, None, Some("users.setup"))
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].entry.actor, "ada@example.com");
+}

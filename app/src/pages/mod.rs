@@ -16,6 +16,7 @@ mod logs;
 mod not_found;
 mod runs;
 mod settings;
+mod setup;
 
 pub use account::AccountPage;
 pub use admin::Admin;
@@ -28,3 +29,4 @@ pub use logs::Logs;
 pub use not_found::NotFound;
 pub use runs::Runs;
 pub use settings::Settings;
+pub use setup::Setup;

@@ -61,9 +61,12 @@ impl Server {
         Self::start_with_env(cwd, args, &[])
     }
 
-    /// [`Server::start`] with extra environment variables.
+    /// [`Server::start`] with extra environment variables. Sign-in is off unless `env` turns
+    /// it on (`SWITCHYARD_AUTH_REQUIRED=true`): these servers test the engine, the store and
+    /// the CLI; the tests of identity and access turn it on.
     pub fn start_with_env(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = command(cwd)
+            .env("SWITCHYARD_AUTH_REQUIRED", "false")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])

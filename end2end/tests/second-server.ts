@@ -1,0 +1,37 @@
+// A second `switchyard serve` for tests that need their own accounts (the sign-in tests, the
+// first-run setup), on its own port and empty data dir.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const binary = process.env.SWITCHYARD_BIN ?? path.join(repoRoot, "target/release/switchyard");
+
+/** Starts the server on `port` with `env` (and without the variables named in `unset`) and
+ * waits until it answers; returns it. */
+export async function startServer(
+  port: number,
+  env: Record<string, string>,
+  unset: string[] = [],
+): Promise<ChildProcess> {
+  const environment: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const name of unset) delete environment[name];
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-second-"));
+  const server = spawn(
+    binary,
+    ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", "target/site"],
+    { cwd: repoRoot, stdio: "ignore", env: environment },
+  );
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${base}/api/v1/health`)).ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  server.kill();
+  throw new Error(`the second server did not answer on ${base}`);
+}
