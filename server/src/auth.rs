@@ -18,8 +18,11 @@ pub struct AuthState {
     pub keys: TokenKeys,
     /// Whether `/api/v1` requires credentials (`auth_required`).
     pub required: bool,
-    /// API keys' rate and concurrency limits in this process.
+    /// API keys' and users' rate and concurrency limits in this process.
     pub limiter: switchyard_auth::api_keys::Limiter,
+    /// What every signed-in user may send to the API (`user_rate_per_min`,
+    /// `user_max_concurrency`); API keys carry their own.
+    pub user_limits: switchyard_auth::api_keys::Limits,
 }
 
 /// Loads or generates the signing secret and creates the first admin when asked to. The
@@ -40,6 +43,7 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String
         keys,
         required: config.auth_required,
         limiter: Default::default(),
+        user_limits: config.user_limits,
     })
 }
 

@@ -113,6 +113,8 @@ pub struct Config {
     pub body_limit: usize,
     /// The largest body `POST /api/v1/events` accepts (batches of agent events are bigger).
     pub ingest_body_limit: usize,
+    /// What each signed-in user may send to the API (API keys carry their own limits).
+    pub user_limits: switchyard_auth::api_keys::Limits,
     /// Other sites' origins allowed to call the API from a browser (CORS), e.g.
     /// `https://ops.example.com`.
     pub cors_allow_origins: Vec<String>,
@@ -155,6 +157,12 @@ impl Config {
         let _ = writeln!(out, "auth_required = {}", self.auth_required);
         let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
         let _ = writeln!(out, "ingest_body_limit_bytes = {}", self.ingest_body_limit);
+        let _ = writeln!(out, "user_rate_per_min = {}", self.user_limits.rate_per_min);
+        let _ = writeln!(
+            out,
+            "user_max_concurrency = {}",
+            self.user_limits.max_concurrency
+        );
         let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
         let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
         self.store.write_toml(&mut out);
@@ -195,6 +203,8 @@ pub struct FileConfig {
     pub jwt_secret: Option<String>,
     pub http_body_limit_bytes: Option<u64>,
     pub ingest_body_limit_bytes: Option<u64>,
+    pub user_rate_per_min: Option<u32>,
+    pub user_max_concurrency: Option<u32>,
     pub auth_required: Option<bool>,
     pub cors_allow_origins: Option<Vec<String>>,
 }
@@ -429,6 +439,22 @@ pub fn resolve(
         file.ingest_body_limit_bytes,
         crate::hardening::DEFAULT_INGEST_BODY_LIMIT,
     )?;
+    let user_limits = switchyard_auth::api_keys::Limits {
+        rate_per_min: file.user_rate_per_min.unwrap_or(1_200),
+        max_concurrency: file.user_max_concurrency.unwrap_or(32),
+    };
+    for (key, value) in [
+        ("user_rate_per_min", user_limits.rate_per_min),
+        ("user_max_concurrency", user_limits.max_concurrency),
+    ] {
+        if !(1..=1_000_000).contains(&value) {
+            return Err(ConfigError::Invalid {
+                key,
+                value: value.to_string(),
+                reason: "must be between 1 and 1000000".into(),
+            });
+        }
+    }
     let cors_allow_origins = file.cors_allow_origins.unwrap_or_default();
     for origin in &cors_allow_origins {
         let parsed = url::Url::parse(origin).ok().filter(|u| {
@@ -474,6 +500,7 @@ pub fn resolve(
         auth_required,
         body_limit,
         ingest_body_limit,
+        user_limits,
         cors_allow_origins,
         config_file,
     })

@@ -615,6 +615,47 @@ async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_imme
     );
     assert_eq!(ok + limited, 200);
 
+    // A signed-in user is held to the per-user limits the same way (keyed on the user, so
+    // a spoofed X-Forwarded-For changes nothing).
+    h.auth.user_limits = switchyard_auth::api_keys::Limits {
+        rate_per_min: 60,
+        max_concurrency: 64,
+    };
+    let user = users::create(
+        &h.db,
+        "busy@example.com",
+        "a long enough password",
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
+    let token = h
+        .auth
+        .keys
+        .issue(&user.id, Role::Viewer, chrono::Utc::now().timestamp());
+    let (mut ok, mut limited) = (0, 0);
+    for i in 0..200 {
+        let mut request = request(&runs, Some(&token));
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            format!("10.0.0.{}", i % 250).parse().unwrap(),
+        );
+        let (status, headers, body) = h.send(request).await;
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                limited += 1;
+                assert!(headers.contains_key(header::RETRY_AFTER), "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    println!("user burst of 200 at 60/min: {ok} admitted, {limited} refused");
+    assert!(
+        (57..=63).contains(&ok),
+        "{ok} admitted; the limit is 60 ± 5 %"
+    );
+
     let id = secret["sy_".len()..].split('_').next().unwrap().to_owned();
     let other = key(&h, "steady", &[Scope::RunsRead], 10_000).await;
     let (status, _, _) = h.send(request(&runs, Some(&other))).await;

@@ -85,6 +85,14 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// This key's rate and concurrency limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            rate_per_min: self.rate_per_min,
+            max_concurrency: self.max_concurrency,
+        }
+    }
+
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
     }
@@ -252,7 +260,7 @@ pub async fn list(db: &Database) -> Result<Vec<ApiKey>, sqlx::Error> {
 pub enum Limited {
     #[error("rate limit of {per_min} requests per minute reached; retry in {retry_after:?}")]
     Rate { per_min: u32, retry_after: Duration },
-    #[error("{max} requests already in flight with this key")]
+    #[error("{max} requests already in flight for this caller")]
     Concurrency { max: u32, retry_after: Duration },
 }
 
@@ -273,10 +281,10 @@ struct Budget {
     slots: Arc<Semaphore>,
 }
 
-/// Per-key limits in this process: a token bucket of `rate_per_min` tokens refilled
+/// Per-caller limits in this process: a token bucket of `rate_per_min` tokens refilled
 /// continuously (so a burst gets at most a minute's worth, then one token every
 /// 60/rate s), and at most `max_concurrency` requests in flight. Limits are keyed on the API
-/// key, never on anything a client can spoof.
+/// key or the user, never on anything a client can spoof (such as `X-Forwarded-For`).
 #[derive(Default, Clone)]
 pub struct Limiter {
     budgets: Arc<Mutex<HashMap<String, Budget>>>,
@@ -288,31 +296,49 @@ impl std::fmt::Debug for Limiter {
     }
 }
 
+/// The limits of one caller: an API key's own, or the ones every signed-in user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub rate_per_min: u32,
+    pub max_concurrency: u32,
+}
+
 impl Limiter {
     /// Admits one request for `key`, holding one of its in-flight slots until the permit
     /// is dropped.
     pub fn admit(&self, key: &ApiKey) -> Result<OwnedSemaphorePermit, Limited> {
-        self.admit_at(key, Instant::now())
+        self.admit_as(&format!("key:{}", key.id), key.limits())
     }
 
-    fn admit_at(&self, key: &ApiKey, now: Instant) -> Result<OwnedSemaphorePermit, Limited> {
-        let capacity = f64::from(key.rate_per_min.max(1));
+    /// Admits one request for the caller named `who` (`key:<id>`, `user:<id>`) under
+    /// `limits`.
+    pub fn admit_as(&self, who: &str, limits: Limits) -> Result<OwnedSemaphorePermit, Limited> {
+        self.admit_at(who, limits, Instant::now())
+    }
+
+    fn admit_at(
+        &self,
+        who: &str,
+        limits: Limits,
+        now: Instant,
+    ) -> Result<OwnedSemaphorePermit, Limited> {
+        let capacity = f64::from(limits.rate_per_min.max(1));
         let per_s = capacity / 60.0;
         let mut budgets = self
             .budgets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let budget = budgets.entry(key.id.clone()).or_insert_with(|| Budget {
+        let budget = budgets.entry(who.to_owned()).or_insert_with(|| Budget {
             tokens: capacity,
             refilled: now,
-            slots: Arc::new(Semaphore::new(key.max_concurrency.max(1) as usize)),
+            slots: Arc::new(Semaphore::new(limits.max_concurrency.max(1) as usize)),
         });
         let elapsed = now.saturating_duration_since(budget.refilled).as_secs_f64();
         budget.tokens = (budget.tokens + elapsed * per_s).min(capacity);
         budget.refilled = now;
         if budget.tokens < 1.0 {
             return Err(Limited::Rate {
-                per_min: key.rate_per_min,
+                per_min: limits.rate_per_min,
                 retry_after: Duration::from_secs_f64((1.0 - budget.tokens) / per_s),
             });
         }
@@ -322,7 +348,7 @@ impl Limiter {
                 .clone()
                 .try_acquire_owned()
                 .map_err(|_| Limited::Concurrency {
-                    max: key.max_concurrency,
+                    max: limits.max_concurrency,
                     retry_after: Duration::from_secs(1),
                 })?;
         budget.tokens -= 1.0;
@@ -357,7 +383,7 @@ mod tests {
         let mut held = Vec::new();
         let mut admitted = 0;
         for _ in 0..5_000 {
-            if let Ok(permit) = limiter.admit_at(&key, start) {
+            if let Ok(permit) = limiter.admit_at("key:k1", key.limits(), start) {
                 held.push(permit);
                 admitted += 1;
             }
@@ -370,12 +396,12 @@ mod tests {
         let later = start + Duration::from_secs(10);
         let mut refilled = 0;
         for _ in 0..1_000 {
-            if limiter.admit_at(&key, later).is_ok() {
+            if limiter.admit_at("key:k1", key.limits(), later).is_ok() {
                 refilled += 1;
             }
         }
         assert!((95..=105).contains(&refilled), "{refilled}");
-        let Err(limited) = limiter.admit_at(&key, later) else {
+        let Err(limited) = limiter.admit_at("key:k1", key.limits(), later) else {
             panic!("over the limit")
         };
         assert!(matches!(limited, Limited::Rate { per_min: 600, .. }));

@@ -208,6 +208,18 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// 429 with `Retry-After`, for a caller over its limits.
+fn too_many(limited: &api_keys::Limited) -> Refusal {
+    Refusal {
+        retry_after_s: Some(limited.retry_after_s()),
+        error: ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            limited.to_string(),
+        ),
+    }
+}
+
 fn unauthorized(message: &str) -> Refusal {
     Refusal {
         error: ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
@@ -298,17 +310,10 @@ impl Principal {
                     }),
                     other => anonymous(unauthorized(&other.to_string())),
                 })?;
-            let slot = auth.limiter.admit(&key).map_err(|limited| {
-                let refusal = Refusal {
-                    retry_after_s: Some(limited.retry_after_s()),
-                    error: ApiError::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "rate_limited",
-                        limited.to_string(),
-                    ),
-                };
-                (format!("key:{}", key.id), refusal)
-            })?;
+            let slot = auth
+                .limiter
+                .admit(&key)
+                .map_err(|limited| (format!("key:{}", key.id), too_many(&limited)))?;
             return Ok(Self {
                 name: format!("key:{}", key.id),
                 identity: Identity::Key {
@@ -369,6 +374,10 @@ impl Principal {
                     retry_after_s: None,
                 })
             })?;
+        let slot = auth
+            .limiter
+            .admit_as(&format!("user:{}", user.id), auth.user_limits)
+            .map_err(|limited| (user.email.clone(), too_many(&limited)))?;
         Ok(Self {
             name: user.email,
             visibility,
@@ -376,7 +385,7 @@ impl Principal {
                 id: user.id,
                 role: user.role,
             },
-            _slot: None,
+            _slot: Some(Arc::new(slot)),
             trail,
         })
     }

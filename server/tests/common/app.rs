@@ -80,6 +80,10 @@ impl Harness {
             keys: switchyard_auth::TokenKeys::new(&[7u8; 32]).unwrap(),
             required: false,
             limiter: Default::default(),
+            user_limits: switchyard_auth::api_keys::Limits {
+                rate_per_min: 100_000,
+                max_concurrency: 64,
+            },
         };
         Self {
             _dir: dir,
