@@ -27,7 +27,7 @@ pub mod shell;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::shell::AppShell;
 
@@ -104,6 +104,8 @@ pub fn App() -> impl IntoView {
                 >
                     <Route path=path!("/") view=pages::Dashboard />
                     <Route path=path!("/runs") view=pages::Runs />
+                    // Rendered whole before it is sent, so an unknown or foreign id answers 404.
+                    <Route path=path!("/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
                     <Route path=path!("/agents") view=pages::Agents />
                     <Route path=path!("/logs") view=pages::Logs />
                     <Route path=path!("/alerts") view=pages::Alerts />

@@ -43,3 +43,65 @@ test("the Runs page lists runs with their status", async ({ page, request }) => 
   await page.locator("#refresh-runs").click();
   await expect(row(gated).locator(".pill")).toHaveText("succeeded");
 });
+
+test("a run's page shows what its agents produced, as safe Markdown", async ({ page, request }) => {
+  const dialogs: string[] = [];
+  page.on("dialog", async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  const res = await request.post("/api/v1/runs", {
+    data: {
+      plan: {
+        steps: [
+          {
+            key: "summarise",
+            agent: "default",
+            tool: "noop",
+            input: {
+              text:
+                "## Findings\n\n**3 hosts** need patches. <script>window.__xss = 1</script> " +
+                "<img src=x onerror=\"window.__xss = 2\"> [report](https://example.com/r) " +
+                "[click](javascript:window.__xss=3) ![pixel](https://tracker.example/p.gif)",
+            },
+          },
+          {
+            key: "notify",
+            agent: "default",
+            tool: "fail",
+            depends_on: ["summarise"],
+            input: { message: "<svg onload=\"window.__xss = 4\"></svg> mail server said **no**", retryable: false },
+          },
+        ],
+      },
+    },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/runs/${id}`)).json()).status)
+    .toBe("failed");
+
+  await gotoHydrated(page, "/runs");
+  await page.locator(`#runs-table tr[data-run="${id}"] a`).click();
+  await expect(page).toHaveURL(`/runs/${id}`);
+  await expect(page.locator("#run-status")).toHaveText("failed");
+  const output = page.locator('[data-step="summarise"] .step-output');
+  await expect(output.locator("h2")).toHaveText("Findings");
+  await expect(output.locator("strong")).toHaveText("3 hosts");
+  await expect(output).toContainText("<script>window.__xss = 1</script>");
+  await expect(output.locator("a")).toHaveCount(1);
+  await expect(output.locator("a")).toHaveAttribute("href", "https://example.com/r");
+  await expect(output).toContainText("[image: pixel]");
+  const error = page.locator('[data-step="notify"] .step-error');
+  await expect(error).toContainText('<svg onload="window.__xss = 4"></svg>');
+  await expect(error.locator("strong")).toHaveText("no");
+  await expect(page.locator("#run-steps").locator("script, img, svg, iframe")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  expect(dialogs).toEqual([]);
+  await snap(page, "run-detail");
+
+  // An id that does not exist (or is another project's) is "not found", with status 404.
+  await gotoHydrated(page, "/runs/0192aaaa-0000-7000-8000-000000000000", 404);
+  await expect(page.locator("#run-error")).toHaveText("run 0192aaaa-0000-7000-8000-000000000000 not found");
+});

@@ -385,7 +385,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
 
     // Server functions, as the pages call them: with the session cookie (API keys have no
     // session, so they are refused like nobody).
-    let fns: [(&str, &str, Option<Permission>); 15] = [
+    let mut fns: Vec<(&str, String, Option<Permission>, bool)> = [
         ("current_account", "", None),
         ("system_health", "", None),
         ("recent_runs", "", Some(Permission::ReadRuns)),
@@ -441,12 +441,35 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             Some(Permission::ReadAudit),
         ),
         ("admin_audit_verify", "", Some(Permission::ReadAudit)),
-    ];
-    for (endpoint, form, needs) in fns {
-        table += &format!("\n{:<56}", format!("server fn {endpoint}"));
+    ]
+    .into_iter()
+    .map(|(endpoint, form, needs)| (endpoint, form.to_owned(), needs, false))
+    .collect();
+    fns.push((
+        "run_detail",
+        format!("id={own}"),
+        Some(Permission::ReadRuns),
+        false,
+    ));
+    fns.push((
+        "run_detail",
+        format!("id={foreign}"),
+        Some(Permission::ReadRuns),
+        true,
+    ));
+    for (endpoint, form, needs, foreign_id) in fns {
+        let shown = if endpoint == "run_detail" {
+            format!(
+                "server fn {endpoint} ({})",
+                if foreign_id { "foreign" } else { "own" }
+            )
+        } else {
+            format!("server fn {endpoint}")
+        };
+        table += &format!("\n{shown:<56}");
         for caller in &callers {
             let (status, _, body) = h
-                .send(server_fn_request(endpoint, form, caller.cookie.as_deref()))
+                .send(server_fn_request(endpoint, &form, caller.cookie.as_deref()))
                 .await;
             table += &format!(" {:>14}", status.as_u16());
             let signed_in = caller.cookie.is_some() && caller.holds.is_some();
@@ -457,6 +480,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
                     (Some(needs), Some(held)) if !held.contains(&needs) => {
                         Some(StatusCode::FORBIDDEN)
                     }
+                    _ if foreign_id && !caller.sees_all => Some(StatusCode::NOT_FOUND),
                     _ => None,
                 }
             };
@@ -465,7 +489,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
                     if status.is_success() {
                         unauthorized_2xx += 1;
                     }
-                    if refusal == StatusCode::FORBIDDEN {
+                    if refusal != StatusCode::UNAUTHORIZED {
                         expected_refusals += 1;
                     }
                     if status != refusal {

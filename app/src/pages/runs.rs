@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 use switchyard_protocol::RunRow;
 
 use super::empty::{Placeholder, section};
@@ -72,10 +73,16 @@ fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
                         {rows
                             .into_iter()
                             .map(|run| {
+                                let row_id = run.id.clone();
+                                let title = run.id.clone();
+                                let href = format!("/runs/{}", run.id);
+                                let short = short_id(&run.id);
                                 view! {
-                                    <tr data-run=run.id.clone()>
+                                    <tr data-run=row_id>
                                         <td>
-                                            <code title=run.id.clone()>{short_id(&run.id)}</code>
+                                            <A href=href>
+                                                <code title=title>{short}</code>
+                                            </A>
                                         </td>
                                         <td>
                                             <span class=status_class(&run.status) data-status=run.status.clone()>
@@ -115,7 +122,7 @@ fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }
 
-fn status_class(status: &str) -> &'static str {
+pub(crate) fn status_class(status: &str) -> &'static str {
     match status {
         "succeeded" => "pill pill-ok",
         "failed" | "cancelled" => "pill pill-error",
