@@ -160,3 +160,71 @@ async fn login_refresh_rotation_reuse_and_logout() {
         Verdict::Intact { .. }
     ));
 }
+
+#[tokio::test]
+async fn disabling_ends_an_account_at_once_but_never_ones_own() {
+    let mut h = Harness::new().await;
+    h.auth.required = true;
+    let now = chrono::Utc::now().timestamp();
+    let admin = users::create(
+        &h.db,
+        "root@example.com",
+        "a long enough password",
+        Role::Admin,
+    )
+    .await
+    .unwrap();
+    let viewer = users::create(
+        &h.db,
+        "v@example.com",
+        "a long enough password",
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
+    let admin_token = h.auth.keys.issue(&admin.id, Role::Admin, now);
+    let viewer_token = h.auth.keys.issue(&viewer.id, Role::Viewer, now);
+    let post = |path: String, token: &str| {
+        Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let (status, body) = h
+        .json(post(
+            format!("/api/v1/admin/users/{}/disable", admin.id),
+            &admin_token,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.to_string()
+            .contains("you cannot disable your own account"),
+        "{body}"
+    );
+    let (status, body) = h
+        .json(post(
+            "/api/v1/admin/users/nobody/disable".into(),
+            &admin_token,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.to_string().contains("user nobody not found"), "{body}");
+
+    let (status, _) = h.json(bearer(&viewer_token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h
+        .json(post(
+            format!("/api/v1/admin/users/{}/disable", viewer.id),
+            &admin_token,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h.json(bearer(&viewer_token)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a disabled account's token stops at once"
+    );
+}

@@ -27,11 +27,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
             "sign-in is off on this server: there is no password to change",
         ));
     };
-    let changed = switchyard_auth::users::change_password(&ctx.db, &user_id, &current, &new).await;
-    if changed.is_ok() {
-        switchyard_auth::refresh::revoke_user(&ctx.db, &user_id)
-            .await
-            .map_err(|e| ServerFnError::new(e.to_string()))?;
-    }
+    let changed =
+        switchyard_auth::admin::change_own_password(&ctx.db, &user_id, &current, &new).await;
     super::access::audited(&ctx, &caller, "users.change_password", &user_id, changed).await
 }

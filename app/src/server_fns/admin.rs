@@ -22,16 +22,23 @@ pub async fn load_admin() -> Result<AdminOverview, ServerFnError> {
     use switchyard_protocol::admin::{KeyRow, ProjectRow, SwitchRow, UserRow};
     let (ctx, _) = require("admin.overview", Permission::ManageUsers).await?;
     let all_projects = projects::list(&ctx.db).await.map_err(failed)?;
-    let mut user_rows = Vec::new();
-    for user in users::list(&ctx.db).await.map_err(failed)? {
-        user_rows.push(UserRow {
-            projects: projects::of_user(&ctx.db, &user.id).await.map_err(failed)?,
+    // Each user's projects, from the projects' member lists (no query per user).
+    let user_rows = users::list(&ctx.db)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|user| UserRow {
+            projects: all_projects
+                .iter()
+                .filter(|p| p.members.contains(&user.email))
+                .map(|p| p.name.clone())
+                .collect(),
             id: user.id,
             email: user.email,
             role: user.role.as_str().to_owned(),
             disabled: user.disabled,
-        });
-    }
+        })
+        .collect();
     let keys = api_keys::list(&ctx.db)
         .await
         .map_err(failed)?
@@ -120,17 +127,13 @@ pub async fn set_role(user_id: String, role: String) -> Result<(), ServerFnError
 #[server(prefix = "/api/fn", endpoint = "admin_set_disabled")]
 pub async fn set_disabled(user_id: String, disabled: bool) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("users.disable", Permission::ManageUsers).await?;
-    if caller.user_id.as_deref() == Some(user_id.as_str()) && disabled {
-        return Err(ServerFnError::new("you cannot disable your own account"));
-    }
-    let mut done = switchyard_auth::users::set_disabled(&ctx.db, &user_id, disabled)
-        .await
-        .map_err(|e| e.to_string());
-    if done.is_ok() && disabled {
-        done = switchyard_auth::refresh::revoke_user(&ctx.db, &user_id)
-            .await
-            .map_err(|e| e.to_string());
-    }
+    let done = switchyard_auth::admin::set_disabled(
+        &ctx.db,
+        &user_id,
+        disabled,
+        caller.user_id.as_deref(),
+    )
+    .await;
     let action = if disabled {
         "users.disable"
     } else {
@@ -211,18 +214,12 @@ pub async fn set_switch(
     let switches = KillSwitches::new(ctx.db.clone());
     let done = match Capability::parse(&capability) {
         Err(e) => Err(e),
-        Ok(_) if off && reason.trim().is_empty() => {
-            Err("say why: the reason is shown to every refused caller".to_owned())
+        Ok(c) => {
+            let reason = off.then_some(reason.as_str());
+            switchyard_auth::admin::set_switch(&switches, c, reason, &caller.name)
+                .await
+                .map_err(|e| e.to_string())
         }
-        Ok(c) if off => switches
-            .switch_off(c, reason.trim(), &caller.name)
-            .await
-            .map_err(|e| e.to_string()),
-        Ok(c) => switches
-            .switch_on(c)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
     };
     let (action, ok) = if off {
         ("switch.off", format!("ok: {}", reason.trim()))

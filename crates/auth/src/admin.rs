@@ -4,9 +4,10 @@
 use switchyard_db::Database;
 
 use crate::api_keys::{self, ApiKey, NewKey, Scope};
+use crate::kill::{Capability, KillSwitches};
 use crate::projects::{self, ProjectError};
 use crate::users::{self, User, UserError};
-use crate::{Role, random};
+use crate::{Role, random, refresh};
 
 /// Why an admin operation was refused. [`AdminError::Invalid`] is the caller's mistake (400),
 /// [`AdminError::Exists`] a conflict (409), [`AdminError::NotFound`] a missing target (404).
@@ -73,12 +74,59 @@ pub async fn invite_user(
 
 /// The user with this email, or [`AdminError::NotFound`].
 pub async fn user_by_email(db: &Database, email: &str) -> Result<User, AdminError> {
-    let email = users::normalise_email(email)?;
-    users::list(db)
+    users::by_email(db, email)
         .await?
-        .into_iter()
-        .find(|u| u.email == email)
-        .ok_or_else(|| AdminError::NotFound(format!("no user with email {email}")))
+        .ok_or_else(|| AdminError::NotFound(format!("no user with email {}", email.trim())))
+}
+
+/// Disables an account, ending every login of it at once, or enables it again. `by` is the
+/// acting user's id: nobody disables their own account (and locks themselves out).
+pub async fn set_disabled(
+    db: &Database,
+    id: &str,
+    disabled: bool,
+    by: Option<&str>,
+) -> Result<(), AdminError> {
+    if disabled && by == Some(id) {
+        return Err(AdminError::Invalid(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    users::set_disabled(db, id, disabled).await?;
+    if disabled {
+        refresh::revoke_user(db, id).await?;
+    }
+    Ok(())
+}
+
+/// A user changes their own password: the current one must be right, and every login of
+/// the account ends.
+pub async fn change_own_password(
+    db: &Database,
+    id: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), AdminError> {
+    users::change_password(db, id, current, new).await?;
+    refresh::revoke_user(db, id).await?;
+    Ok(())
+}
+
+/// Turns `capability` off for every server with `reason` (required: every refused caller
+/// reads it), or back on when `reason` is `None`.
+pub async fn set_switch(
+    switches: &KillSwitches,
+    capability: Capability,
+    reason: Option<&str>,
+    by: &str,
+) -> Result<(), AdminError> {
+    match reason.map(str::trim) {
+        Some("") => Err(AdminError::Invalid(
+            "reason must say why (it is shown to every refused caller)".into(),
+        )),
+        Some(reason) => Ok(switches.switch_off(capability, reason, by).await?),
+        None => Ok(switches.switch_on(capability).await.map(|_| ())?),
+    }
 }
 
 /// What a new key asks for, as typed.

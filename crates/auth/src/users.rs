@@ -23,7 +23,7 @@ pub struct User {
 pub enum UserError {
     #[error("a user with email {0} already exists")]
     Exists(String),
-    #[error("no user with email {0}")]
+    #[error("user {0} not found")]
     NotFound(String),
     #[error("invalid email '{0}': expected name@domain")]
     BadEmail(String),
@@ -134,6 +134,15 @@ pub async fn authenticate(db: &Database, email: &str, password: &str) -> Result<
         return Err(UserError::Disabled);
     }
     Ok(user((id, email, role, disabled, created_at_ms)))
+}
+
+/// The user with this email (any case).
+pub async fn by_email(db: &Database, email: &str) -> Result<Option<User>, UserError> {
+    let email = normalise_email(email)?;
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    let row: Option<Row> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(&email).fetch_optional(pool).await?);
+    Ok(row.map(user))
 }
 
 /// The user with this id.

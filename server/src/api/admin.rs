@@ -11,8 +11,8 @@ use switchyard_auth::api_keys::{self, ApiKey};
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::kill::{Capability, KillSwitches, Switch};
 use switchyard_auth::projects;
-use switchyard_auth::users::{self, User, UserError};
-use switchyard_auth::{Permission, Role, refresh};
+use switchyard_auth::users::{self, User};
+use switchyard_auth::{Permission, Role};
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
@@ -197,23 +197,15 @@ async fn set_disabled(
     } else {
         "users.enable"
     };
-    match users::set_disabled(&auth.db, id, disabled).await {
-        Ok(()) => {
-            if disabled {
-                refresh::revoke_user(&auth.db, id)
-                    .await
-                    .map_err(|e| internal(&e))?;
-            }
-            who.record(action, id, "ok").await;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Err(UserError::NotFound(_)) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("user {id} not found"),
-        )),
-        Err(e) => Err(internal(&e)),
-    }
+    let by = match &who.identity {
+        crate::api::principal::Identity::User { id, .. } => Some(id.as_str()),
+        _ => None,
+    };
+    admin::set_disabled(&auth.db, id, disabled, by)
+        .await
+        .map_err(refused)?;
+    who.record(action, id, "ok").await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Disables an account and ends its logins at once.
@@ -346,15 +338,9 @@ pub async fn switch_off(
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::KillSwitch).await?;
     let capability = capability(&name)?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "reason must say why (it is shown to every refused caller)",
-        ));
-    }
-    switches
-        .switch_off(capability, body.reason.trim(), &who.name)
+    admin::set_switch(&switches, capability, Some(&body.reason), &who.name)
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(refused)?;
     who.record(
         "switch.off",
         capability.as_str(),
@@ -372,10 +358,9 @@ pub async fn switch_on(
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::KillSwitch).await?;
     let capability = capability(&name)?;
-    switches
-        .switch_on(capability)
+    admin::set_switch(&switches, capability, None, &who.name)
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(refused)?;
     who.record("switch.on", capability.as_str(), "ok").await;
     Ok(StatusCode::NO_CONTENT)
 }

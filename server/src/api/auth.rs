@@ -176,19 +176,15 @@ pub async fn change_password(
             "only a signed-in user has a password to change",
         ));
     };
-    let changed = users::change_password(&state.db, id, &body.current, &body.new).await;
+    let changed =
+        switchyard_auth::admin::change_own_password(&state.db, id, &body.current, &body.new).await;
     let result = changed
         .as_ref()
         .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
     who.record("users.change_password", id, &result).await;
     match changed {
-        Ok(()) => {
-            refresh::revoke_user(&state.db, id)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Err(users::UserError::Db(e)) => Err(ApiError::internal(&e)),
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(switchyard_auth::admin::AdminError::Db(e)) => Err(ApiError::internal(&e)),
         Err(e) => Err(ApiError::bad_request(e.to_string())),
     }
 }
