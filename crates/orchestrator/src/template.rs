@@ -254,17 +254,21 @@ mod tests {
         });
         let (refs, errors) = references(&input);
         assert!(errors.is_empty(), "{errors:?}");
-        let found: Vec<_> = refs
+        // Objects are walked in their map's order: sorted keys, or the input's order where
+        // serde_json's `preserve_order` is on (mistral.rs turns it on in the server). Within
+        // one string, references keep their order.
+        let mut found: Vec<_> = refs
             .iter()
-            .map(|r| (r.step.as_str(), r.path.join("."), r.location.as_str()))
+            .map(|r| (r.location.as_str(), r.step.as_str(), r.path.join(".")))
             .collect();
+        found.sort_by_key(|(location, ..)| *location);
         assert_eq!(
             found,
             [
-                ("a", "items.0".to_owned(), "/list/1"),
-                ("fetch", "status".to_owned(), "/note"),
-                ("dns", String::new(), "/note"),
-                ("fetch", "url".to_owned(), "/url"),
+                ("/list/1", "a", "items.0".to_owned()),
+                ("/note", "fetch", "status".to_owned()),
+                ("/note", "dns", String::new()),
+                ("/url", "fetch", "url".to_owned()),
             ]
         );
     }
