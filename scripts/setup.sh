@@ -5,7 +5,8 @@
 #
 #   scripts/setup.sh            toolchain, wasm target, cargo-leptos, wasm-bindgen, npm packages, Chromium
 #   scripts/setup.sh --postgres also make sure PostgreSQL answers on 127.0.0.1:5432 with a `test` database,
-#                               and install moto (an S3-compatible server) for the store's tests
+#                               and install moto (an S3-compatible server) for the store's tests and
+#                               the openai Python client for the OpenAI-compatible API's tests
 set -euo pipefail
 
 SETUP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -118,12 +119,24 @@ ensure_s3_server() {
   command -v moto_server >/dev/null || die "moto_server is not on PATH after installing moto[server]"
 }
 
+# The stock OpenAI client the OpenAI-compatible API is tested with (tests only).
+OPENAI_VERSION="3.57.0"
+ensure_openai_client() {
+  if [ "$(python3 -m pip show openai 2>/dev/null | sed -n 's/^Version: //p')" = "$OPENAI_VERSION" ]; then
+    return
+  fi
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  say "installing the openai Python client $OPENAI_VERSION (for the OpenAI-compatible API's tests)"
+  python3 -m pip install --quiet --disable-pip-version-check "openai==$OPENAI_VERSION" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "openai==$OPENAI_VERSION"
+}
+
 setup_main() {
   ensure_rust
   ensure_build_tools
   ensure_npm_packages
   ensure_chromium
-  if [ "${1:-}" = "--postgres" ]; then ensure_postgres; ensure_s3_server; fi
+  if [ "${1:-}" = "--postgres" ]; then ensure_postgres; ensure_s3_server; ensure_openai_client; fi
   # The leptos crates read this at compile time; cargo-leptos sets it for its builds, so
   # setting it for every cargo command keeps them from rebuilding leptos back and forth.
   export LEPTOS_OUTPUT_NAME=switchyard

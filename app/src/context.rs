@@ -50,6 +50,7 @@ impl ServerContext {
             uptime_s: self.started.elapsed().as_secs(),
             database,
             store: None,
+            inference: None,
         }
     }
 }

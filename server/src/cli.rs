@@ -243,6 +243,19 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// Prompt tok/s, decode tok/s and time to first token at 1 and 4 concurrent requests,
+    /// through the engine and through the HTTP endpoint.
+    Llm {
+        /// The GGUF model to measure.
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// A short run (shorter prompt and answers, one round each).
+        #[arg(long)]
+        quick: bool,
+        /// First write a random-weight model of Qwen2.5-0.5B's shape (Q4_K_M) to FILE.
+        #[arg(long)]
+        write_model: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +320,11 @@ pub struct ServeArgs {
     /// set; needs archive_key (from SWITCHYARD_ARCHIVE_KEY or the config file).
     #[arg(long, env = "SWITCHYARD_STORE_ARCHIVE_AFTER_S", value_name = "S")]
     pub store_archive_after_s: Option<u64>,
+    /// A model to load and make the default: a .gguf file, or a safetensors model directory.
+    /// Its id is the file or directory name without extension. Adds to `models` in the
+    /// config file.
+    #[arg(long, env = "SWITCHYARD_MODEL", value_name = "PATH")]
+    pub model: Option<PathBuf>,
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -340,6 +358,7 @@ fn run(cli: Cli) -> Result<(), String> {
             store_archive_after_s: args
                 .store_archive_after_s
                 .or(cli.serve.store_archive_after_s),
+            model: args.model.clone().or(cli.serve.model.clone()),
         },
         _ => cli.serve.clone(),
     };
@@ -363,6 +382,18 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Switch(command)) => {
             with_runtime(&config, crate::auth_cli::switch(&config, command))
+        }
+        Some(Command::Bench(BenchCommand::Llm {
+            model,
+            quick,
+            write_model,
+        })) => {
+            let mut config = config;
+            if cli.global.log_level.is_none() && std::env::var_os("SWITCHYARD_LOG_LEVEL").is_none()
+            {
+                config.log_level = "warn".into();
+            }
+            with_runtime(&config, crate::bench::llm::run(&model, quick, write_model))
         }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::bench::store::run(quick))

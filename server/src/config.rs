@@ -25,7 +25,7 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:3000";
 pub const SQLITE_FILE: &str = "switchyard.db";
 
 /// Every `SWITCHYARD_*` variable the server reads; any other one is a typo and stops start-up.
-pub const ENV_VARS: [&str; 23] = [
+pub const ENV_VARS: [&str; 24] = [
     "SWITCHYARD_CONFIG",
     "SWITCHYARD_DATA_DIR",
     "SWITCHYARD_DATABASE_URL",
@@ -49,6 +49,7 @@ pub const ENV_VARS: [&str; 23] = [
     "SWITCHYARD_ADMIN_PASSWORD",
     "SWITCHYARD_AUTH_REQUIRED",
     "SWITCHYARD_TOKEN",
+    "SWITCHYARD_MODEL",
 ];
 
 /// Set by the test command for the end-to-end suite, which starts the server with it in the
@@ -105,6 +106,10 @@ pub struct Config {
     pub max_runs: usize,
     /// The tiered store: objects, policy, write queue, archive key.
     pub store: crate::store_settings::StoreSettings,
+    /// Models to load and the inference limits.
+    pub inference: switchyard_inference::HostSettings,
+    /// How goals become plans.
+    pub planner: switchyard_inference::PlannerSettings,
     /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
     pub jwt_secret: Option<String>,
     /// Whether `/api/v1` requires credentials (bearer token or API key).
@@ -166,6 +171,7 @@ impl Config {
         let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
         let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
         self.store.write_toml(&mut out);
+        crate::inference_settings::write_toml(&self.inference, &self.planner, &mut out);
         if self.jwt_secret.is_some() {
             let _ = writeln!(out, "jwt_secret = \"***\"");
         }
@@ -207,6 +213,21 @@ pub struct FileConfig {
     pub user_max_concurrency: Option<u32>,
     pub auth_required: Option<bool>,
     pub cors_allow_origins: Option<Vec<String>>,
+    pub models: Option<Vec<crate::inference_settings::FileModel>>,
+    pub default_model: Option<String>,
+    pub inference_max_concurrent: Option<u64>,
+    pub inference_queue: Option<u64>,
+    pub inference_max_tokens: Option<u64>,
+    pub inference_max_prompt_tokens: Option<u64>,
+    pub inference_deadline_s: Option<u64>,
+    pub planner_model: Option<String>,
+    pub planner_tools: Option<Vec<String>>,
+    pub planner_max_attempts: Option<u32>,
+    pub planner_max_steps: Option<usize>,
+    pub planner_max_tokens: Option<usize>,
+    pub plan_cache_threshold: Option<f32>,
+    pub plan_cache_ttl_s: Option<u64>,
+    pub plan_cache_entries: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -291,6 +312,8 @@ pub fn resolve(
         .or(file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let store = crate::store_settings::StoreSettings::resolve(global, serve, &file, &data_dir);
+    let inference = crate::inference_settings::resolve(serve, &file);
+    let planner = crate::inference_settings::planner(&file);
     let listen_raw = serve
         .listen
         .clone()
@@ -496,6 +519,8 @@ pub fn resolve(
         lease_ttl: std::time::Duration::from_millis(lease_ttl_ms),
         max_runs,
         store: store?,
+        inference: inference?,
+        planner: planner?,
         jwt_secret,
         auth_required,
         body_limit,

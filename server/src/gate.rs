@@ -1,5 +1,5 @@
-//! Tools behind kill switches: the `http` tool stops when `http_tool` is switched off, and
-//! `subrun` (which starts runs) when `new_runs` is. A switched-off call fails the attempt
+//! Tools behind kill switches: the `http` tool stops when `http_tool` is switched off,
+//! `subrun` (which starts runs) when `new_runs` is, and `llm` when `inference` is. A switched-off call fails the attempt
 //! for good with the switch's reason; a switch that cannot be read makes it retry.
 
 use std::sync::Arc;
@@ -39,6 +39,7 @@ fn capability_for(tool: &str) -> Option<Capability> {
     match tool {
         "http" => Some(Capability::HttpTool),
         "subrun" => Some(Capability::NewRuns),
+        "llm" => Some(Capability::Inference),
         _ => None,
     }
 }

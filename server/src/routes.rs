@@ -5,7 +5,7 @@
 //! | `GET /api/v1/health` | [`crate::api::health`]: version, uptime, database probe |
 //! | `GET /api/v1/openapi.json` | [`crate::api::openapi`]: this API, described |
 //! | `POST /api/v1/runs`, `GET /api/v1/runs` | [`crate::api::runs`]: submit a plan, list runs |
-//! | `GET /api/v1/runs/{id}`, `…/events` | a run's state, its event log |
+//! | `GET /api/v1/runs/{id}`, `…/events`, `…/planning` | a run's state, its event log, how its goal was planned |
 //! | `GET /api/v1/runs/{id}/stream` | [`crate::api::stream`]: the log, then live events (SSE) |
 //! | `POST /api/v1/runs/{id}/cancel`, `…/pause`, `…/resume` | steer a run |
 //! | `POST /api/v1/runs/{id}/steps/{step}/approve`, `…/reject` | decide a risky step |
@@ -15,6 +15,7 @@
 //! | `POST /api/v1/auth/login`, `…/refresh`, `…/logout`, `…/password`, `…/ws-ticket`, `GET …/me` | [`crate::api::auth`] |
 //! | `/api/v1/admin/users`, `…/projects`, `…/keys`, `…/switches`, `…/audit` | [`crate::api::admin`] |
 //! | `/api/v1/*` (anything else) | JSON 404 |
+//! | `POST /v1/chat/completions`, `GET /v1/models` | [`crate::openai`]: the OpenAI-compatible API |
 //! | `POST /api/fn/*` | Leptos server functions |
 //! | `GET /login`, `POST /login`, `POST /logout`, `GET /setup`, `POST /setup` | sign-in, and the first-run setup ([`crate::session`]) |
 //! | `GET /pkg/*` | the WASM/JS/CSS bundle ([`crate::assets`]) |
@@ -27,7 +28,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use switchyard_app::{App, shell_document};
 
 use crate::state::AppState;
-use crate::{api, assets, hardening, session};
+use crate::{api, assets, hardening, openai, session};
 
 /// Prefix of the versioned REST API.
 pub const API_V1: &str = "/api/v1";
@@ -35,6 +36,12 @@ pub const API_V1: &str = "/api/v1";
 pub const HEALTH: &str = "/health";
 /// Relative to [`API_V1`].
 pub const OPENAPI: &str = "/openapi.json";
+/// Prefix of the OpenAI-compatible API.
+pub const OPENAI_V1: &str = "/v1";
+/// Relative to [`OPENAI_V1`].
+pub const OPENAI_CHAT: &str = "/chat/completions";
+/// Relative to [`OPENAI_V1`].
+pub const OPENAI_MODELS: &str = "/models";
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
@@ -44,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/runs", post(api::runs::submit).get(api::runs::list))
         .route("/runs/{id}", get(api::runs::get))
         .route("/runs/{id}/events", get(api::runs::events))
+        .route("/runs/{id}/planning", get(api::runs::planning_record))
         .route("/runs/{id}/stream", get(api::stream::stream))
         .route("/runs/{id}/cancel", post(api::runs::cancel))
         .route("/runs/{id}/pause", post(api::runs::pause))
@@ -102,6 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit/verify", get(api::admin::audit_verify))
         .fallback(api::error::not_found);
 
+    let openai_v1 = Router::new()
+        .route(OPENAI_CHAT, post(openai::chat::completions))
+        .route(OPENAI_MODELS, get(openai::models::list));
+
     let leptos_routes = generate_route_list(App);
     let ctx = state.ctx.clone();
     // Per request: the server context, and the nonce the page's inline scripts and its
@@ -131,6 +143,15 @@ pub fn router(state: AppState) -> Router {
         .nest(
             API_V1,
             api_v1
+                .with_state(state.clone())
+                .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+                .layer(tower::util::option_layer(hardening::cors(
+                    &state.cors_allow_origins,
+                ))),
+        )
+        .nest(
+            OPENAI_V1,
+            openai_v1
                 .with_state(state.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(body_limit))
                 .layer(tower::util::option_layer(hardening::cors(

@@ -9,8 +9,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
 use switchyard_app::context::ServerContext;
+
 use switchyard_db::nodes::{self, NodeInfo};
+use switchyard_inference::{Host, LlmTool, Planner};
 use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
 use switchyard_orchestrator::store::RunStore;
@@ -22,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::planning::Planning;
 use crate::state::AppState;
 use crate::{assets, routes, startup};
 
@@ -82,11 +86,19 @@ pub async fn serve(config: &Config) -> Result<(), String> {
     let leptos_options = leptos_options(&config.site_dir, local);
     warn_if_bundle_missing(&leptos_options);
     let runs = RunStore::new(db.clone());
-    let engine = match start_engine(runs.clone(), &node.id, config).await {
-        Ok(engine) => engine,
+    let host = match Host::start(config.inference.clone()) {
+        Ok(host) => host,
         Err(e) => {
             db.close().await;
-            return Err(format!("cannot start the orchestrator: {e}"));
+            return Err(e);
+        }
+    };
+    tokio::spawn(record_usage(host.clone(), store.clone()));
+    let (engine, planning) = match start_engine(runs.clone(), &node.id, config, &host).await {
+        Ok(started) => started,
+        Err(e) => {
+            db.close().await;
+            return Err(e);
         }
     };
     let ctx = ServerContext::new(db.clone()).with_tokens(auth.keys.clone());
@@ -96,6 +108,8 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         engine: engine.clone(),
         runs,
         store,
+        inference: host,
+        planning,
         auth,
         switches: switchyard_auth::kill::KillSwitches::new(db.clone()),
         body_limit: config.body_limit,
@@ -139,13 +153,15 @@ pub async fn migrate_only(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// The built-in tools and one agent, `default`, that may use them all. Configured agents
-/// (departments with their own tools and limits) and the `llm` tool come later.
+/// The built-in tools, the `llm` tool on `host`, and one agent, `default`, that may use them
+/// all; and the planner over the same catalog. Configured agents (departments with their own
+/// tools and limits) come later.
 pub async fn start_engine(
     runs: RunStore,
     node_id: &str,
     config: &Config,
-) -> Result<Engine, EngineError> {
+    host: &Host,
+) -> Result<(Engine, Planning), String> {
     let http = HttpConfig {
         allowed_hosts: (!config.http_allow_hosts.is_empty())
             .then(|| config.http_allow_hosts.clone()),
@@ -153,24 +169,75 @@ pub async fn start_engine(
     };
     let subrun = Subrun::default();
     let switches = switchyard_auth::kill::KillSwitches::new(runs.database().clone());
-    let tools = crate::gate::gate(
-        switchyard_orchestrator::tools::builtins(http, &subrun),
-        &switches,
-    );
-    let catalog = Catalog::new(
-        tools.iter().map(|t| t.spec()),
-        [AgentSpec::new("default", ToolAccess::Any)],
-    )
-    .expect("the built-in tools form a valid catalog");
+    let mut tools = switchyard_orchestrator::tools::builtins(http, &subrun);
+    tools.push(Arc::new(LlmTool::new(host.clone())));
+    let tools = crate::gate::gate(tools, &switches);
+    let catalog = || {
+        Catalog::new(
+            tools.iter().map(|t| t.spec()),
+            [AgentSpec::new("default", ToolAccess::Any)],
+        )
+        .expect("the built-in tools form a valid catalog")
+    };
+    let planner_catalog = catalog();
+    if let Some(unknown) = config
+        .planner
+        .tools
+        .iter()
+        .find(|t| planner_catalog.tool(t).is_none())
+    {
+        return Err(format!(
+            "invalid planner_tools '{unknown}': not a tool (tools: {})",
+            planner_catalog.tool_names().join(", ")
+        ));
+    }
     let engine_config = EngineConfig {
         worker_id: node_id.to_owned(),
         lease_ttl: config.lease_ttl,
         max_runs: config.max_runs,
         ..EngineConfig::default()
     };
-    let engine = Engine::start(runs, catalog, tools, engine_config).await?;
+    let planning = Planning {
+        planner: Planner::new(host.clone(), config.planner.clone()),
+        catalog: Arc::new(planner_catalog),
+        limits: engine_config.plan_limits,
+    };
+    let engine = Engine::start(runs, catalog(), tools, engine_config)
+        .await
+        .map_err(|e: EngineError| format!("cannot start the orchestrator: {e}"))?;
     subrun.bind(engine.clone());
-    Ok(engine)
+    Ok((engine, planning))
+}
+
+/// Every finished inference request's figures, as time series in the store:
+/// `inference/MODEL/{ttft_ms, decode_tok_s, prompt_tok_s, queue_wait_ms, completion_tokens}`.
+async fn record_usage(host: Host, store: Store) {
+    let mut usage = host.subscribe_usage();
+    loop {
+        let u = match usage.recv().await {
+            Ok(u) => u,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "usage figures dropped: the store fell behind");
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        let at_ms = chrono::Utc::now().timestamp_millis();
+        let figures = [
+            ("ttft_ms", u.ttft_ms),
+            ("decode_tok_s", u.decode_tok_s),
+            ("prompt_tok_s", u.prompt_tok_s),
+            ("queue_wait_ms", u.queue_wait_ms),
+            ("completion_tokens", u.completion_tokens as f64),
+        ];
+        for (name, value) in figures {
+            let series = format!("inference/{}/{name}", u.model);
+            let point = switchyard_store::series::Point { at_ms, value };
+            if let Err(e) = store.append(&series, &[point]).await {
+                tracing::warn!(error = %e, %series, "could not record an inference figure");
+            }
+        }
+    }
 }
 
 /// Leptos' view of the site: where the bundle lives and whether its names are hashed.

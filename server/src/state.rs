@@ -18,6 +18,10 @@ pub struct AppState {
     pub runs: RunStore,
     /// The tiered store.
     pub store: Store,
+    /// The model host (mistral.rs): the OpenAI-compatible API, the `llm` tool, the planner.
+    pub inference: switchyard_inference::Host,
+    /// Goals into plans (`POST /api/v1/runs {"goal"}`).
+    pub planning: crate::planning::Planning,
     /// Token keys and accounts.
     pub auth: AuthState,
     /// Capabilities an admin may have switched off.

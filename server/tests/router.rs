@@ -162,6 +162,7 @@ async fn the_openapi_document_describes_the_api() {
         ("/api/v1/runs/{id}/steps/{step}/approve", "post"),
         ("/api/v1/runs/{id}/steps/{step}/reject", "post"),
         ("/api/v1/approvals", "get"),
+        ("/api/v1/runs/{id}/planning", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),
@@ -179,9 +180,18 @@ async fn the_openapi_document_describes_the_api() {
     fields.sort();
     assert_eq!(
         fields,
-        ["database", "status", "store", "uptime_s", "version"]
+        [
+            "database",
+            "inference",
+            "status",
+            "store",
+            "uptime_s",
+            "version"
+        ]
     );
     assert!(schemas["StoreHealth"]["properties"]["queued_writes"].is_object());
+    assert!(schemas["InferenceHealth"]["properties"]["device"].is_object());
+    assert!(schemas["ModelHealth"]["properties"]["progress_pct"].is_object());
     assert_eq!(
         schemas["HealthStatus"]["enum"],
         serde_json::json!(["ok", "degraded"])

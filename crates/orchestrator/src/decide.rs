@@ -51,6 +51,29 @@ pub fn create(
     }
 }
 
+/// The first event of a run whose goal could not be planned: it has no steps, and
+/// [`fail_unplanned`] ends it at once.
+pub fn create_unplanned(approval_threshold: f64, priority: i32, project: String) -> EventKind {
+    EventKind::RunCreated {
+        plan: crate::plan::Plan { steps: Vec::new() },
+        risks: Vec::new(),
+        approval_threshold,
+        priority,
+        project,
+    }
+}
+
+/// Ends a run created by [`create_unplanned`], with why no plan was made.
+pub fn fail_unplanned(state: &RunState, reason: &str) -> Result<Vec<EventKind>, CommandError> {
+    checked(
+        state,
+        vec![EventKind::RunFailed {
+            reason: reason.to_owned(),
+            compensated: Vec::new(),
+        }],
+    )
+}
+
 pub fn start(state: &RunState) -> Result<Vec<EventKind>, CommandError> {
     checked(state, vec![EventKind::RunStarted])
 }

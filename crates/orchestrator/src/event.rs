@@ -24,7 +24,8 @@ pub struct RunEvent {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     /// The run exists, with a validated plan. Steps whose risk is at or above
-    /// `approval_threshold` will wait for a person.
+    /// `approval_threshold` will wait for a person. A run whose goal could not be planned has
+    /// no steps, and `run_failed` follows at once.
     RunCreated {
         plan: Plan,
         /// Each step's effective risk, in plan order.

@@ -532,6 +532,39 @@ async fn bad_plans_and_unknown_runs_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goal_that_could_not_be_planned_is_recorded_as_a_failed_run() {
+    let setup = Setup::sqlite().await;
+    let engine = setup.engine(EngineConfig::default()).await;
+    let options = SubmitOptions {
+        idempotency_key: Some("goal-1".into()),
+        ..SubmitOptions::default()
+    };
+    let first = engine
+        .record_unplanned("planning failed: no valid plan".into(), options.clone())
+        .await
+        .unwrap();
+    assert!(first.created);
+    let state = engine.state(&first.run_id).await.unwrap();
+    assert_eq!(state.status, RunStatus::Failed);
+    assert_eq!(
+        state.reason.as_deref(),
+        Some("planning failed: no valid plan")
+    );
+    assert!(state.steps.is_empty());
+    let again = engine
+        .record_unplanned("planning failed again".into(), options)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.run_id, first.run_id,
+        "the idempotency key holds here too"
+    );
+    assert!(!again.created);
+    setup.verify(&first.run_id).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_runs_on_postgres_too() {
     let pg = TempPostgres::create().await;
     let db = Database::connect(

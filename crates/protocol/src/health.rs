@@ -43,7 +43,7 @@ pub struct DatabaseHealth {
 
 /// `GET /api/v1/health`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
     pub status: HealthStatus,
     /// The server's crate version, so a dashboard can tell which build answered.
@@ -54,6 +54,60 @@ pub struct Health {
     /// The tiered store, when this process runs one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreHealth>,
+    /// The model host, when this process runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceHealth>,
+}
+
+/// The model host: the device, each configured model's state, and its admission queue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceHealth {
+    /// Where models run: `cpu (N threads)` or `cuda:0`.
+    pub device: String,
+    pub models: Vec<ModelHealth>,
+    /// Requests generating now, and at most.
+    pub running: u32,
+    pub max_concurrent: u32,
+    /// Requests waiting for a slot now, and at most (one more is answered 503).
+    pub waiting: u32,
+    pub queue_limit: u32,
+    /// With no model configured: which setting to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The semantic plan cache, when it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_cache: Option<PlanCacheHealth>,
+}
+
+/// How often planning reused a cached plan instead of asking the model.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanCacheHealth {
+    pub entries: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// hits / (hits + misses), 0 before any lookup.
+    pub hit_rate: f64,
+}
+
+/// One configured model.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelHealth {
+    pub id: String,
+    pub path: String,
+    /// `loading`, `ready` or `failed`.
+    pub state: String,
+    /// How much of the model has loaded, 0–100.
+    pub progress_pct: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How long loading took, once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<u64>,
+    /// Requests that name no model go to this one.
+    pub default: bool,
 }
 
 /// What the store last found of one service it stands on.
@@ -93,6 +147,7 @@ mod tests {
                 ok: false,
             },
             store: None,
+            inference: None,
         };
         let json = serde_json::to_value(&health).unwrap();
         assert_eq!(

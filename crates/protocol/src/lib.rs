@@ -20,5 +20,8 @@ pub mod runs;
 
 pub use account::Account;
 pub use chat::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
-pub use health::{DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth};
+pub use health::{
+    DatabaseHealth, DatabaseKind, Health, HealthStatus, InferenceHealth, ModelHealth,
+    PlanCacheHealth, ServiceHealth, StoreHealth,
+};
 pub use runs::{RunDetail, RunRow, StepDetail};

@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use switchyard_app::context::ServerContext;
-use switchyard_protocol::{Health, HealthStatus, ServiceHealth, StoreHealth};
+use switchyard_protocol::{
+    Health, HealthStatus, InferenceHealth, ModelHealth, PlanCacheHealth, ServiceHealth, StoreHealth,
+};
 use switchyard_store::{Reachability, Store};
 
 /// 200 with the health document when the database answers and the store is whole, 503 with
@@ -22,6 +24,8 @@ use switchyard_store::{Reachability, Store};
 pub async fn health(
     State(ctx): State<ServerContext>,
     State(store): State<Store>,
+    State(host): State<switchyard_inference::Host>,
+    State(planning): State<crate::planning::Planning>,
 ) -> (StatusCode, Json<Health>) {
     let mut health = ctx.health().await;
     let store = store.health();
@@ -39,9 +43,49 @@ pub async fn health(
         queued_writes: store.queued_writes,
         queue_limit: store.queue_limit,
     });
+    let mut inference = inference_health(&host);
+    inference.plan_cache = planning.planner.cache_stats().map(|c| PlanCacheHealth {
+        entries: c.entries as u64,
+        hits: c.hits,
+        misses: c.misses,
+        hit_rate: c.hit_rate,
+    });
+    if inference.models.iter().any(|m| m.state == "failed") {
+        health.status = HealthStatus::Degraded;
+    }
+    health.inference = Some(inference);
     let status = match health.status {
         HealthStatus::Ok => StatusCode::OK,
         HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
     };
     (status, Json(health))
+}
+
+/// The model host's state: a model that failed to load degrades health; one still loading
+/// does not (health shows its progress).
+fn inference_health(host: &switchyard_inference::Host) -> InferenceHealth {
+    let status = host.status();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    InferenceHealth {
+        device: status.device,
+        models: status
+            .models
+            .into_iter()
+            .map(|m| ModelHealth {
+                id: m.id,
+                path: m.path,
+                state: m.state.to_owned(),
+                progress_pct: m.progress_pct,
+                error: m.error,
+                load_ms: m.load_ms,
+                default: m.default,
+            })
+            .collect(),
+        running: count(status.running),
+        max_concurrent: count(status.max_concurrent),
+        waiting: count(status.waiting),
+        queue_limit: count(status.queue_limit),
+        message: status.message,
+        plan_cache: None,
+    }
 }

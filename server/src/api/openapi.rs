@@ -22,6 +22,7 @@ use crate::api::runs;
         runs::submit,
         runs::list,
         runs::get,
+        runs::planning_record,
         runs::events,
         crate::api::stream::stream,
         runs::cancel,

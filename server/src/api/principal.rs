@@ -185,14 +185,23 @@ fn ticket(parts: &Parts) -> Option<String> {
 /// `Retry-After`), in the API's error shape.
 #[derive(Debug)]
 pub struct Refusal {
-    error: ApiError,
+    /// Boxed: refusals travel in `Result`s on every request's path; keep those small.
+    error: Box<ApiError>,
     retry_after_s: Option<u64>,
+}
+
+impl Refusal {
+    /// The error and, for a 429, the seconds to wait: for routes that answer in another
+    /// shape (the OpenAI-compatible API).
+    pub fn into_parts(self) -> (ApiError, Option<u64>) {
+        (*self.error, self.retry_after_s)
+    }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let unauthorized = self.error.status == StatusCode::UNAUTHORIZED;
-        let mut response = self.error.into_response();
+        let mut response = (*self.error).into_response();
         if unauthorized {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -212,17 +221,21 @@ impl IntoResponse for Refusal {
 fn too_many(limited: &api_keys::Limited) -> Refusal {
     Refusal {
         retry_after_s: Some(limited.retry_after_s()),
-        error: ApiError::new(
+        error: Box::new(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             limited.to_string(),
-        ),
+        )),
     }
 }
 
 fn unauthorized(message: &str) -> Refusal {
     Refusal {
-        error: ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+        error: Box::new(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            message,
+        )),
         retry_after_s: None,
     }
 }
@@ -305,7 +318,7 @@ impl Principal {
                 .await
                 .map_err(|e| match e {
                     KeyError::Db(e) => anonymous(Refusal {
-                        error: ApiError::internal(&e),
+                        error: Box::new(ApiError::internal(&e)),
                         retry_after_s: None,
                     }),
                     other => anonymous(unauthorized(&other.to_string())),
@@ -360,7 +373,7 @@ impl Principal {
             .await
             .map_err(|e| {
                 anonymous(Refusal {
-                    error: ApiError::internal(&e),
+                    error: Box::new(ApiError::internal(&e)),
                     retry_after_s: None,
                 })
             })?
@@ -370,7 +383,7 @@ impl Principal {
             .await
             .map_err(|e| {
                 anonymous(Refusal {
-                    error: ApiError::internal(&e),
+                    error: Box::new(ApiError::internal(&e)),
                     retry_after_s: None,
                 })
             })?;

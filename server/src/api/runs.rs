@@ -5,7 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use switchyard_auth::kill::{Capability, KillSwitches};
+use switchyard_auth::kill::Capability;
+use switchyard_inference::{InferenceError, PlanningError};
 use switchyard_orchestrator::engine::{Engine, RunCommand, SubmitOptions};
 use switchyard_orchestrator::store::{RunStore, RunSummary};
 use switchyard_orchestrator::{Plan, RunEvent, RunState, RunStatus, StepStatus};
@@ -24,9 +25,13 @@ pub const MAX_PAGE: u32 = 500;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRun {
-    /// The plan: `{"steps": [{"key", "agent", "tool", "input", "depends_on", …}]}`.
-    #[schema(value_type = Object)]
-    pub plan: Plan,
+    /// The plan: `{"steps": [{"key", "agent", "tool", "input", "depends_on", …}]}`. Give a
+    /// plan or a goal, not both.
+    #[schema(value_type = Option<Object>)]
+    pub plan: Option<Plan>,
+    /// A goal in words, planned by the default model (or `planner_model`) into a validated
+    /// plan; how it was planned is kept (`GET /api/v1/runs/{id}/planning`).
+    pub goal: Option<String>,
     /// Higher runs first when steps compete for workers. Default 0.
     #[serde(default)]
     pub priority: i32,
@@ -38,6 +43,21 @@ pub struct SubmitRun {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunCreated {
     pub id: String,
+    /// For a goal: the plan the model wrote and the attempts it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub planned: Option<Planned>,
+}
+
+/// What planning a goal produced.
+#[derive(Debug, Serialize)]
+pub struct Planned {
+    pub model: String,
+    /// The model's tries (0 when the plan came from the cache).
+    pub attempts: usize,
+    /// Whether the semantic plan cache supplied the plan.
+    pub cache_hit: bool,
+    pub plan: Plan,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -113,14 +133,25 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
     ))]
 pub async fn submit(
     who: Principal,
-    State(engine): State<Engine>,
-    State(store): State<RunStore>,
-    State(switches): State<KillSwitches>,
+    State(app): State<crate::state::AppState>,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SubmitRun>,
 ) -> Result<(StatusCode, Json<RunCreated>), ApiError> {
+    let crate::state::AppState {
+        engine,
+        runs: store,
+        switches,
+        planning,
+        store: tiered,
+        ..
+    } = app;
     who.require(Permission::WriteRuns).await?;
     crate::api::error::require_on(&switches, Capability::NewRuns).await?;
+    if body.plan.is_some() == body.goal.is_some() {
+        return Err(ApiError::bad_request(
+            "give either plan (the steps) or goal (words to plan), not both or neither",
+        ));
+    }
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => Some(idempotency_key(value)?),
@@ -137,7 +168,27 @@ pub async fn submit(
         idempotency_key: idempotency_key.map(|key| format!("api:{key}")),
         project,
     };
-    let submitted = match engine.submit_with(body.plan, options).await {
+    let (plan, record) = match (body.plan, body.goal) {
+        (Some(plan), _) => (plan, None),
+        (None, goal) => {
+            who.require(Permission::Infer).await?;
+            crate::api::error::require_on(&switches, Capability::Inference).await?;
+            let goal = goal.unwrap_or_default();
+            match planning.plan(&goal).await {
+                Ok((plan, record)) => (plan, Some(record)),
+                Err(PlanningError::Invalid { problems, record }) => {
+                    return Err(
+                        unplanned(&who, &engine, &tiered, options, problems, *record).await,
+                    );
+                }
+                Err(e) => {
+                    who.record("runs.plan", "", &format!("failed: {e}")).await;
+                    return Err(planning_error(e));
+                }
+            }
+        }
+    };
+    let submitted = match engine.submit_with(plan.clone(), options).await {
         Ok(submitted) => submitted,
         Err(e) => {
             who.record("runs.create", "", &format!("failed: {e}")).await;
@@ -150,6 +201,20 @@ pub async fn submit(
         "ok: existing run for this Idempotency-Key"
     };
     who.record("runs.create", &submitted.run_id, result).await;
+    let planned = match record {
+        Some(record) => {
+            crate::planning::keep(&tiered, &submitted.run_id, &record)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            Some(Planned {
+                cache_hit: record.cache.as_ref().is_some_and(|c| c.hit),
+                model: record.model,
+                attempts: record.attempts.len(),
+                plan,
+            })
+        }
+        None => None,
+    };
     let status = if submitted.created {
         StatusCode::CREATED
     } else {
@@ -159,8 +224,87 @@ pub async fn submit(
         status,
         Json(RunCreated {
             id: submitted.run_id,
+            planned,
         }),
     ))
+}
+
+/// A goal the model could not plan: the run is recorded as failed, with every attempt kept
+/// as its planning record, and the answer is 422 `planning_failed` naming the problems, with
+/// the run's id and the attempts (prompt, raw output, problems) in `details`.
+async fn unplanned(
+    who: &Principal,
+    engine: &Engine,
+    tiered: &switchyard_store::Store,
+    options: SubmitOptions,
+    problems: Vec<String>,
+    record: switchyard_inference::PlanningRecord,
+) -> ApiError {
+    let reason = format!(
+        "planning failed: no valid plan in {} attempt(s): {}",
+        record.attempts.len(),
+        problems.join("; ")
+    );
+    let submitted = match engine.record_unplanned(reason.clone(), options).await {
+        Ok(submitted) => submitted,
+        Err(e) => return e.into(),
+    };
+    if let Err(e) = crate::planning::keep(tiered, &submitted.run_id, &record).await {
+        return ApiError::internal(&e);
+    }
+    who.record("runs.create", &submitted.run_id, "failed: planning")
+        .await;
+    ApiError {
+        details: Some(serde_json::json!({"run_id": submitted.run_id, "planning": record})),
+        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "planning_failed", reason)
+    }
+}
+
+/// Why a goal got no plan before any run existed: a bad goal, or the model host refused.
+fn planning_error(e: PlanningError) -> ApiError {
+    let e = match e {
+        PlanningError::BadGoal(message) => return ApiError::bad_request(message),
+        PlanningError::Inference(e) => e,
+        PlanningError::Invalid { .. } => {
+            return ApiError::internal(&"an invalid plan reached planning_error");
+        }
+    };
+    let status = match &e {
+        InferenceError::UnknownModel(_) => StatusCode::NOT_FOUND,
+        InferenceError::PromptTooLong { .. }
+        | InferenceError::TooManyTokens { .. }
+        | InferenceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        InferenceError::Engine(cause) => return ApiError::internal(cause),
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    ApiError::new(status, "inference", e.to_string())
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/planning", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "How the run's goal was planned: every prompt, raw answer and problem", body = Object),
+        (status = 404, description = "No such run, or the run was submitted with a plan", body = crate::api::error::ErrorBody)
+    ))]
+pub async fn planning_record(
+    who: Principal,
+    State(store): State<RunStore>,
+    State(tiered): State<switchyard_store::Store>,
+    Path(id): Path<String>,
+) -> Result<Json<switchyard_inference::PlanningRecord>, ApiError> {
+    who.require(Permission::ReadRuns).await?;
+    visible(&who, &store, &id).await?;
+    match crate::planning::read(&tiered, &id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        Some(record) => Ok(Json(record)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("run {id} was submitted with a plan, not planned from a goal"),
+        )),
+    }
 }
 
 fn idempotency_key(value: &axum::http::HeaderValue) -> Result<String, ApiError> {

@@ -1,6 +1,7 @@
 //! `switchyard bench …`: measurements with printed figures, each beside a baseline taken in
 //! the same run.
 
+pub mod llm;
 pub mod orchestrator;
 pub mod store;
 

@@ -31,6 +31,8 @@ pub struct Harness {
     pub site: PathBuf,
     pub engine: Engine,
     pub store: switchyard_store::Store,
+    pub host: switchyard_inference::Host,
+    pub planning: switchyard_server::planning::Planning,
     pub auth: switchyard_server::auth::AuthState,
     /// Origins allowed by CORS in the router this harness builds.
     pub cors_allow_origins: Vec<String>,
@@ -42,6 +44,11 @@ impl Harness {
     /// A migrated database, the server's engine, and a site dir holding a fake (but
     /// compressible) bundle.
     pub async fn new() -> Self {
+        Self::with_file(Default::default()).await
+    }
+
+    /// [`Self::new`] with config-file settings (models, planner, limits), its models loaded.
+    pub async fn with_file(file: switchyard_server::config::FileConfig) -> Self {
         let turn = ONE_AT_A_TIME.clone().lock_owned().await;
         let dir = tempfile::tempdir().unwrap();
         let db = Database::connect(
@@ -62,14 +69,23 @@ impl Harness {
         let config = switchyard_server::config::resolve(
             &Default::default(),
             &Default::default(),
-            Default::default(),
+            file,
             None,
         )
         .unwrap();
-        let engine =
-            switchyard_server::serve::start_engine(RunStore::new(db.clone()), "test", &config)
-                .await
-                .unwrap();
+        let host = switchyard_inference::Host::start(config.inference.clone()).unwrap();
+        assert!(
+            host.wait_loaded(std::time::Duration::from_secs(120)).await,
+            "models loaded"
+        );
+        let (engine, planning) = switchyard_server::serve::start_engine(
+            RunStore::new(db.clone()),
+            "test",
+            &config,
+            &host,
+        )
+        .await
+        .unwrap();
         let store = switchyard_store::Store::new(
             db.clone(),
             switchyard_store::Objects::local(&dir.path().join("objects")).unwrap(),
@@ -91,6 +107,8 @@ impl Harness {
             site,
             engine,
             store,
+            host,
+            planning,
             auth,
             cors_allow_origins: Vec::new(),
             _turn: turn,
@@ -111,6 +129,8 @@ impl Harness {
             engine: self.engine.clone(),
             runs: RunStore::new(self.db.clone()),
             store: self.store.clone(),
+            inference: self.host.clone(),
+            planning: self.planning.clone(),
             auth: self.auth.clone(),
             switches: switchyard_auth::kill::KillSwitches::new(self.db.clone()),
             body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,

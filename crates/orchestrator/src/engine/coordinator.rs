@@ -463,7 +463,7 @@ impl Coordinator {
 
     async fn submit(
         &mut self,
-        plan: crate::plan::Plan,
+        plan: Result<crate::plan::Plan, String>,
         (priority, project): (i32, String),
         idempotency_key: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
@@ -489,21 +489,32 @@ impl Coordinator {
                 }
             }
         }
-        let valid = match validate(plan, &self.catalog, &self.config.plan_limits) {
-            Ok(valid) => valid,
-            Err(problems) => {
-                let _ = reply.send(Err(problems.into()));
-                return;
-            }
+        let threshold = self.config.approval_threshold;
+        // `unplanned`: why no plan could be made; such a run is created and failed at once.
+        let (first, unplanned) = match plan {
+            Ok(plan) => match validate(plan, &self.catalog, &self.config.plan_limits) {
+                Ok(valid) => (decide::create(valid, threshold, priority, project), None),
+                Err(problems) => {
+                    let _ = reply.send(Err(problems.into()));
+                    return;
+                }
+            },
+            Err(reason) => (
+                decide::create_unplanned(threshold, priority, project),
+                Some(reason),
+            ),
         };
         let run_id = uuid::Uuid::now_v7().to_string();
         let created = RunEvent {
             seq: 1,
             at: now,
-            kind: decide::create(valid, self.config.approval_threshold, priority, project),
+            kind: first,
         };
         let state = RunState::replay([&created]).expect("a fresh run replays");
-        let start = decide::start(&state).expect("a new run can start");
+        let start = match unplanned {
+            None => decide::start(&state).expect("a new run can start"),
+            Some(reason) => decide::fail_unplanned(&state, &reason).expect("a new run can fail"),
+        };
         let owned = self.room() > 0;
         self.track(run_id.clone(), 0, state, vec![created]);
         if let Some(run) = self.runs.get_mut(&run_id) {

@@ -151,7 +151,8 @@ pub struct SubmitOptions {
 
 enum Msg {
     Submit {
-        plan: Plan,
+        /// `Err(reason)`: no plan could be made; the run is recorded as failed.
+        plan: Result<Plan, String>,
         priority: i32,
         idempotency_key: Option<String>,
         project: String,
@@ -261,7 +262,24 @@ impl Engine {
         options: SubmitOptions,
     ) -> Result<Submitted, EngineError> {
         self.ask(|reply| Msg::Submit {
-            plan,
+            plan: Ok(plan),
+            priority: options.priority,
+            idempotency_key: options.idempotency_key,
+            project: options.project,
+            reply,
+        })
+        .await
+    }
+
+    /// Records a run whose goal could not be planned: created with no steps and failed at
+    /// once with `reason`, so it is listed and read like any failed run.
+    pub async fn record_unplanned(
+        &self,
+        reason: String,
+        options: SubmitOptions,
+    ) -> Result<Submitted, EngineError> {
+        self.ask(|reply| Msg::Submit {
+            plan: Err(reason),
             priority: options.priority,
             idempotency_key: options.idempotency_key,
             project: options.project,

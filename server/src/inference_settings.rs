@@ -1,0 +1,320 @@
+//! The model host's settings, resolved and checked with the rest of the configuration: the
+//! models to load (config file `models`, plus `serve --model PATH`), the default one, and the
+//! admission limits.
+//!
+//! ```toml
+//! models = [
+//!   { id = "qwen", path = "/models/qwen2.5-0.5b-instruct-q4_k_m.gguf" },
+//!   { id = "llama", path = "/models/Llama-3.2-1B-Instruct", isq = "q4k" },
+//! ]
+//! default_model = "qwen"
+//! ```
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use switchyard_inference::{
+    HostSettings, Isq, Limits, ModelSpec, PlanCacheSettings, PlannerSettings,
+};
+
+use crate::cli::ServeArgs;
+use crate::config::{ConfigError, FileConfig};
+
+/// One entry of `models` in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileModel {
+    /// Default: the file or directory name without extension.
+    pub id: Option<String>,
+    pub path: PathBuf,
+    /// `q4k` or `q8_0`: in-situ quantization of a safetensors directory.
+    pub isq: Option<String>,
+}
+
+fn invalid(key: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A model's id from its path: `models/qwen-q4.gguf` → `qwen-q4`.
+fn id_from_path(path: &Path) -> String {
+    let name = if path.extension().is_some_and(|e| e == "gguf") {
+        path.file_stem()
+    } else {
+        path.file_name()
+    };
+    name.map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn model_spec(entry: FileModel) -> Result<ModelSpec, ConfigError> {
+    let id = entry.id.unwrap_or_else(|| id_from_path(&entry.path));
+    let id_ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b));
+    if !id_ok {
+        return Err(invalid(
+            "models.id",
+            &id,
+            "1 to 128 letters, digits, '-', '_', '.', ':' or '/'",
+        ));
+    }
+    let is_gguf = entry.path.is_file();
+    if !is_gguf && !entry.path.is_dir() {
+        return Err(invalid(
+            "models.path",
+            entry.path.display(),
+            "no such file or directory (a .gguf file or a safetensors model directory)",
+        ));
+    }
+    let isq = match entry.isq {
+        None => None,
+        Some(text) => {
+            let isq = Isq::parse(&text)
+                .ok_or_else(|| invalid("models.isq", &text, "expected q4k or q8_0"))?;
+            if is_gguf {
+                return Err(invalid(
+                    "models.isq",
+                    &text,
+                    "a GGUF file is already quantized; isq applies to safetensors directories",
+                ));
+            }
+            Some(isq)
+        }
+    };
+    Ok(ModelSpec {
+        id,
+        path: entry.path,
+        isq,
+    })
+}
+
+/// `models`, `default_model`, `serve --model` and the `inference_*` limits.
+pub fn resolve(serve: &ServeArgs, file: &FileConfig) -> Result<HostSettings, ConfigError> {
+    let mut models = Vec::new();
+    let mut default_model = file.default_model.clone();
+    if let Some(path) = &serve.model {
+        let spec = model_spec(FileModel {
+            id: None,
+            path: path.clone(),
+            isq: None,
+        })?;
+        default_model = Some(spec.id.clone());
+        models.push(spec);
+    }
+    for entry in file.models.clone().unwrap_or_default() {
+        let spec = model_spec(entry)?;
+        if models.iter().any(|m: &ModelSpec| m.id == spec.id) {
+            return Err(invalid(
+                "models.id",
+                &spec.id,
+                "two models have this id; give one an `id`",
+            ));
+        }
+        models.push(spec);
+    }
+    if let Some(default) = &default_model
+        && !models.iter().any(|m| &m.id == default)
+    {
+        return Err(invalid(
+            "default_model",
+            default,
+            format!(
+                "no model has this id (configured: {})",
+                models
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+
+    let defaults = Limits::default();
+    let count = |key: &'static str, value: Option<u64>, default: usize, max: u64| {
+        let value = value.unwrap_or(default as u64);
+        if (1..=max).contains(&value) {
+            Ok(value as usize)
+        } else {
+            Err(invalid(key, value, format!("must be between 1 and {max}")))
+        }
+    };
+    let limits = Limits {
+        max_concurrent: count(
+            "inference_max_concurrent",
+            file.inference_max_concurrent,
+            defaults.max_concurrent,
+            1_024,
+        )?,
+        queue: count(
+            "inference_queue",
+            file.inference_queue,
+            defaults.queue,
+            100_000,
+        )?,
+        max_tokens: count(
+            "inference_max_tokens",
+            file.inference_max_tokens,
+            defaults.max_tokens,
+            1_000_000,
+        )?,
+        max_prompt_tokens: count(
+            "inference_max_prompt_tokens",
+            file.inference_max_prompt_tokens,
+            defaults.max_prompt_tokens,
+            10_000_000,
+        )?,
+        deadline: Duration::from_secs(count(
+            "inference_deadline_s",
+            file.inference_deadline_s,
+            defaults.deadline.as_secs() as usize,
+            86_400,
+        )? as u64),
+    };
+    Ok(HostSettings {
+        models,
+        default_model,
+        limits,
+        force_cpu: false,
+    })
+}
+
+/// Tools the planner offers unless `planner_tools` says otherwise: every built-in that does
+/// real work (`fail` is for tests, `subrun` takes a whole plan as input).
+pub const DEFAULT_PLANNER_TOOLS: [&str; 5] = ["noop", "sleep", "http", "approval", "llm"];
+
+/// `planner_model`, `planner_tools`, `planner_max_attempts`, `planner_max_steps`,
+/// `planner_max_tokens`, `plan_cache_threshold`, `plan_cache_ttl_s`, `plan_cache_entries`
+/// (0: no cache). Tool names
+/// are checked against the catalog when the server starts.
+pub fn planner(file: &FileConfig) -> Result<PlannerSettings, ConfigError> {
+    let defaults = PlannerSettings::default();
+    let max_attempts = file.planner_max_attempts.unwrap_or(defaults.max_attempts);
+    if !(1..=10).contains(&max_attempts) {
+        return Err(invalid(
+            "planner_max_attempts",
+            max_attempts,
+            "must be between 1 and 10",
+        ));
+    }
+    let max_steps = file.planner_max_steps.unwrap_or(defaults.max_steps);
+    if !(1..=64).contains(&max_steps) {
+        return Err(invalid(
+            "planner_max_steps",
+            max_steps,
+            "must be between 1 and 64",
+        ));
+    }
+    let max_tokens = file.planner_max_tokens.unwrap_or(defaults.max_tokens);
+    if !(1..=1_000_000).contains(&max_tokens) {
+        return Err(invalid(
+            "planner_max_tokens",
+            max_tokens,
+            "must be between 1 and 1000000",
+        ));
+    }
+    let cache_defaults = PlanCacheSettings::default();
+    let threshold = file
+        .plan_cache_threshold
+        .unwrap_or(cache_defaults.threshold);
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(invalid(
+            "plan_cache_threshold",
+            threshold,
+            "must be a similarity between 0 and 1",
+        ));
+    }
+    let ttl_s = file
+        .plan_cache_ttl_s
+        .unwrap_or(cache_defaults.ttl.as_secs());
+    if !(1..=365 * 86_400).contains(&ttl_s) {
+        return Err(invalid(
+            "plan_cache_ttl_s",
+            ttl_s,
+            "must be between 1 and 31536000 (a year)",
+        ));
+    }
+    let entries = file.plan_cache_entries.unwrap_or(cache_defaults.capacity);
+    if entries > 1_000_000 {
+        return Err(invalid(
+            "plan_cache_entries",
+            entries,
+            "must be at most 1000000 (0 turns the cache off)",
+        ));
+    }
+    let cache = (entries > 0).then_some(PlanCacheSettings {
+        threshold,
+        ttl: Duration::from_secs(ttl_s),
+        capacity: entries,
+    });
+    let tools = file
+        .planner_tools
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PLANNER_TOOLS.map(str::to_owned).to_vec());
+    if tools.is_empty() {
+        return Err(invalid("planner_tools", "[]", "name at least one tool"));
+    }
+    Ok(PlannerSettings {
+        model: file.planner_model.clone(),
+        tools,
+        max_steps,
+        max_attempts,
+        max_tokens,
+        cache,
+    })
+}
+
+/// The settings as config-file lines, for `switchyard config`.
+pub fn write_toml(settings: &HostSettings, planner: &PlannerSettings, out: &mut String) {
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let models: Vec<String> = settings
+        .models
+        .iter()
+        .map(|m| {
+            let isq = m
+                .isq
+                .map(|q| format!(", isq = {}", quote(q.as_str())))
+                .unwrap_or_default();
+            format!(
+                "{{ id = {}, path = {}{isq} }}",
+                quote(&m.id),
+                quote(&m.path.to_string_lossy())
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "models = [{}]", models.join(", "));
+    if let Some(default) = &settings.default_model {
+        let _ = writeln!(out, "default_model = {}", quote(default));
+    }
+    let l = &settings.limits;
+    let _ = writeln!(out, "inference_max_concurrent = {}", l.max_concurrent);
+    let _ = writeln!(out, "inference_queue = {}", l.queue);
+    let _ = writeln!(out, "inference_max_tokens = {}", l.max_tokens);
+    let _ = writeln!(out, "inference_max_prompt_tokens = {}", l.max_prompt_tokens);
+    let _ = writeln!(out, "inference_deadline_s = {}", l.deadline.as_secs());
+    if let Some(model) = &planner.model {
+        let _ = writeln!(out, "planner_model = {}", quote(model));
+    }
+    let tools: Vec<String> = planner.tools.iter().map(|t| quote(t)).collect();
+    let _ = writeln!(out, "planner_tools = [{}]", tools.join(", "));
+    let _ = writeln!(out, "planner_max_attempts = {}", planner.max_attempts);
+    let _ = writeln!(out, "planner_max_steps = {}", planner.max_steps);
+    let _ = writeln!(out, "planner_max_tokens = {}", planner.max_tokens);
+    match &planner.cache {
+        Some(c) => {
+            let _ = writeln!(out, "plan_cache_threshold = {}", c.threshold);
+            let _ = writeln!(out, "plan_cache_ttl_s = {}", c.ttl.as_secs());
+            let _ = writeln!(out, "plan_cache_entries = {}", c.capacity);
+        }
+        None => {
+            let _ = writeln!(out, "plan_cache_entries = 0");
+        }
+    }
+}
