@@ -312,7 +312,7 @@ pub fn resolve(
         .or(file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let store = crate::store_settings::StoreSettings::resolve(global, serve, &file, &data_dir);
-    let inference = crate::inference_settings::resolve(serve, &file);
+    let inference = crate::inference_settings::resolve(serve, &file, &data_dir);
     let planner = crate::inference_settings::planner(&file);
     let listen_raw = serve
         .listen

@@ -97,7 +97,11 @@ fn model_spec(entry: FileModel) -> Result<ModelSpec, ConfigError> {
 }
 
 /// `models`, `default_model`, `serve --model` and the `inference_*` limits.
-pub fn resolve(serve: &ServeArgs, file: &FileConfig) -> Result<HostSettings, ConfigError> {
+pub fn resolve(
+    serve: &ServeArgs,
+    file: &FileConfig,
+    data_dir: &Path,
+) -> Result<HostSettings, ConfigError> {
     let mut models = Vec::new();
     let mut default_model = file.default_model.clone();
     if let Some(path) = &serve.model {
@@ -183,6 +187,7 @@ pub fn resolve(serve: &ServeArgs, file: &FileConfig) -> Result<HostSettings, Con
         default_model,
         limits,
         force_cpu: false,
+        cache_dir: Some(data_dir.join("models")),
     })
 }
 

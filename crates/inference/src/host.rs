@@ -285,10 +285,17 @@ impl Host {
                 _ => continue,
             };
             let started = std::time::Instant::now();
+            let cache_dir = self
+                .inner
+                .settings
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("switchyard-models"));
             let loaded = runtime.block_on(loader::load(
                 &spec,
                 &self.inner.device,
                 self.inner.settings.limits.max_concurrent,
+                &cache_dir,
                 &progress,
             ));
             match loaded {

@@ -8,6 +8,8 @@
 //! - [`host`]: the [`Host`]: models by id (loading, ready or failed), the device, the shared
 //!   admission control, the usage channel; what health shows.
 //! - `loader`: reading weights with progress, then building the mistral.rs engine.
+//! - [`convert`]: GGUF tensors candle multiplies without SIMD (Q5_0 and kin) re-quantized
+//!   to Q8_0 into a cached copy, found by profiling a Q4_K_M file.
 //! - [`admission`]: bounded queue in front of a fixed number of slots; a full queue is refused
 //!   at once with a retry hint.
 //! - [`generate`]: one chat request: checks, the engine request with its own response
@@ -24,6 +26,7 @@
 //!   template, for tests and benchmarks.
 
 pub mod admission;
+pub mod convert;
 pub mod error;
 pub mod generate;
 pub mod host;

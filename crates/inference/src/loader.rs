@@ -1,6 +1,7 @@
 //! Loading one model: the weights are read once with progress (a bar on a terminal, per mille
 //! for health), which also puts them in the page cache, then mistral.rs builds the engine from
-//! them: a GGUF file as it is, or a safetensors directory with in-situ quantization.
+//! them: a GGUF file (tensors without a SIMD kernel re-quantized first, see
+//! [`crate::convert`]), or a safetensors directory with in-situ quantization.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,20 +18,35 @@ pub(crate) async fn load(
     spec: &ModelSpec,
     device: &mistralrs::Device,
     max_seqs: usize,
+    cache_dir: &Path,
     progress: &AtomicU32,
 ) -> Result<mistralrs::Model, String> {
     let files = weight_files(&spec.path)?;
     read_with_progress(&spec.id, &files, progress)?;
     let model = if spec.path.is_file() {
-        let dir = spec
+        let source = spec.path.clone();
+        let cache = cache_dir.to_owned();
+        let prepared =
+            tokio::task::spawn_blocking(move || crate::convert::prepare(&source, &cache))
+                .await
+                .map_err(|e| format!("converting the model stopped: {e}"))??;
+        if prepared.converted > 0 {
+            tracing::info!(
+                model = %spec.id,
+                tensors = prepared.converted,
+                file = %prepared.path.display(),
+                "re-quantized tensors to Q8_0 (candle has no SIMD kernel for their type)"
+            );
+        }
+        let dir = prepared
             .path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let file = spec
+        let file = prepared
             .path
             .file_name()
-            .ok_or_else(|| format!("{} names no file", spec.path.display()))?;
+            .ok_or_else(|| format!("{} names no file", prepared.path.display()))?;
         GgufModelBuilder::new(
             dir.to_string_lossy(),
             vec![file.to_string_lossy().into_owned()],

@@ -77,6 +77,9 @@ pub struct HostSettings {
     pub limits: Limits,
     /// Use the CPU even where a GPU is present.
     pub force_cpu: bool,
+    /// Where GGUF files with tensors candle multiplies without SIMD get their converted copy
+    /// (see `convert`); `None`: the system's temporary directory.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl HostSettings {

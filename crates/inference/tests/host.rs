@@ -26,6 +26,7 @@ async fn host_with(dir: &Path, limits: Limits) -> Host {
         default_model: None,
         limits,
         force_cpu: true,
+        cache_dir: None,
     })
     .unwrap();
     assert!(host.wait_loaded(Duration::from_secs(120)).await);
@@ -194,6 +195,7 @@ async fn a_missing_file_fails_its_model_only() {
         default_model: Some("tiny".into()),
         limits: Limits::default(),
         force_cpu: true,
+        cache_dir: None,
     })
     .unwrap();
     assert!(host.wait_loaded(Duration::from_secs(120)).await);

@@ -67,6 +67,7 @@ pub async fn run(model: &Path, quick: bool, write_model: bool) -> Result<(), Str
             deadline: Duration::from_secs(3_600),
         },
         force_cpu: false,
+        cache_dir: Some(std::env::temp_dir().join("switchyard-bench-models")),
     })?;
     let loading = Instant::now();
     if !host.wait_loaded(Duration::from_secs(600)).await {
