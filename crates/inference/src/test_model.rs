@@ -2,6 +2,9 @@
 //! tokenizer and a ChatML chat template, so tests and benchmarks exercise the real
 //! load → generate → stream path of mistral.rs without downloading anything.
 //!
+//! [`write_safetensors_dir`] writes the same kind of model as a Hugging Face style directory
+//! (full-precision safetensors), for in-situ quantization while it loads.
+//!
 //! Two shapes: [`ModelShape::tiny`] (about 100 k parameters, Q8_0, loads in milliseconds) for
 //! tests, and [`ModelShape::qwen05b`] (about 415 M parameters, the shape of Qwen2.5-0.5B) for
 //! benchmarks, quantized like llama.cpp's Q4_K_M: Q4_K where a row is a multiple of 256,
@@ -239,6 +242,144 @@ pub fn write_gguf(path: &Path, shape: &ModelShape, seed: u64) -> candle_core::Re
         parameters: shape.parameters(),
         bytes: file.metadata()?.len(),
     })
+}
+
+/// Writes a random-weight llama model as a Hugging Face style directory — `config.json`,
+/// `tokenizer.json` (the same byte-level BPE), `tokenizer_config.json` (the ChatML template),
+/// `generation_config.json`, `model.safetensors` (f32) — for loading with in-situ
+/// quantization. `shape.quant` is ignored: the weights are full precision.
+pub fn write_safetensors_dir(dir: &Path, shape: &ModelShape, seed: u64) -> candle_core::Result<()> {
+    if !shape.hidden.is_multiple_of(shape.heads) || !shape.heads.is_multiple_of(shape.kv_heads) {
+        candle_core::bail!("hidden must divide into heads, and heads into KV heads");
+    }
+    std::fs::create_dir_all(dir)?;
+    let vocab = Vocabulary::new(shape.vocab)?;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let kv_dim = shape.hidden / shape.heads * shape.kv_heads;
+    let mut tensors = std::collections::HashMap::new();
+    let mut put = |name: String, dims: &[usize]| -> candle_core::Result<()> {
+        tensors.insert(name, random(&mut rng, dims, 0.02)?);
+        Ok(())
+    };
+    put(
+        "model.embed_tokens.weight".into(),
+        &[shape.vocab, shape.hidden],
+    )?;
+    put("lm_head.weight".into(), &[shape.vocab, shape.hidden])?;
+    for l in 0..shape.layers {
+        let p = format!("model.layers.{l}");
+        put(
+            format!("{p}.self_attn.q_proj.weight"),
+            &[shape.hidden, shape.hidden],
+        )?;
+        put(
+            format!("{p}.self_attn.k_proj.weight"),
+            &[kv_dim, shape.hidden],
+        )?;
+        put(
+            format!("{p}.self_attn.v_proj.weight"),
+            &[kv_dim, shape.hidden],
+        )?;
+        put(
+            format!("{p}.self_attn.o_proj.weight"),
+            &[shape.hidden, shape.hidden],
+        )?;
+        put(
+            format!("{p}.mlp.gate_proj.weight"),
+            &[shape.ffn, shape.hidden],
+        )?;
+        put(
+            format!("{p}.mlp.up_proj.weight"),
+            &[shape.ffn, shape.hidden],
+        )?;
+        put(
+            format!("{p}.mlp.down_proj.weight"),
+            &[shape.hidden, shape.ffn],
+        )?;
+    }
+    let ones = Tensor::ones(shape.hidden, candle_core::DType::F32, &Device::Cpu)?;
+    tensors.insert("model.norm.weight".into(), ones.clone());
+    for l in 0..shape.layers {
+        for norm in ["input_layernorm", "post_attention_layernorm"] {
+            tensors.insert(format!("model.layers.{l}.{norm}.weight"), ones.clone());
+        }
+    }
+    candle_core::safetensors::save(&tensors, dir.join("model.safetensors"))?;
+
+    let (bos, eos) = (vocab.id(END_OF_TEXT), vocab.id(IM_END));
+    let json = |name: &str, value: serde_json::Value| -> candle_core::Result<()> {
+        let text = serde_json::to_string_pretty(&value).map_err(candle_core::Error::wrap)?;
+        std::fs::write(dir.join(name), text)?;
+        Ok(())
+    };
+    json(
+        "config.json",
+        serde_json::json!({
+            "architectures": ["LlamaForCausalLM"],
+            "model_type": "llama",
+            "hidden_act": "silu",
+            "hidden_size": shape.hidden,
+            "intermediate_size": shape.ffn,
+            "vocab_size": shape.vocab,
+            "num_hidden_layers": shape.layers,
+            "num_attention_heads": shape.heads,
+            "num_key_value_heads": shape.kv_heads,
+            "rms_norm_eps": 1e-6,
+            "rope_theta": 10000.0,
+            "max_position_embeddings": shape.context,
+            "tie_word_embeddings": false,
+            "bos_token_id": bos,
+            "eos_token_id": eos,
+            "torch_dtype": "float32"
+        }),
+    )?;
+    json(
+        "generation_config.json",
+        serde_json::json!({"bos_token_id": bos, "eos_token_id": eos}),
+    )?;
+    json(
+        "tokenizer_config.json",
+        serde_json::json!({
+            "chat_template": CHATML_TEMPLATE,
+            "bos_token": END_OF_TEXT,
+            "eos_token": IM_END,
+            "add_bos_token": false,
+            "model_max_length": shape.context
+        }),
+    )?;
+    let normal: serde_json::Map<String, serde_json::Value> = vocab
+        .tokens
+        .iter()
+        .enumerate()
+        .map(|(id, token)| (token.clone(), serde_json::json!(id)))
+        .collect();
+    let added: Vec<serde_json::Value> = Vocabulary::SPECIALS
+        .iter()
+        .map(|s| {
+            serde_json::json!({"id": vocab.id(s), "content": s, "single_word": false,
+                "lstrip": false, "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    json(
+        "tokenizer.json",
+        serde_json::json!({
+            "version": "1.0",
+            "truncation": null,
+            "padding": null,
+            "added_tokens": added,
+            "normalizer": null,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false,
+                              "trim_offsets": true, "use_regex": true},
+            "post_processor": null,
+            "decoder": {"type": "ByteLevel", "add_prefix_space": false,
+                        "trim_offsets": true, "use_regex": true},
+            "model": {"type": "BPE", "dropout": null, "unk_token": null,
+                      "continuing_subword_prefix": null, "end_of_word_suffix": null,
+                      "fuse_unk": false, "byte_fallback": false,
+                      "vocab": normal, "merges": vocab.merges}
+        }),
+    )?;
+    Ok(())
 }
 
 #[derive(Clone, Copy)]

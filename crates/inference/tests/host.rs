@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use switchyard_inference::test_model::{ModelShape, write_gguf};
+use switchyard_inference::test_model::{ModelShape, write_gguf, write_safetensors_dir};
 use switchyard_inference::{
-    ChatMessage, ChatRequest, Host, HostSettings, InferenceError, Limits, ModelSpec, Piece,
+    ChatMessage, ChatRequest, Host, HostSettings, InferenceError, Isq, Limits, ModelSpec, Piece,
 };
 
 fn tiny(dir: &Path) -> ModelSpec {
@@ -263,4 +263,49 @@ async fn a_full_queue_refuses_and_a_dropped_request_frees_its_slot() {
     .unwrap();
     assert!(served.1.usage.completion_tokens >= 1);
     assert_eq!(host.status().running, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_safetensors_directory_loads_with_in_situ_quantization() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("tiny-llama");
+    write_safetensors_dir(&model_dir, &ModelShape::tiny(), 3).unwrap();
+    let host = Host::start(HostSettings {
+        models: vec![ModelSpec {
+            id: "st".into(),
+            path: model_dir,
+            isq: Some(Isq::Q8_0),
+        }],
+        default_model: None,
+        limits: Limits::default(),
+        force_cpu: true,
+        cache_dir: None,
+    })
+    .unwrap();
+    assert!(host.wait_loaded(Duration::from_secs(120)).await);
+    let status = host.status();
+    assert_eq!(status.models[0].state, "ready", "{status:?}");
+    let (_, finished) = host
+        .chat(ask("Say hello.", 6))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(finished.usage.completion_tokens >= 1, "{finished:?}");
+    assert!(
+        finished.usage.prompt_tokens > 5,
+        "the chat template was applied: {finished:?}"
+    );
+    let request = ChatRequest {
+        json_schema: Some(
+            json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
+                                 "required": ["ok"], "additionalProperties": false}),
+        ),
+        ..ask("JSON please.", 32)
+    };
+    let (text, _) = host.chat(request).await.unwrap().collect().await.unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(value["ok"].is_boolean());
 }
