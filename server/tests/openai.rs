@@ -449,3 +449,44 @@ async fn goals_sharing_a_template_reuse_the_cached_plan_and_others_ask_the_model
     assert_eq!(stats["entries"], 2, "{stats}");
     assert!((stats["hit_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_llm_tool_answers_in_a_run_with_its_usage_stored_on_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = with_model(dir.path(), |_| {}).await;
+    let plan = json!({"steps": [
+        {"key": "ask", "agent": "default", "tool": "llm",
+         "input": {"prompt": "Say hello.", "system": "Be brief.", "max_tokens": 5}},
+        {"key": "pick", "agent": "default", "tool": "llm", "depends_on": ["ask"],
+         "input": {"prompt": "Given {{steps.ask.output.text}}, pick one.", "max_tokens": 30,
+                   "json_schema": {"type": "object", "properties": {"pick": {"enum": ["x", "y"]}},
+                                   "required": ["pick"], "additionalProperties": false}}}
+    ]});
+    let (status, created) = h
+        .json(post_json("/api/v1/runs", &json!({ "plan": plan })))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let state = loop {
+        let (_, state) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
+        let done = ["succeeded", "failed"].contains(&state["status"].as_str().unwrap_or(""));
+        if done || std::time::Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(state["status"], "succeeded", "{state}");
+    let steps = state["steps"].as_array().unwrap();
+    let ask = &steps[0]["output"];
+    assert!(ask["text"].is_string(), "{ask}");
+    assert_eq!(ask["model"], "tiny");
+    let used = ask["usage"]["completion_tokens"].as_u64().unwrap();
+    assert!((1..=5).contains(&used), "{ask}");
+    assert!(ask["usage"]["ttft_ms"].as_f64().unwrap() > 0.0);
+    let pick = &steps[1]["output"];
+    assert!(
+        ["x", "y"].contains(&pick["json"]["pick"].as_str().unwrap()),
+        "{pick}"
+    );
+}
