@@ -29,6 +29,21 @@ async fn with_model(dir: &std::path::Path, edit: impl FnOnce(&mut FileConfig)) -
     Harness::with_file(file).await
 }
 
+/// The run's state once it has ended (or after 30 s, for the caller's assertion to show).
+async fn ended(h: &Harness, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, state) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
+        let status = state["status"].as_str().unwrap_or("");
+        if ["succeeded", "failed", "cancelled"].contains(&status)
+            || std::time::Instant::now() > deadline
+        {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn chat(body: Value) -> Request<Body> {
     post_json("/v1/chat/completions", &body)
 }
@@ -298,14 +313,7 @@ async fn a_goal_is_planned_validated_run_and_its_planning_kept() {
     assert!((1..=3).contains(&steps.len()), "{planned}");
     assert!(steps.iter().all(|s| s["tool"] == "noop"));
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let state = loop {
-        let (_, state) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
-        if state["status"] == "succeeded" || std::time::Instant::now() > deadline {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let state = ended(&h, &id).await;
     assert_eq!(state["status"], "succeeded", "{state}");
 
     let (status, record) = h.json(get(&format!("/api/v1/runs/{id}/planning"))).await;
@@ -467,15 +475,7 @@ async fn the_llm_tool_answers_in_a_run_with_its_usage_stored_on_the_step() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let state = loop {
-        let (_, state) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
-        let done = ["succeeded", "failed"].contains(&state["status"].as_str().unwrap_or(""));
-        if done || std::time::Instant::now() > deadline {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let state = ended(&h, id).await;
     assert_eq!(state["status"], "succeeded", "{state}");
     let steps = state["steps"].as_array().unwrap();
     let ask = &steps[0]["output"];

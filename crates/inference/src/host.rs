@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::admission::Admission;
@@ -19,6 +18,7 @@ use crate::error::InferenceError;
 use crate::generate::Usage;
 use crate::loader;
 use crate::settings::{HostSettings, Limits, ModelSpec};
+use switchyard_protocol::{InferenceHealth, ModelHealth};
 
 /// A model that answers requests.
 pub struct Loaded {
@@ -42,39 +42,6 @@ enum Slot {
     Loading(Arc<AtomicU32>),
     Ready(Arc<Loaded>),
     Failed(String),
-}
-
-/// What health shows about one model.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ModelStatus {
-    pub id: String,
-    pub path: String,
-    /// `loading`, `ready` or `failed`.
-    pub state: &'static str,
-    /// 0–100.
-    pub progress_pct: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub load_ms: Option<u64>,
-    pub default: bool,
-}
-
-/// What health shows about the host.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct HostStatus {
-    /// Where the models run: `cpu (N threads)` or `cuda:0`.
-    pub device: String,
-    pub models: Vec<ModelStatus>,
-    /// Requests generating now, and the limit.
-    pub running: usize,
-    pub max_concurrent: usize,
-    /// Requests waiting for a slot now, and the limit.
-    pub waiting: usize,
-    pub queue_limit: usize,
-    /// Set when no model is configured: what to set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
 }
 
 pub(crate) struct Inner {
@@ -211,8 +178,8 @@ impl Host {
             .collect()
     }
 
-    /// For health.
-    pub fn status(&self) -> HostStatus {
+    /// The health document's inference section (the plan cache is the planner's to fill).
+    pub fn status(&self) -> InferenceHealth {
         let default = self.default_model();
         let slots = self.inner.slots.read().expect("slots lock");
         let models = self
@@ -239,10 +206,10 @@ impl Host {
                     Some(Slot::Failed(e)) => ("failed", 0, Some(e.clone()), None),
                     None => ("failed", 0, Some("not loaded".into()), None),
                 };
-                ModelStatus {
+                ModelHealth {
                     id: spec.id.clone(),
                     path: spec.path.display().to_string(),
-                    state,
+                    state: state.to_owned(),
                     progress_pct,
                     error,
                     load_ms,
@@ -251,14 +218,16 @@ impl Host {
             })
             .collect();
         let admission = &self.inner.admission;
-        HostStatus {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        InferenceHealth {
             device: self.inner.device_name.clone(),
             models,
-            running: admission.running(),
-            max_concurrent: admission.max_concurrent(),
-            waiting: admission.waiting(),
-            queue_limit: admission.queue_limit(),
+            running: count(admission.running()),
+            max_concurrent: count(admission.max_concurrent()),
+            waiting: count(admission.waiting()),
+            queue_limit: count(admission.queue_limit()),
             message: (!self.configured()).then(|| InferenceError::NoModel.to_string()),
+            plan_cache: None,
         }
     }
 

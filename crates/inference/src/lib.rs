@@ -6,7 +6,8 @@
 //! - [`settings`]: which models to load (GGUF files, or safetensors directories with in-situ
 //!   quantization) and the admission limits.
 //! - [`host`]: the [`Host`]: models by id (loading, ready or failed), the device, the shared
-//!   admission control, the usage channel; what health shows.
+//!   admission control, the usage channel; health's inference section
+//!   (`switchyard_protocol::InferenceHealth`).
 //! - `loader`: reading weights with progress, then building the mistral.rs engine.
 //! - [`convert`]: GGUF tensors candle multiplies without SIMD (Q5_0 and kin) re-quantized
 //!   to Q8_0 into a cached copy, found by profiling a Q4_K_M file.
@@ -39,7 +40,7 @@ pub mod test_model;
 
 pub use error::InferenceError;
 pub use generate::{ChatMessage, ChatRequest, Finished, Generation, Piece, Usage};
-pub use host::{Host, HostStatus, ModelStatus};
+pub use host::Host;
 pub use llm_tool::LlmTool;
 pub use plan_cache::{CacheStats, PlanCacheSettings};
 pub use planner::{Planner, PlannerSettings, PlanningError, PlanningRecord};

@@ -4,9 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use switchyard_app::context::ServerContext;
-use switchyard_protocol::{
-    Health, HealthStatus, InferenceHealth, ModelHealth, PlanCacheHealth, ServiceHealth, StoreHealth,
-};
+use switchyard_protocol::{Health, HealthStatus, PlanCacheHealth, ServiceHealth, StoreHealth};
 use switchyard_store::{Reachability, Store};
 
 /// 200 with the health document when the database answers and the store is whole, 503 with
@@ -43,13 +41,15 @@ pub async fn health(
         queued_writes: store.queued_writes,
         queue_limit: store.queue_limit,
     });
-    let mut inference = inference_health(&host);
+    let mut inference = host.status();
     inference.plan_cache = planning.planner.cache_stats().map(|c| PlanCacheHealth {
         entries: c.entries as u64,
         hits: c.hits,
         misses: c.misses,
         hit_rate: c.hit_rate,
     });
+    // A model that failed to load degrades health; one still loading does not (health
+    // shows its progress).
     if inference.models.iter().any(|m| m.state == "failed") {
         health.status = HealthStatus::Degraded;
     }
@@ -59,33 +59,4 @@ pub async fn health(
         HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
     };
     (status, Json(health))
-}
-
-/// The model host's state: a model that failed to load degrades health; one still loading
-/// does not (health shows its progress).
-fn inference_health(host: &switchyard_inference::Host) -> InferenceHealth {
-    let status = host.status();
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    InferenceHealth {
-        device: status.device,
-        models: status
-            .models
-            .into_iter()
-            .map(|m| ModelHealth {
-                id: m.id,
-                path: m.path,
-                state: m.state.to_owned(),
-                progress_pct: m.progress_pct,
-                error: m.error,
-                load_ms: m.load_ms,
-                default: m.default,
-            })
-            .collect(),
-        running: count(status.running),
-        max_concurrent: count(status.max_concurrent),
-        waiting: count(status.waiting),
-        queue_limit: count(status.queue_limit),
-        message: status.message,
-        plan_cache: None,
-    }
 }
