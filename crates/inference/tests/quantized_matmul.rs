@@ -1,0 +1,64 @@
+//! The patched candle-core's CPU quantized matmul (third_party/candle-core/SWITCHYARD.md):
+//! several activation rows at once (the tiled prompt path, with its four-row Q8_0 kernel and
+//! the rows left over) must give exactly what one row at a time gives, and both must match a
+//! plain f32 matmul over the dequantized weights within the activations' 8-bit quantization.
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
+
+fn max_abs(t: &Tensor) -> f32 {
+    t.abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
+fn check(dtype: GgmlDType, n: usize, k: usize, rows: usize) {
+    let cpu = Device::Cpu;
+    let weights = Tensor::randn(0f32, 1.0, (n, k), &cpu).unwrap();
+    let quantized = QTensor::quantize(&weights, dtype).unwrap();
+    let dequantized = quantized.dequantize(&cpu).unwrap();
+    let matmul = QMatMul::from_qtensor(quantized).unwrap();
+    let input = Tensor::randn(0f32, 1.0, (rows, k), &cpu).unwrap();
+
+    let batched = matmul.forward(&input).unwrap();
+    assert_eq!(batched.dims(), &[rows, n]);
+    let one_by_one: Vec<Tensor> = (0..rows)
+        .map(|row| matmul.forward(&input.narrow(0, row, 1).unwrap()).unwrap())
+        .collect();
+    let one_by_one = Tensor::cat(&one_by_one, 0).unwrap();
+    let batched_values = batched.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let row_values = one_by_one.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(
+        batched_values, row_values,
+        "{dtype:?} {rows}x{k} @ {k}x{n}: the batched path differs from row-at-a-time"
+    );
+
+    let reference = input.matmul(&dequantized.t().unwrap()).unwrap();
+    let error = max_abs(&(batched - &reference).unwrap());
+    let scale = max_abs(&reference);
+    assert!(
+        error < 0.03 * scale,
+        "{dtype:?} {rows}x{k} @ {k}x{n}: max error {error} against {scale} from the f32 matmul"
+    );
+}
+
+#[test]
+fn q8_0_batched_rows_match_row_at_a_time_and_f32() {
+    // 1 (the decode path), 4 (one four-row step), 7 (a step and three left over), 37 (more than
+    // one row block, and a strip of columns that ends early with n = 50).
+    for rows in [1, 4, 7, 37] {
+        check(GgmlDType::Q8_0, 50, 512, rows);
+    }
+}
+
+#[test]
+fn k_quants_batched_rows_match_row_at_a_time_and_f32() {
+    for dtype in [GgmlDType::Q4K, GgmlDType::Q6K] {
+        for rows in [1, 5, 33] {
+            check(dtype, 40, 512, rows);
+        }
+    }
+}
