@@ -255,7 +255,16 @@ pub enum BenchCommand {
         /// First write a random-weight model of Qwen2.5-0.5B's shape (Q4_K_M) to FILE.
         #[arg(long)]
         write_model: bool,
+        /// What activations, attention and the KV cache are computed in: auto (f32 on the
+        /// CPU), f32, bf16 or f16.
+        #[arg(long, default_value = "auto", value_parser = parse_dtype)]
+        dtype: switchyard_inference::ComputeDType,
     },
+}
+
+fn parse_dtype(text: &str) -> Result<switchyard_inference::ComputeDType, String> {
+    switchyard_inference::ComputeDType::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a dtype (expected auto, f32, bf16 or f16)"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,13 +396,17 @@ fn run(cli: Cli) -> Result<(), String> {
             model,
             quick,
             write_model,
+            dtype,
         })) => {
             let mut config = config;
             if cli.global.log_level.is_none() && std::env::var_os("SWITCHYARD_LOG_LEVEL").is_none()
             {
                 config.log_level = "warn".into();
             }
-            with_runtime(&config, crate::bench::llm::run(&model, quick, write_model))
+            with_runtime(
+                &config,
+                crate::bench::llm::run(&model, quick, write_model, dtype),
+            )
         }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::bench::store::run(quick))

@@ -5,7 +5,7 @@
 //! ```toml
 //! models = [
 //!   { id = "qwen", path = "/models/qwen2.5-0.5b-instruct-q4_k_m.gguf" },
-//!   { id = "llama", path = "/models/Llama-3.2-1B-Instruct", isq = "q4k" },
+//!   { id = "llama", path = "/models/Llama-3.2-1B-Instruct", isq = "q4k", dtype = "bf16" },
 //! ]
 //! default_model = "qwen"
 //! ```
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use switchyard_inference::{
-    HostSettings, Isq, Limits, ModelSpec, PlanCacheSettings, PlannerSettings,
+    ComputeDType, HostSettings, Isq, Limits, ModelSpec, PlanCacheSettings, PlannerSettings,
 };
 
 use crate::cli::ServeArgs;
@@ -31,6 +31,9 @@ pub struct FileModel {
     pub path: PathBuf,
     /// `q4k` or `q8_0`: in-situ quantization of a safetensors directory.
     pub isq: Option<String>,
+    /// `auto` (f32 on the CPU), `f32`, `bf16` or `f16`: what activations, attention and the
+    /// KV cache are computed in.
+    pub dtype: Option<String>,
 }
 
 fn invalid(key: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
@@ -89,10 +92,16 @@ fn model_spec(entry: FileModel) -> Result<ModelSpec, ConfigError> {
             Some(isq)
         }
     };
+    let dtype = match entry.dtype {
+        None => ComputeDType::Auto,
+        Some(text) => ComputeDType::parse(&text)
+            .ok_or_else(|| invalid("models.dtype", &text, "expected auto, f32, bf16 or f16"))?,
+    };
     Ok(ModelSpec {
         id,
         path: entry.path,
         isq,
+        dtype,
     })
 }
 
@@ -109,6 +118,7 @@ pub fn resolve(
             id: None,
             path: path.clone(),
             isq: None,
+            dtype: None,
         })?;
         default_model = Some(spec.id.clone());
         models.push(spec);
@@ -287,8 +297,12 @@ pub fn write_toml(settings: &HostSettings, planner: &PlannerSettings, out: &mut 
                 .isq
                 .map(|q| format!(", isq = {}", quote(q.as_str())))
                 .unwrap_or_default();
+            let dtype = match m.dtype {
+                ComputeDType::Auto => String::new(),
+                dtype => format!(", dtype = {}", quote(dtype.as_str())),
+            };
             format!(
-                "{{ id = {}, path = {}{isq} }}",
+                "{{ id = {}, path = {}{isq}{dtype} }}",
                 quote(&m.id),
                 quote(&m.path.to_string_lossy())
             )

@@ -22,6 +22,7 @@ async fn with_model(dir: &std::path::Path, edit: impl FnOnce(&mut FileConfig)) -
             id: Some("tiny".into()),
             path,
             isq: None,
+            dtype: Default::default(),
         }]),
         ..FileConfig::default()
     };

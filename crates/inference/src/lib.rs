@@ -44,4 +44,4 @@ pub use host::Host;
 pub use llm_tool::LlmTool;
 pub use plan_cache::{CacheStats, PlanCacheSettings};
 pub use planner::{Planner, PlannerSettings, PlanningError, PlanningRecord};
-pub use settings::{HostSettings, Isq, Limits, ModelSpec};
+pub use settings::{ComputeDType, HostSettings, Isq, Limits, ModelSpec};

@@ -7,9 +7,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mistralrs::{GgufModelBuilder, IsqType, TextModelBuilder, TokenSource};
+use mistralrs::{IsqType, ModelDType, TextModelBuilder, TokenSource};
+use mistralrs_core::{
+    AutoDeviceMapParams, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder,
+    GGUFSpecificConfig, MistralRsBuilder, SchedulerConfig,
+};
 
-use crate::settings::{Isq, ModelSpec};
+use crate::settings::{ComputeDType, Isq, ModelSpec};
 
 /// Reading the weights is this share of the progress (per mille); the engine build the rest.
 const READ_SHARE: u64 = 900;
@@ -47,19 +51,12 @@ pub(crate) async fn load(
             .path
             .file_name()
             .ok_or_else(|| format!("{} names no file", prepared.path.display()))?;
-        GgufModelBuilder::new(
-            dir.to_string_lossy(),
-            vec![file.to_string_lossy().into_owned()],
-        )
-        .with_token_source(TokenSource::None)
-        .with_device(device.clone())
-        .with_max_num_seqs(max_seqs)
-        .build()
-        .await
+        gguf_model(dir, file, spec.dtype, device, max_seqs).await
     } else {
         let mut builder = TextModelBuilder::new(spec.path.to_string_lossy())
             .with_token_source(TokenSource::None)
             .with_device(device.clone())
+            .with_dtype(model_dtype(spec.dtype, device))
             .with_max_num_seqs(max_seqs);
         if let Some(isq) = spec.isq {
             builder = builder.with_isq(match isq {
@@ -72,6 +69,60 @@ pub(crate) async fn load(
     let model = model.map_err(|e| format!("{e:#}"))?;
     progress.store(1000, Ordering::Relaxed);
     Ok(model)
+}
+
+/// The dtype mistral.rs computes in: `auto` is f32 on the CPU, where candle's kernels are f32
+/// and bf16 (mistral.rs's own pick there) is widened element by element in attention.
+fn model_dtype(dtype: ComputeDType, device: &mistralrs::Device) -> ModelDType {
+    match dtype {
+        ComputeDType::Auto if device.is_cpu() => ModelDType::F32,
+        ComputeDType::Auto => ModelDType::Auto,
+        ComputeDType::F32 => ModelDType::F32,
+        ComputeDType::Bf16 => ModelDType::BF16,
+        ComputeDType::F16 => ModelDType::F16,
+    }
+}
+
+/// A GGUF file as mistral.rs's `GgufModelBuilder` loads it (no tokenizer download, the
+/// default scheduler), but in the dtype asked for: the builder always passes `auto`.
+async fn gguf_model(
+    dir: &Path,
+    file: &std::ffi::OsStr,
+    dtype: ComputeDType,
+    device: &mistralrs::Device,
+    max_seqs: usize,
+) -> anyhow::Result<mistralrs::Model> {
+    let loader = GGUFLoaderBuilder::new(
+        None,
+        None,
+        dir.to_string_lossy().into_owned(),
+        vec![file.to_string_lossy().into_owned()],
+        GGUFSpecificConfig { topology: None },
+        false,
+        None,
+    )
+    .build();
+    let pipeline = loader.load_model_from_hf(
+        None,
+        TokenSource::None,
+        &model_dtype(dtype, device),
+        device,
+        true,
+        DeviceMapSetting::Auto(AutoDeviceMapParams::default_text()),
+        None,
+        None,
+    )?;
+    let scheduler = SchedulerConfig::DefaultScheduler {
+        method: DefaultSchedulerMethod::Fixed(max_seqs.try_into()?),
+    };
+    // As GgufModelBuilder: the KV cache on, a prefix cache of 16 sequences.
+    let runner = MistralRsBuilder::new(pipeline, scheduler, false, None)
+        .with_no_kv_cache(false)
+        .with_no_prefix_cache(false)
+        .with_prefix_cache_n(16)
+        .build()
+        .await;
+    Ok(mistralrs::Model::new(runner))
 }
 
 /// The files holding the weights: the GGUF file itself, or a directory's `*.safetensors`.

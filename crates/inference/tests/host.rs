@@ -17,6 +17,7 @@ fn tiny(dir: &Path) -> ModelSpec {
         id: "tiny".into(),
         path,
         isq: None,
+        dtype: Default::default(),
     }
 }
 
@@ -190,6 +191,7 @@ async fn a_missing_file_fails_its_model_only() {
                 id: "ghost".into(),
                 path: dir.path().join("missing.gguf"),
                 isq: None,
+                dtype: Default::default(),
             },
         ],
         default_model: Some("tiny".into()),
@@ -275,6 +277,7 @@ async fn a_safetensors_directory_loads_with_in_situ_quantization() {
             id: "st".into(),
             path: model_dir,
             isq: Some(Isq::Q8_0),
+            dtype: Default::default(),
         }],
         default_model: None,
         limits: Limits::default(),

@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use switchyard_inference::test_model::{ModelShape, write_gguf};
-use switchyard_inference::{ChatMessage, ChatRequest, Host, HostSettings, Limits, ModelSpec};
+use switchyard_inference::{
+    ChatMessage, ChatRequest, ComputeDType, Host, HostSettings, Limits, ModelSpec,
+};
 
 /// Figures of one round of concurrent requests.
 #[derive(Debug, Default, Clone, Copy)]
@@ -23,7 +25,12 @@ struct Round {
     total_tok_s: f64,
 }
 
-pub async fn run(model: &Path, quick: bool, write_model: bool) -> Result<(), String> {
+pub async fn run(
+    model: &Path,
+    quick: bool,
+    write_model: bool,
+    dtype: ComputeDType,
+) -> Result<(), String> {
     if write_model {
         let started = Instant::now();
         let written = write_gguf(model, &ModelShape::qwen05b(), 1)
@@ -46,10 +53,11 @@ pub async fn run(model: &Path, quick: bool, write_model: bool) -> Result<(), Str
     let prompt = "the quick brown fox jumps over the lazy dog ".repeat(prompt_words / 9 + 1);
     println!(
         "llm benchmark{}: {}, prompt ~{prompt_words} words, {max_tokens} tokens per answer, \
-         {repeats} round(s) per setting, {} threads",
+         {repeats} round(s) per setting, {} threads, dtype {}",
         if quick { " (quick)" } else { "" },
         model.display(),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dtype.as_str()
     );
 
     let host = Host::start(HostSettings {
@@ -57,6 +65,7 @@ pub async fn run(model: &Path, quick: bool, write_model: bool) -> Result<(), Str
             id: "bench".into(),
             path: model.to_owned(),
             isq: None,
+            dtype,
         }],
         default_model: None,
         limits: Limits {
@@ -85,12 +94,17 @@ pub async fn run(model: &Path, quick: bool, write_model: bool) -> Result<(), Str
         ..ChatRequest::default()
     };
     // Warm-up: first-use allocations and page faults stay out of the figures.
-    let _ = host
+    let (_, warm_up) = host
         .chat(request())
         .await
         .map_err(|e| e.to_string())?
         .collect()
-        .await;
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "prompt: {} tokens after the chat template (compare with llama-bench -p {0} -n {max_tokens})",
+        warm_up.usage.prompt_tokens
+    );
 
     let mut engine = Vec::new();
     for concurrency in [1, 4] {
