@@ -659,4 +659,44 @@ mod tests {
         assert_eq!(again.sqlite_sync, SqliteSync::Full);
         assert_eq!(again.listen, config.listen);
     }
+
+    #[test]
+    fn a_model_dtype_is_parsed_and_a_bad_one_names_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("m.gguf");
+        std::fs::write(&model, b"GGUF").unwrap();
+        let entry = |extra: &str| {
+            format!(
+                "models = [{{ path = {}{extra} }}]\n",
+                toml::Value::String(model.display().to_string())
+            )
+        };
+        let config = resolve_with(
+            GlobalArgs::default(),
+            ServeArgs::default(),
+            &entry(", dtype = \"bf16\""),
+        )
+        .unwrap();
+        assert_eq!(config.inference.models[0].id, "m");
+        assert_eq!(
+            config.inference.models[0].dtype,
+            switchyard_inference::ComputeDType::Bf16
+        );
+        let config = resolve_with(GlobalArgs::default(), ServeArgs::default(), &entry("")).unwrap();
+        assert_eq!(
+            config.inference.models[0].dtype,
+            switchyard_inference::ComputeDType::Auto
+        );
+
+        let error = resolve_with(
+            GlobalArgs::default(),
+            ServeArgs::default(),
+            &entry(", dtype = \"int4\""),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "invalid models.dtype 'int4': expected auto, f32, bf16 or f16"
+        );
+    }
 }
