@@ -21,17 +21,16 @@ fn server(dir: &std::path::Path) -> Server {
     Server::start(dir, &["--model", "tiny.gguf"])
 }
 
+/// The server's health document.
+async fn health(client: &reqwest::Client, server: &Server) -> Value {
+    let response = client.get(server.url("/api/v1/health")).send().await;
+    response.unwrap().json().await.unwrap()
+}
+
 async fn wait_ready(client: &reqwest::Client, server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let health: Value = client
-            .get(server.url("/api/v1/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let health = health(client, server).await;
         if health["inference"]["models"][0]["state"] == "ready" {
             return;
         }
@@ -99,17 +98,9 @@ async fn a_full_queue_is_503_with_retry_after_and_refusals_leave_the_stream_alon
         let (client, chat) = (client.clone(), chat.clone());
         async move { client.post(&chat).json(&short()).send().await.unwrap() }
     });
-    let health_url = server.url("/api/v1/health");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let health: Value = client
-            .get(&health_url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let health = health(&client, &server).await;
         if health["inference"]["waiting"] == 1 {
             assert_eq!(health["inference"]["running"], 1);
             break;
@@ -176,13 +167,6 @@ async fn a_full_queue_is_503_with_retry_after_and_refusals_leave_the_stream_alon
         body["usage"]["completion_tokens"].as_u64().unwrap() >= 1,
         "{body}"
     );
-    let health: Value = client
-        .get(&health_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&client, &server).await;
     assert_eq!(health["inference"]["running"], 0, "{health}");
 }
