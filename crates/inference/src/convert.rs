@@ -1,12 +1,12 @@
 //! Re-quantizing the GGUF tensors that candle can only multiply with scalar code.
 //!
-//! candle (under mistral.rs) has SIMD dot products for Q4_0, Q8_0 and the K-quants, but not
-//! for Q4_1, Q5_0, Q5_1 or Q8_1. Q4_K_M files of models whose rows are not a multiple of 256
-//! (Qwen2.5-0.5B: hidden 896) store those rows as Q5_0, and profiling such a file showed 74 %
-//! of decode time in `BlockQ5_0::vec_dot_unopt`. Such tensors are converted to Q8_0 — a SIMD
-//! type that is also more precise, so nothing is lost but some memory — into a cached copy of
-//! the file that mistral.rs then loads. The copy is keyed on the source's path, size and
-//! modification time, so it is made once.
+//! candle (under mistral.rs, with the patch in `third_party/candle-core`) has SIMD dot products
+//! for Q4_0, Q5_0, Q8_0 and the K-quants, but not for Q4_1, Q5_1 or Q8_1, which some older
+//! GGUF files use; the scalar code runs several times slower than the file's size allows (a
+//! profile of a Q5_0 file before its kernel existed: 74 % of decode time in `vec_dot_unopt`).
+//! Such tensors are converted to Q8_0 — a SIMD type that is also more precise, so nothing is
+//! lost but some memory — into a cached copy of the file that mistral.rs then loads. The copy
+//! is keyed on the source's path, size and modification time, so it is made once.
 
 use std::hash::{Hash, Hasher};
 use std::io::BufWriter;
@@ -17,12 +17,7 @@ use candle_core::quantized::gguf_file::{self, Content};
 use candle_core::quantized::{GgmlDType, QTensor};
 
 /// Quantization types without a SIMD dot product in candle.
-const SCALAR_ONLY: [GgmlDType; 4] = [
-    GgmlDType::Q4_1,
-    GgmlDType::Q5_0,
-    GgmlDType::Q5_1,
-    GgmlDType::Q8_1,
-];
+const SCALAR_ONLY: [GgmlDType; 3] = [GgmlDType::Q4_1, GgmlDType::Q5_1, GgmlDType::Q8_1];
 
 /// What [`prepare`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +115,22 @@ fn cached_name(source: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_model::{ModelShape, Quant, write_gguf};
+    use crate::test_model::{ModelShape, write_gguf};
+    use candle_core::Tensor;
+
+    /// A GGUF file with one tensor of each given type (64 x 256, random values).
+    fn write_tensors(path: &Path, dtypes: &[(&str, GgmlDType)]) {
+        let tensors: Vec<(&str, QTensor)> = dtypes
+            .iter()
+            .map(|&(name, dtype)| {
+                let values = Tensor::randn(0f32, 1.0, (64, 256), &Device::Cpu).unwrap();
+                (name, QTensor::quantize(&values, dtype).unwrap())
+            })
+            .collect();
+        let refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (*n, t)).collect();
+        let mut file = std::fs::File::create(path).unwrap();
+        gguf_file::write(&mut file, &[], &refs).unwrap();
+    }
 
     #[test]
     fn scalar_only_tensors_become_q8_0_once_and_fast_files_stay_as_they_are() {
@@ -134,32 +144,36 @@ mod tests {
         assert_eq!(same.converted, 0);
         assert!(!cache.exists(), "nothing was written");
 
-        // Hidden 96 is not a multiple of 256: the Q4_K_M mix stores those rows as Q5_0.
-        let shape = ModelShape {
-            hidden: 96,
-            ffn: 256,
-            quant: Quant::Q4KM,
-            ..ModelShape::tiny()
-        };
-        let slow = dir.path().join("q4km.gguf");
-        write_gguf(&slow, &shape, 1).unwrap();
+        // Q5_0 (the rows of Q4_K_M files that are not a multiple of 256) has a kernel now.
+        let q5_0 = dir.path().join("q5_0.gguf");
+        write_tensors(&q5_0, &[("a", GgmlDType::Q5_0), ("b", GgmlDType::Q4K)]);
+        assert_eq!(prepare(&q5_0, &cache).unwrap().path, q5_0);
+
+        let slow = dir.path().join("old.gguf");
+        write_tensors(
+            &slow,
+            &[
+                ("a", GgmlDType::Q4_1),
+                ("b", GgmlDType::Q5_1),
+                ("c", GgmlDType::Q5_0),
+                ("d", GgmlDType::Q4K),
+            ],
+        );
         let converted = prepare(&slow, &cache).unwrap();
         assert_ne!(converted.path, slow);
-        assert!(converted.converted > 0);
+        assert_eq!(converted.converted, 2);
         let mut file = std::fs::File::open(&converted.path).unwrap();
         let content = Content::read(&mut file).unwrap();
-        assert!(
-            content
-                .tensor_infos
-                .values()
-                .all(|t| !SCALAR_ONLY.contains(&t.ggml_dtype))
+        let dtype = |name: &str| content.tensor_infos[name].ggml_dtype;
+        assert_eq!(dtype("a"), GgmlDType::Q8_0);
+        assert_eq!(dtype("b"), GgmlDType::Q8_0);
+        assert_eq!(
+            dtype("c"),
+            GgmlDType::Q5_0,
+            "fast tensors are copied as they are"
         );
         assert_eq!(
-            content.tensor_infos["blk.0.attn_q.weight"].ggml_dtype,
-            GgmlDType::Q8_0
-        );
-        assert_eq!(
-            content.tensor_infos["blk.0.ffn_down.weight"].ggml_dtype,
+            dtype("d"),
             GgmlDType::Q4K,
             "fast tensors are copied as they are"
         );

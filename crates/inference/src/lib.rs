@@ -9,8 +9,8 @@
 //!   admission control, the usage channel; health's inference section
 //!   (`switchyard_protocol::InferenceHealth`).
 //! - `loader`: reading weights with progress, then building the mistral.rs engine.
-//! - [`convert`]: GGUF tensors candle multiplies without SIMD (Q5_0 and kin) re-quantized
-//!   to Q8_0 into a cached copy, found by profiling a Q4_K_M file.
+//! - [`convert`]: GGUF tensors candle multiplies without SIMD (Q4_1, Q5_1, Q8_1) re-quantized
+//!   to Q8_0 into a cached copy.
 //! - [`admission`]: bounded queue in front of a fixed number of slots; a full queue is refused
 //!   at once with a retry hint.
 //! - [`generate`]: one chat request: checks, the engine request with its own response

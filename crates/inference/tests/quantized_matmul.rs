@@ -1,7 +1,8 @@
 //! The patched candle-core's CPU quantized matmul (third_party/candle-core/SWITCHYARD.md):
-//! several activation rows at once (the tiled prompt path, with its four-row Q8_0 kernel and
-//! the rows left over) must give exactly what one row at a time gives, and both must match a
-//! plain f32 matmul over the dequantized weights within the activations' 8-bit quantization.
+//! several activation rows at once (the tiled prompt path, with its four-row Q8_0, Q5_0 and
+//! Q4_K kernels and the rows left over) must give exactly what one row at a time gives, and
+//! both must match a plain f32 matmul over the dequantized weights within the activations'
+//! 8-bit quantization.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -60,5 +61,13 @@ fn k_quants_batched_rows_match_row_at_a_time_and_f32() {
         for rows in [1, 5, 33] {
             check(dtype, 40, 512, rows);
         }
+    }
+}
+
+#[test]
+fn q5_0_batched_rows_match_row_at_a_time_and_f32() {
+    // k = 96: three blocks a row, an odd count (the published kernel asserted an even one).
+    for (k, rows) in [(512, 1), (512, 6), (96, 1), (96, 9)] {
+        check(GgmlDType::Q5_0, 42, k, rows);
     }
 }

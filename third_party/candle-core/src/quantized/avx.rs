@@ -1,5 +1,6 @@
 use super::k_quants::{
-    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ4_0, BlockQ5K, BlockQ6K, BlockQ8K, BlockQ8_0, QK8_0, QK_K,
+    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ4_0, BlockQ5K, BlockQ5_0, BlockQ6K, BlockQ8K, BlockQ8_0,
+    QK8_0, QK_K,
 };
 use byteorder::{ByteOrder, LittleEndian};
 use half::f16;
@@ -147,6 +148,121 @@ pub(crate) fn vec_dot_q8_0_q8_0_x4(n: usize, xs: &[BlockQ8_0], ys: [&[BlockQ8_0]
             let x = xs.get_unchecked(i);
             let dx = f16::to_f32(x.d);
             let bx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+            let ax = _mm256_sign_epi8(bx, bx);
+            for r in 0..4 {
+                let y = ys[r].get_unchecked(i);
+                let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+                let q = mul_sum_us8_pairs_float(ax, _mm256_sign_epi8(by, bx));
+                let d = _mm256_set1_ps(dx * f16::to_f32(y.d));
+                acc[r] = _mm256_fmadd_ps(d, q, acc[r]);
+            }
+        }
+        acc.map(|acc| hsum_float_8(acc))
+    }
+}
+
+/// Switchyard patch: 0xFF in byte `i` of the result where bit `i` of the little-endian word
+/// `bits` is set, 0x00 where it is clear.
+#[inline(always)]
+unsafe fn bits_to_byte_mask(bits: &[u8; 4]) -> __m256i {
+    let word = i32::from_le_bytes(*bits);
+    // Byte i of the result takes byte i / 8 of the word ...
+    let spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32(word),
+        _mm256_set_epi64x(
+            0x0303_0303_0303_0303,
+            0x0202_0202_0202_0202,
+            0x0101_0101_0101_0101,
+            0,
+        ),
+    );
+    // ... and is all ones exactly when bit i % 8 was set, once every other bit is set too.
+    let other_bits = _mm256_set1_epi64x(0x7FBF_DFEF_F7FB_FDFE);
+    _mm256_cmpeq_epi8(_mm256_or_si256(spread, other_bits), _mm256_set1_epi64x(-1))
+}
+
+/// Switchyard patch: the 32 weights of a Q5_0 block as signed bytes in -16..=15. The low four
+/// bits come from the nibbles and the fifth from `qh`; a weight is its five bits minus 16, so
+/// where the fifth bit is clear the byte is the nibble with its top four bits set.
+#[inline(always)]
+unsafe fn q5_0_weights(x: &BlockQ5_0) -> __m256i {
+    let nibbles = bytes_from_nibbles_32(x.qs.as_ptr());
+    let fifth_bit = bits_to_byte_mask(&x.qh);
+    let minus_16 = _mm256_andnot_si256(fifth_bit, _mm256_set1_epi8(0xF0u8 as i8));
+    _mm256_or_si256(nibbles, minus_16)
+}
+
+/// Switchyard patch: Q5_0 weights against a Q8_0 activation row. Published candle multiplies
+/// Q5_0 with scalar code only, which made Q4_K_M files of models whose rows are not a multiple
+/// of 256 (they keep those rows in Q5_0) several times slower than their size allows.
+#[inline(always)]
+pub(crate) fn vec_dot_q5_0_q8_0(n: usize, xs: &[BlockQ5_0], ys: &[BlockQ8_0]) -> f32 {
+    debug_assert!(
+        n.is_multiple_of(QK8_0),
+        "vec_dot_q5_0_q8_0: {n} is not divisible by {QK8_0}"
+    );
+    let nb = n / QK8_0;
+    assert!(xs.len() >= nb && ys.len() >= nb);
+    unsafe {
+        let mut acc = _mm256_setzero_ps();
+        for i in 0..nb {
+            let x = xs.get_unchecked(i);
+            let y = ys.get_unchecked(i);
+            prefetch_ahead(x, 1);
+            let bx = q5_0_weights(x);
+            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            let q = mul_sum_i8_pairs_float(bx, by);
+            let d = _mm256_set1_ps(f16::to_f32(x.d) * f16::to_f32(y.d));
+            acc = _mm256_fmadd_ps(d, q, acc);
+        }
+        hsum_float_8(acc)
+    }
+}
+
+/// Switchyard patch: two Q5_0 weight rows against one Q8_0 activation row (decoding).
+#[inline(always)]
+pub(crate) fn vec_dot_q5_0_q8_0_2x(n: usize, xs: [&[BlockQ5_0]; 2], ys: &[BlockQ8_0]) -> [f32; 2] {
+    debug_assert!(
+        n.is_multiple_of(QK8_0),
+        "vec_dot_q5_0_q8_0_2x: {n} is not divisible by {QK8_0}"
+    );
+    let nb = n / QK8_0;
+    assert!(ys.len() >= nb && xs.iter().all(|xs| xs.len() >= nb));
+    unsafe {
+        let mut acc = [_mm256_setzero_ps(); 2];
+        for i in 0..nb {
+            let y = ys.get_unchecked(i);
+            let dy = f16::to_f32(y.d);
+            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            for r in 0..2 {
+                let x = xs[r].get_unchecked(i);
+                prefetch_ahead(x, 1);
+                let bx = q5_0_weights(x);
+                let q = mul_sum_i8_pairs_float(bx, by);
+                let d = _mm256_set1_ps(f16::to_f32(x.d) * dy);
+                acc[r] = _mm256_fmadd_ps(d, q, acc[r]);
+            }
+        }
+        acc.map(|acc| hsum_float_8(acc))
+    }
+}
+
+/// Switchyard patch: one Q5_0 weight row against four Q8_0 activation rows (prompt
+/// processing); each weight block is unpacked once for the four products.
+#[inline(always)]
+pub(crate) fn vec_dot_q5_0_q8_0_x4(n: usize, xs: &[BlockQ5_0], ys: [&[BlockQ8_0]; 4]) -> [f32; 4] {
+    debug_assert!(
+        n.is_multiple_of(QK8_0),
+        "vec_dot_q5_0_q8_0_x4: {n} is not divisible by {QK8_0}"
+    );
+    let nb = n / QK8_0;
+    assert!(xs.len() >= nb && ys.iter().all(|ys| ys.len() >= nb));
+    unsafe {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for i in 0..nb {
+            let x = xs.get_unchecked(i);
+            let dx = f16::to_f32(x.d);
+            let bx = q5_0_weights(x);
             let ax = _mm256_sign_epi8(bx, bx);
             for r in 0..4 {
                 let y = ys[r].get_unchecked(i);

@@ -395,11 +395,24 @@ impl GgmlType for BlockQ5_0 {
             n.is_multiple_of(qk),
             "vec_dot_q5_0_q8_0: {n} is not divisible by {qk}"
         );
-        debug_assert!(
-            (n / qk).is_multiple_of(2),
-            "vec_dot_q5_0_q8_0: {n}, nb is not divisible by 2"
-        );
+        // Switchyard patch: a SIMD kernel on AVX2. (The published debug assertion that the
+        // row has an even number of blocks is gone: neither kernel needs it, and rows of three
+        // blocks occur in the tests' small models.)
+        #[cfg(target_feature = "avx2")]
+        return super::avx::vec_dot_q5_0_q8_0(n, xs, ys);
+        #[allow(unreachable_code)]
         Self::vec_dot_unopt(n, xs, ys)
+    }
+
+    // Switchyard patch: the four-row (prompt) and two-row (decode) kernels.
+    #[cfg(target_feature = "avx2")]
+    fn vec_dot_x4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        super::avx::vec_dot_q5_0_q8_0_x4(n, xs, ys)
+    }
+
+    #[cfg(target_feature = "avx2")]
+    fn vec_dot_2x(n: usize, xs: [&[Self]; 2], ys: &[Self::VecDotType]) -> [f32; 2] {
+        super::avx::vec_dot_q5_0_q8_0_2x(n, xs, ys)
     }
 
     fn vec_dot_unopt(_n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
@@ -2297,6 +2310,8 @@ impl GgmlType for BlockQ8K {
 const GEMM_ROW_BLOCK: usize = 16;
 /// Switchyard patch: weight rows per rayon task when several activation rows are multiplied.
 const GEMM_COL_STRIP: usize = 16;
+/// Switchyard patch: below this many activation rows they are quantized on the calling thread.
+const PARALLEL_QUANTIZE_ROWS: usize = 8;
 
 pub fn matmul<T: GgmlType>(
     (m, k, n): (usize, usize, usize),
@@ -2321,6 +2336,13 @@ pub fn matmul<T: GgmlType>(
     // f32, f16, and bf16 support direct copy
     if T::DIRECT_COPY {
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
+    } else if m < PARALLEL_QUANTIZE_ROWS {
+        // Switchyard patch: a few rows (decoding) are quantized on the calling thread, which is
+        // quicker than a round trip through the rayon pool: mistral.rs's engine thread is not a
+        // worker, so a parallel loop from it wakes the pool and sleeps until the pool is done.
+        for (lhs_b, lhs) in lhs_b.chunks_mut(k_in_blocks).zip(lhs.chunks(k)) {
+            T::VecDotType::from_float(lhs, lhs_b)
+        }
     } else {
         lhs_b
             .par_chunks_mut(k_in_blocks)
