@@ -211,6 +211,7 @@ unsafe fn q5_0_accumulate(
     acc[i % 2] = _mm256_fmadd_ps(d, q, acc[i % 2]);
 }
 
+/// Switchyard patch: the dot product from the even and odd blocks' accumulators.
 #[inline(always)]
 unsafe fn q5_0_sum(acc: [__m256; 2]) -> f32 {
     hsum_float_8(_mm256_add_ps(acc[0], acc[1]))
