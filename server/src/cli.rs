@@ -263,8 +263,12 @@ pub enum BenchCommand {
 }
 
 fn parse_dtype(text: &str) -> Result<switchyard_inference::ComputeDType, String> {
-    switchyard_inference::ComputeDType::parse(text)
-        .ok_or_else(|| format!("{text:?} is not a dtype (expected auto, f32, bf16 or f16)"))
+    switchyard_inference::ComputeDType::parse(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a dtype ({})",
+            switchyard_inference::ComputeDType::EXPECTED
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -95,7 +95,7 @@ fn model_spec(entry: FileModel) -> Result<ModelSpec, ConfigError> {
     let dtype = match entry.dtype {
         None => ComputeDType::Auto,
         Some(text) => ComputeDType::parse(&text)
-            .ok_or_else(|| invalid("models.dtype", &text, "expected auto, f32, bf16 or f16"))?,
+            .ok_or_else(|| invalid("models.dtype", &text, ComputeDType::EXPECTED))?,
     };
     Ok(ModelSpec {
         id,

@@ -31,6 +31,9 @@ pub enum ComputeDType {
 }
 
 impl ComputeDType {
+    /// The accepted values, for error messages.
+    pub const EXPECTED: &'static str = "expected auto, f32, bf16 or f16";
+
     /// Parses the config value (`auto`, `f32`, `bf16`, `f16`).
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
