@@ -2,7 +2,8 @@
 //! several activation rows at once (the tiled prompt path, with its four-row Q8_0, Q5_0 and
 //! Q4_K kernels and the rows left over) must give exactly what one row at a time gives, and
 //! both must match a plain f32 matmul over the dequantized weights within the activations'
-//! 8-bit quantization.
+//! 8-bit quantization. Where the processor has AVX-512 VNNI, the kernels that use it must
+//! give exactly what the AVX2 ones give.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -53,6 +54,9 @@ fn q8_0_batched_rows_match_row_at_a_time_and_f32() {
     for rows in [1, 4, 7, 37] {
         check(GgmlDType::Q8_0, 50, 512, rows);
     }
+    // One row against 301 weight rows: more than one task's worth, so the decode path goes
+    // through the pool (50 rows stay on the calling thread), with an odd row left over.
+    check(GgmlDType::Q8_0, 301, 512, 1);
 }
 
 #[test]
@@ -69,5 +73,46 @@ fn q5_0_batched_rows_match_row_at_a_time_and_f32() {
     // k = 96: three blocks a row, an odd count (the published kernel asserted an even one).
     for (k, rows) in [(512, 1), (512, 6), (96, 1), (96, 9)] {
         check(GgmlDType::Q5_0, 42, k, rows);
+    }
+    check(GgmlDType::Q5_0, 301, 96, 1);
+}
+
+/// The Q5_0 kernels for AVX-512 VNNI, which the patch picks at run time, against the AVX2 ones,
+/// bit for bit, in all three forms: one weight row (n odd leaves one over), two (decoding) and
+/// four activation rows (prompts). Tests running alongside may meanwhile get either set; as
+/// the two agree exactly, their results cannot change.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+#[test]
+fn q5_0_avx512_kernels_match_avx2_bit_for_bit() {
+    use candle_core::quantized::avx512;
+    let has_vnni = is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx512vnni");
+    assert_eq!(
+        avx512::set_enabled(true),
+        has_vnni,
+        "the AVX-512 kernels must be on exactly where the processor has them"
+    );
+    if !has_vnni {
+        eprintln!("no AVX-512 VNNI on this processor: only its dispatch was checked");
+        return;
+    }
+    let cpu = Device::Cpu;
+    for (n, k, rows) in [(43, 512, 1), (301, 96, 1), (43, 512, 6), (43, 96, 9)] {
+        let weights = Tensor::randn(0f32, 1.0, (n, k), &cpu).unwrap();
+        let matmul =
+            QMatMul::from_qtensor(QTensor::quantize(&weights, GgmlDType::Q5_0).unwrap()).unwrap();
+        let input = Tensor::randn(0f32, 1.0, (rows, k), &cpu).unwrap();
+        let [vnni, avx2] = [true, false].map(|on| {
+            avx512::set_enabled(on);
+            let out = matmul.forward(&input).unwrap();
+            out.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        });
+        avx512::set_enabled(true);
+        assert_eq!(
+            vnni, avx2,
+            "{rows}x{k} @ {k}x{n}: AVX-512 VNNI and AVX2 kernels differ"
+        );
     }
 }

@@ -77,7 +77,7 @@ const PREFETCH_AHEAD: usize = 2048;
 /// Switchyard patch: asks for `lines` cache lines from `PREFETCH_AHEAD` bytes past `p`. A
 /// prefetch never faults, so the address may lie past the end of the weights.
 #[inline(always)]
-unsafe fn prefetch_ahead<T>(p: *const T, lines: usize) {
+pub(crate) unsafe fn prefetch_ahead<T>(p: *const T, lines: usize) {
     let p = (p as *const i8).wrapping_add(PREFETCH_AHEAD);
     for line in 0..lines {
         _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * line));
@@ -208,12 +208,18 @@ unsafe fn q5_0_accumulate(
     let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
     let q = mul_sum_us8_pairs_float(ax, _mm256_sign_epi8(by, bx));
     let d = _mm256_set1_ps(dx * f16::to_f32(y.d));
-    acc[i % 2] = _mm256_fmadd_ps(d, q, acc[i % 2]);
+    // Both accumulators by name, not `acc[i % 2]`: indexed by a variable, the array lives on
+    // the stack and every block waits on a store and a reload.
+    if i % 2 == 0 {
+        acc[0] = _mm256_fmadd_ps(d, q, acc[0]);
+    } else {
+        acc[1] = _mm256_fmadd_ps(d, q, acc[1]);
+    }
 }
 
 /// Switchyard patch: the dot product from the even and odd blocks' accumulators.
 #[inline(always)]
-unsafe fn q5_0_sum(acc: [__m256; 2]) -> f32 {
+pub(crate) unsafe fn q5_0_sum(acc: [__m256; 2]) -> f32 {
     hsum_float_8(_mm256_add_ps(acc[0], acc[1]))
 }
 

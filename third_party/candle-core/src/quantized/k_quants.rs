@@ -398,6 +398,10 @@ impl GgmlType for BlockQ5_0 {
         // Switchyard patch: a SIMD kernel on AVX2. (The published debug assertion that the
         // row has an even number of blocks is gone: neither kernel needs it, and rows of three
         // blocks occur in the tests' small models.)
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+        if super::avx512::enabled() {
+            return unsafe { super::avx512::vec_dot_q5_0_q8_0(n, xs, ys) };
+        }
         #[cfg(target_feature = "avx2")]
         return super::avx::vec_dot_q5_0_q8_0(n, xs, ys);
         #[allow(unreachable_code)]
@@ -407,11 +411,19 @@ impl GgmlType for BlockQ5_0 {
     // Switchyard patch: the four-row (prompt) and two-row (decode) kernels.
     #[cfg(target_feature = "avx2")]
     fn vec_dot_x4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        #[cfg(target_arch = "x86_64")]
+        if super::avx512::enabled() {
+            return unsafe { super::avx512::vec_dot_q5_0_q8_0_x4(n, xs, ys) };
+        }
         super::avx::vec_dot_q5_0_q8_0_x4(n, xs, ys)
     }
 
     #[cfg(target_feature = "avx2")]
     fn vec_dot_2x(n: usize, xs: [&[Self]; 2], ys: &[Self::VecDotType]) -> [f32; 2] {
+        #[cfg(target_arch = "x86_64")]
+        if super::avx512::enabled() {
+            return unsafe { super::avx512::vec_dot_q5_0_q8_0_2x(n, xs, ys) };
+        }
         super::avx::vec_dot_q5_0_q8_0_2x(n, xs, ys)
     }
 
@@ -2310,6 +2322,8 @@ impl GgmlType for BlockQ8K {
 const GEMM_ROW_BLOCK: usize = 16;
 /// Switchyard patch: weight rows per rayon task when several activation rows are multiplied.
 const GEMM_COL_STRIP: usize = 16;
+/// Switchyard patch: the fewest pairs of weight rows a rayon task takes when decoding.
+const DECODE_PAIRS_PER_TASK: usize = 64;
 /// Switchyard patch: below this many activation rows they are quantized on the calling thread.
 const PARALLEL_QUANTIZE_ROWS: usize = 8;
 
@@ -2355,18 +2369,26 @@ pub fn matmul<T: GgmlType>(
 
     if m == 1 {
         let lhs_row = lhs_row(0);
-        dst.par_chunks_mut(2)
-            .enumerate()
-            .with_min_len(64)
-            .with_max_len(256)
-            .for_each(|(pair, dst)| {
-                let col = 2 * pair;
-                if let [a, b] = dst {
-                    [*a, *b] = T::vec_dot_2x(k, [rhs_col(col), rhs_col(col + 1)], lhs_row);
-                } else {
-                    dst[0] = T::vec_dot(k, rhs_col(col), lhs_row);
-                }
-            });
+        let pair = |(pair, dst): (usize, &mut [f32])| {
+            let col = 2 * pair;
+            if let [a, b] = dst {
+                [*a, *b] = T::vec_dot_2x(k, [rhs_col(col), rhs_col(col + 1)], lhs_row);
+            } else {
+                dst[0] = T::vec_dot(k, rhs_col(col), lhs_row);
+            }
+        };
+        if n <= 2 * DECODE_PAIRS_PER_TASK {
+            // Switchyard patch: one task's worth of weight rows (a 0.5B model's key and value
+            // projections) runs on the calling thread; through the pool it would be the same
+            // single task plus a wake-up and a sleep.
+            dst.chunks_mut(2).enumerate().for_each(pair);
+        } else {
+            dst.par_chunks_mut(2)
+                .enumerate()
+                .with_min_len(DECODE_PAIRS_PER_TASK)
+                .with_max_len(256)
+                .for_each(pair);
+        }
         return Ok(());
     }
 

@@ -6,6 +6,9 @@ use std::borrow::Cow;
 
 #[cfg(target_feature = "avx2")]
 pub mod avx;
+// Switchyard patch: AVX-512 VNNI kernels, chosen at run time where the processor has them.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+pub mod avx512;
 mod dummy_cuda;
 mod dummy_metal;
 pub mod ggml_file;
