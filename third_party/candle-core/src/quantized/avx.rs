@@ -208,8 +208,13 @@ unsafe fn q5_0_accumulate(
     let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
     let q = mul_sum_us8_pairs_float(ax, _mm256_sign_epi8(by, bx));
     let d = _mm256_set1_ps(dx * f16::to_f32(y.d));
-    // Both accumulators by name, not `acc[i % 2]`: indexed by a variable, the array lives on
-    // the stack and every block waits on a store and a reload.
+    q5_0_add_scaled(acc, i, d, q);
+}
+
+/// Switchyard patch: `acc[i % 2] += d * q`, with both accumulators named: indexed by a
+/// variable, the array would live on the stack, a store and a reload every block.
+#[inline(always)]
+pub(crate) unsafe fn q5_0_add_scaled(acc: &mut [__m256; 2], i: usize, d: __m256, q: __m256) {
     if i % 2 == 0 {
         acc[0] = _mm256_fmadd_ps(d, q, acc[0]);
     } else {

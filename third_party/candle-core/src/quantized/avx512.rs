@@ -9,12 +9,11 @@
 //! as AVX2 does. Either way each lane holds exactly the sum the AVX2 kernels compute, and is
 //! scaled and accumulated in the same order, so results agree bit for bit.
 
-use super::avx::{bytes_from_nibbles_32, prefetch_ahead, q5_0_sum};
+use super::avx::{bytes_from_nibbles_32, prefetch_ahead, q5_0_add_scaled, q5_0_sum};
 use super::k_quants::{BlockQ5_0, BlockQ8_0, QK8_0};
 use half::f16;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-#[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
 const UNKNOWN: u8 = 0;
@@ -86,12 +85,7 @@ unsafe fn q5_0_accumulate(
         by_offset,
     );
     let d = _mm256_set1_ps(dx * dy);
-    let q = _mm256_cvtepi32_ps(lanes);
-    if i % 2 == 0 {
-        acc[0] = _mm256_fmadd_ps(d, q, acc[0]);
-    } else {
-        acc[1] = _mm256_fmadd_ps(d, q, acc[1]);
-    }
+    q5_0_add_scaled(acc, i, d, _mm256_cvtepi32_ps(lanes));
 }
 
 #[inline]
@@ -186,13 +180,8 @@ pub(crate) unsafe fn vec_dot_q5_0_q8_0_x4(
         for r in 0..4 {
             let by = _mm256_loadu_si256(y[r].qs.as_ptr() as *const __m256i);
             let lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, _mm256_sign_epi8(by, bx));
-            let q = _mm256_cvtepi32_ps(lanes);
             let dr = _mm256_permutexvar_ps(lane[r], d);
-            if i % 2 == 0 {
-                acc[r][0] = _mm256_fmadd_ps(dr, q, acc[r][0]);
-            } else {
-                acc[r][1] = _mm256_fmadd_ps(dr, q, acc[r][1]);
-            }
+            q5_0_add_scaled(&mut acc[r], i, dr, _mm256_cvtepi32_ps(lanes));
         }
     }
     [
