@@ -3,7 +3,8 @@
 //! Q4_K kernels and the rows left over) must give exactly what one row at a time gives, and
 //! both must match a plain f32 matmul over the dequantized weights within the activations'
 //! 8-bit quantization. Where the processor has AVX-512 VNNI, the kernels that use it must
-//! give exactly what the AVX2 ones give.
+//! give exactly what the AVX2 ones give. A thread outside rayon that multiplies becomes worker 0
+//! of a pool of its own, with the same results.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -115,4 +116,63 @@ fn q5_0_avx512_kernels_match_avx2_bit_for_bit() {
             "{rows}x{k} @ {k}x{n}: AVX-512 VNNI and AVX2 kernels differ"
         );
     }
+}
+
+#[test]
+fn a_thread_outside_rayon_multiplies_in_a_pool_of_its_own() {
+    // mistral.rs's engine thread is such a thread: after its first quantized matmul it is
+    // worker 0 of its own pool, its results are the pool's results, and handing work to
+    // another pool from it (mistral.rs's attention pool) still comes back.
+    let cpu = Device::Cpu;
+    let (n, k) = (1024, 512);
+    let weights = Tensor::randn(0f32, 1.0, (n, k), &cpu).unwrap();
+    let matmul = std::sync::Arc::new(
+        QMatMul::from_qtensor(QTensor::quantize(&weights, GgmlDType::Q4_0).unwrap()).unwrap(),
+    );
+    let inputs: Vec<Tensor> = [1, 20]
+        .map(|rows| Tensor::randn(0f32, 1.0, (rows, k), &cpu).unwrap())
+        .into();
+    let forward_all = |matmul: &QMatMul, inputs: &[Tensor]| -> Vec<Vec<f32>> {
+        inputs
+            .iter()
+            .map(|input| {
+                let out = matmul.forward(input).unwrap();
+                out.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            })
+            .collect()
+    };
+
+    let global_style = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let expected = global_style.install(|| forward_all(&matmul, &inputs));
+
+    let (matmul2, inputs2) = (matmul.clone(), inputs.clone());
+    let (index_before, got, index_after, via_other_pool) = std::thread::spawn(move || {
+        let before = rayon::current_thread_index();
+        let got = forward_all(&matmul2, &inputs2);
+        let after = rayon::current_thread_index();
+        let other = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let via_other = other.install(|| forward_all(&matmul2, &inputs2));
+        (before, got, after, via_other)
+    })
+    .join()
+    .unwrap();
+
+    assert_eq!(index_before, None, "a plain thread starts outside rayon");
+    let threads = candle_core::utils::get_num_threads();
+    let expected_index = (threads >= 2).then_some(0);
+    assert_eq!(
+        index_after, expected_index,
+        "with {threads} threads the calling thread must become worker 0 of its own pool"
+    );
+    assert_eq!(got, expected, "the own pool changed a matmul's result");
+    assert_eq!(
+        via_other_pool, expected,
+        "a matmul through another pool changed"
+    );
 }

@@ -2351,9 +2351,8 @@ pub fn matmul<T: GgmlType>(
     if T::DIRECT_COPY {
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
     } else if m < PARALLEL_QUANTIZE_ROWS {
-        // Switchyard patch: a few rows (decoding) are quantized on the calling thread, which is
-        // quicker than a round trip through the rayon pool: mistral.rs's engine thread is not a
-        // worker, so a parallel loop from it wakes the pool and sleeps until the pool is done.
+        // Switchyard patch: a few rows (decoding) are quantized on the calling thread: the work
+        // is smaller than waking another thread for it.
         for (lhs_b, lhs) in lhs_b.chunks_mut(k_in_blocks).zip(lhs.chunks(k)) {
             T::VecDotType::from_float(lhs, lhs_b)
         }
@@ -2380,7 +2379,7 @@ pub fn matmul<T: GgmlType>(
         if n <= 2 * DECODE_PAIRS_PER_TASK {
             // Switchyard patch: one task's worth of weight rows (a 0.5B model's key and value
             // projections) runs on the calling thread; through the pool it would be the same
-            // single task plus a wake-up and a sleep.
+            // single task plus a hand-off.
             dst.chunks_mut(2).enumerate().for_each(pair);
         } else {
             dst.par_chunks_mut(2)

@@ -15,6 +15,8 @@ pub mod ggml_file;
 pub mod gguf_file;
 pub mod imatrix_file;
 pub mod k_quants;
+// Switchyard patch: the thread that runs a model joins a rayon pool of its own.
+pub mod own_pool;
 #[cfg(feature = "metal")]
 pub mod metal;
 #[cfg(not(target_arch = "wasm32"))]
@@ -788,6 +790,8 @@ impl crate::CustomOp1 for QTensor {
         if !layout.is_contiguous() {
             crate::bail!("input tensor is not contiguous {layout:?}")
         }
+        // Switchyard patch: this and every later parallel op from this thread run with it.
+        own_pool::join();
         let src_shape = layout.shape();
         // self is transposed so n is first then k.
         let (n, k) = self.shape.dims2()?;
