@@ -607,6 +607,16 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     ));
 }
 
+/// A burst against a bucket of 60 tokens refilled continuously at one a second: the first 60
+/// pass, plus at most one for every second the burst itself took (several on a loaded machine).
+fn assert_held_to_sixty_a_minute(admitted: usize, burst: std::time::Duration, who: &str) {
+    let most = 60 + burst.as_secs_f64().ceil() as usize;
+    assert!(
+        (60..=most).contains(&admitted),
+        "{who}: {admitted} admitted in {burst:?}; a full bucket of 60 refilled at 1/s allows 60..={most}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_immediate() {
     let mut h = Harness::new().await;
@@ -615,6 +625,7 @@ async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_imme
     let runs = route("GET", "/api/v1/runs", Permission::ReadRuns);
     let secret = key(&h, "bursty", &[Scope::RunsRead], 60).await;
     let (mut ok, mut limited) = (0, 0);
+    let burst = std::time::Instant::now();
     for _ in 0..200 {
         let (status, headers, body) = h.send(request(&runs, Some(&secret))).await;
         match status {
@@ -632,11 +643,9 @@ async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_imme
             other => panic!("{other}: {body}"),
         }
     }
-    println!("burst of 200 at 60/min: {ok} admitted, {limited} refused");
-    assert!(
-        (57..=63).contains(&ok),
-        "{ok} admitted; the limit is 60 ± 5 %"
-    );
+    let burst = burst.elapsed();
+    println!("burst of 200 at 60/min in {burst:?}: {ok} admitted, {limited} refused");
+    assert_held_to_sixty_a_minute(ok, burst, "key");
     assert_eq!(ok + limited, 200);
 
     // A signed-in user is held to the per-user limits the same way (keyed on the user, so
@@ -658,6 +667,7 @@ async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_imme
         .keys
         .issue(&user.id, Role::Viewer, chrono::Utc::now().timestamp());
     let (mut ok, mut limited) = (0, 0);
+    let burst = std::time::Instant::now();
     for i in 0..200 {
         let mut request = request(&runs, Some(&token));
         request.headers_mut().insert(
@@ -674,11 +684,9 @@ async fn a_key_burst_is_held_to_its_rate_with_retry_after_and_revocation_is_imme
             other => panic!("{other}: {body}"),
         }
     }
-    println!("user burst of 200 at 60/min: {ok} admitted, {limited} refused");
-    assert!(
-        (57..=63).contains(&ok),
-        "{ok} admitted; the limit is 60 ± 5 %"
-    );
+    let burst = burst.elapsed();
+    println!("user burst of 200 at 60/min in {burst:?}: {ok} admitted, {limited} refused");
+    assert_held_to_sixty_a_minute(ok, burst, "user");
 
     let id = secret["sy_".len()..].split('_').next().unwrap().to_owned();
     let other = key(&h, "steady", &[Scope::RunsRead], 10_000).await;
