@@ -126,9 +126,8 @@ fn a_thread_outside_rayon_multiplies_in_a_pool_of_its_own() {
     let cpu = Device::Cpu;
     let (n, k) = (1024, 512);
     let weights = Tensor::randn(0f32, 1.0, (n, k), &cpu).unwrap();
-    let matmul = std::sync::Arc::new(
-        QMatMul::from_qtensor(QTensor::quantize(&weights, GgmlDType::Q4_0).unwrap()).unwrap(),
-    );
+    let matmul =
+        QMatMul::from_qtensor(QTensor::quantize(&weights, GgmlDType::Q4_0).unwrap()).unwrap();
     let inputs: Vec<Tensor> = [1, 20]
         .map(|rows| Tensor::randn(0f32, 1.0, (rows, k), &cpu).unwrap())
         .into();
@@ -148,20 +147,22 @@ fn a_thread_outside_rayon_multiplies_in_a_pool_of_its_own() {
         .unwrap();
     let expected = global_style.install(|| forward_all(&matmul, &inputs));
 
-    let (matmul2, inputs2) = (matmul.clone(), inputs.clone());
-    let (index_before, got, index_after, via_other_pool) = std::thread::spawn(move || {
-        let before = rayon::current_thread_index();
-        let got = forward_all(&matmul2, &inputs2);
-        let after = rayon::current_thread_index();
-        let other = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let via_other = other.install(|| forward_all(&matmul2, &inputs2));
-        (before, got, after, via_other)
-    })
-    .join()
-    .unwrap();
+    let (index_before, got, index_after, via_other_pool) = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let before = rayon::current_thread_index();
+                let got = forward_all(&matmul, &inputs);
+                let after = rayon::current_thread_index();
+                let other = rayon::ThreadPoolBuilder::new()
+                    .num_threads(2)
+                    .build()
+                    .unwrap();
+                let via_other = other.install(|| forward_all(&matmul, &inputs));
+                (before, got, after, via_other)
+            })
+            .join()
+            .unwrap()
+    });
 
     assert_eq!(index_before, None, "a plain thread starts outside rayon");
     let threads = candle_core::utils::get_num_threads();
