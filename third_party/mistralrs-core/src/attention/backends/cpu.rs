@@ -253,6 +253,17 @@ impl<'a> MaskInfo<'a> {
     }
 }
 
+/// Switchyard patch: one query row of the prompt kernel's block: its batch, head and position,
+/// its values, its ALiBi slope, and its mask values as a slice where [`MaskInfo::row`] gives one.
+struct QueryRow<'a, T> {
+    b_i: usize,
+    h_i: usize,
+    q_pos: usize,
+    q: &'a [T],
+    slope: f32,
+    mask: Option<&'a [f32]>,
+}
+
 pub(crate) trait DowncastF32 {
     fn cast(x: f32) -> Self;
 }
@@ -660,8 +671,7 @@ where
             .enumerate()
             .for_each(|(chunk_idx, out_chunk)| {
                 let rows = out_chunk.len() / dv;
-                // (batch, query row, K head, V head, slope, mask row) of each row.
-                let row_info: Vec<_> = (0..rows)
+                let row_info: Vec<QueryRow<'_, T>> = (0..rows)
                     .map(|r| {
                         let row_idx = chunk_idx * Q_BLOCK + r;
                         let b_i = row_idx / rows_per_batch;
@@ -677,14 +687,14 @@ where
                         let mask_row = mask_info
                             .as_ref()
                             .and_then(|mask| mask.row(b_i, h_i, q_pos, kv_len));
-                        (
+                        QueryRow {
                             b_i,
                             h_i,
                             q_pos,
-                            &q_data[q_base..q_base + d],
+                            q: &q_data[q_base..q_base + d],
                             slope,
-                            mask_row,
-                        )
+                            mask: mask_row,
+                        }
                     })
                     .collect();
 
@@ -692,20 +702,21 @@ where
                 let mut scores = vec![f32::NEG_INFINITY; rows * kv_len];
                 let mut max = [f32::NEG_INFINITY; Q_BLOCK];
                 for kv_pos in 0..kv_len {
-                    for (r, &(b_i, h_i, q_pos, q_row, slope, mask_row)) in
-                        row_info.iter().enumerate()
-                    {
-                        let mv = match (mask_row, mask_info.as_ref()) {
-                            (Some(row), _) => slope * row[kv_pos],
-                            (None, Some(mask)) => slope * mask.value(b_i, h_i, q_pos, kv_pos),
+                    for (r, row) in row_info.iter().enumerate() {
+                        let mv = match (row.mask, mask_info.as_ref()) {
+                            (Some(mask_row), _) => row.slope * mask_row[kv_pos],
+                            (None, Some(mask)) => {
+                                row.slope * mask.value(row.b_i, row.h_i, row.q_pos, kv_pos)
+                            }
                             (None, None) => 0.0,
                         };
                         if mv == f32::NEG_INFINITY {
                             continue;
                         }
-                        let k_head = h_i / rk2;
-                        let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
-                        let mut s_val = vec_dot_f32(q_row, &k_data[k_base..k_base + d]);
+                        let k_head = row.h_i / rk2;
+                        let k_base =
+                            row.b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
+                        let mut s_val = vec_dot_f32(row.q, &k_data[k_base..k_base + d]);
                         s_val *= scale_applied;
                         if logit_softcap != 0.0 {
                             s_val = logit_softcap * s_val.tanh();
@@ -720,15 +731,16 @@ where
                 let mut acc = vec![0f32; rows * dv];
                 let mut sum = [0f32; Q_BLOCK];
                 for kv_pos in 0..kv_len {
-                    for (r, &(b_i, h_i, ..)) in row_info.iter().enumerate() {
+                    for (r, row) in row_info.iter().enumerate() {
                         let s_val = scores[r * kv_len + kv_pos];
                         if s_val == f32::NEG_INFINITY {
                             continue;
                         }
                         let w = (s_val - max[r]).exp();
                         sum[r] += w;
-                        let v_head = h_i / rv2;
-                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                        let v_head = row.h_i / rv2;
+                        let v_base =
+                            row.b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
                         let v_row = &v_data[v_base..v_base + dv];
                         for (a, v) in acc[r * dv..(r + 1) * dv].iter_mut().zip(v_row) {
                             *a += v.to_f32() * w;
