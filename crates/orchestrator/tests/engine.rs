@@ -207,15 +207,21 @@ async fn a_dag_runs_in_dependency_order_with_its_branches_in_parallel() {
         "b and c ran together"
     );
 
+    // The run reads as final from the store as soon as d's completion is committed; its
+    // StepSucceeded event may reach subscribers a moment later, so wait for all four.
     let mut order = Vec::new();
-    while let Ok((run, event)) = events.try_recv() {
+    while order.len() < 4 {
+        let (run, event) = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only these steps reported success: {order:?}"))
+            .unwrap();
         assert_eq!(run, id);
         if let EventKind::StepSucceeded { step, .. } = event.kind {
             order.push(step);
         }
     }
-    assert_eq!(order.first().map(String::as_str), Some("a"));
-    assert_eq!(order.last().map(String::as_str), Some("d"));
+    assert_eq!(order.first().map(String::as_str), Some("a"), "{order:?}");
+    assert_eq!(order.last().map(String::as_str), Some("d"), "{order:?}");
     setup.verify(&id).await;
     engine.shutdown().await;
 }
