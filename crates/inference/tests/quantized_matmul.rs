@@ -1,9 +1,9 @@
 //! The patched candle-core's CPU quantized matmul (third_party/candle-core/SWITCHYARD.md):
 //! several activation rows at once (the tiled prompt path, with its four-row Q8_0, Q5_0 and
-//! Q4_K kernels and the rows left over) must give exactly what one row at a time gives, and
-//! both must match a plain f32 matmul over the dequantized weights within the activations'
-//! 8-bit quantization. Where the processor has AVX-512 VNNI, the kernels that use it must
-//! give exactly what the AVX2 ones give. A thread outside rayon that multiplies becomes worker 0
+//! Q4_K kernels, the 16- and 8-row AVX-512 ones, and the rows left over) must give exactly
+//! what one row at a time gives, and both must match a plain f32 matmul over the dequantized
+//! weights within the activations' 8-bit quantization. Where the processor has AVX-512 VNNI,
+//! the kernels that use it must give exactly what the AVX2 ones give. A thread outside rayon that multiplies becomes worker 0
 //! of a pool of its own, with the same results.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
@@ -72,20 +72,22 @@ fn k_quants_batched_rows_match_row_at_a_time_and_f32() {
 #[test]
 fn q5_0_batched_rows_match_row_at_a_time_and_f32() {
     // k = 96: three blocks a row, an odd count (the published kernel asserted an even one).
-    for (k, rows) in [(512, 1), (512, 6), (96, 1), (96, 9)] {
+    // 21 and 37 rows: 16-row steps of the AVX-512 kernel, then a four-row one and one left.
+    for (k, rows) in [(512, 1), (512, 6), (96, 1), (96, 9), (512, 21), (96, 37)] {
         check(GgmlDType::Q5_0, 42, k, rows);
     }
     check(GgmlDType::Q5_0, 301, 96, 1);
 }
 
-/// The Q5_0 kernels for AVX-512 VNNI, which the patch picks at run time, against the AVX2 ones,
-/// bit for bit, in all three forms: one weight row (n odd leaves one over), two (decoding) and
-/// four activation rows (prompts). Tests running alongside may meanwhile get either set; as
-/// the two agree exactly, their results cannot change.
+/// The Q5_0 and Q4K kernels for AVX-512, which the patch picks at run time, against the AVX2
+/// ones, bit for bit: Q5_0 in all its forms — one weight row (n odd leaves one over), two
+/// (decoding), four activation rows and the 16-row kernel (prompts) — and the 8-row Q4K one,
+/// each also against the AVX-512 four-row kernels (`avx512_gemm` off). Tests running alongside
+/// may meanwhile get either set; as they agree exactly, their results cannot change.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
 #[test]
-fn q5_0_avx512_kernels_match_avx2_bit_for_bit() {
-    use candle_core::quantized::avx512;
+fn avx512_kernels_match_avx2_bit_for_bit() {
+    use candle_core::quantized::{avx512, avx512_gemm};
     let has_vnni = is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
         && is_x86_feature_detected!("avx512vl")
@@ -100,20 +102,33 @@ fn q5_0_avx512_kernels_match_avx2_bit_for_bit() {
         return;
     }
     let cpu = Device::Cpu;
-    for (n, k, rows) in [(43, 512, 1), (301, 96, 1), (43, 512, 6), (43, 96, 9)] {
+    let cases = [
+        (GgmlDType::Q5_0, 43, 512, 1),
+        (GgmlDType::Q5_0, 301, 96, 1),
+        (GgmlDType::Q5_0, 43, 512, 6),
+        (GgmlDType::Q5_0, 43, 96, 9),
+        (GgmlDType::Q5_0, 43, 96, 37),
+        (GgmlDType::Q4K, 40, 512, 5),
+        (GgmlDType::Q4K, 40, 512, 33),
+    ];
+    for (dtype, n, k, rows) in cases {
         let weights = Tensor::randn(0f32, 1.0, (n, k), &cpu).unwrap();
-        let matmul =
-            QMatMul::from_qtensor(QTensor::quantize(&weights, GgmlDType::Q5_0).unwrap()).unwrap();
+        let matmul = QMatMul::from_qtensor(QTensor::quantize(&weights, dtype).unwrap()).unwrap();
         let input = Tensor::randn(0f32, 1.0, (rows, k), &cpu).unwrap();
-        let [vnni, avx2] = [true, false].map(|on| {
-            avx512::set_enabled(on);
-            let out = matmul.forward(&input).unwrap();
-            out.flatten_all().unwrap().to_vec1::<f32>().unwrap()
-        });
+        let [wide, four_rows, avx2] =
+            [(true, true), (true, false), (false, false)].map(|(avx512_on, wide_on)| {
+                avx512::set_enabled(avx512_on);
+                avx512_gemm::set_enabled(wide_on);
+                let out = matmul.forward(&input).unwrap();
+                out.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            });
         avx512::set_enabled(true);
+        avx512_gemm::set_enabled(true);
+        let case = format!("{dtype:?} {rows}x{k} @ {k}x{n}");
+        assert_eq!(four_rows, avx2, "{case}: AVX-512 and AVX2 kernels differ");
         assert_eq!(
-            vnni, avx2,
-            "{rows}x{k} @ {k}x{n}: AVX-512 VNNI and AVX2 kernels differ"
+            wide, avx2,
+            "{case}: the wide AVX-512 kernel and AVX2 differ"
         );
     }
 }

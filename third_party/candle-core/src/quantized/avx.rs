@@ -741,6 +741,28 @@ pub(crate) fn vec_dot_q4k_q8k(n: usize, xs: &[BlockQ4K], ys: &[BlockQ8K]) -> f32
     }
 }
 
+/// Switchyard patch: a Q4K block's eight 6-bit sub-block scales (low 128 bits) and mins (high
+/// 128 bits) as 16-bit integers, unpacked as in `vec_dot_q4k_q8k`.
+#[inline(always)]
+pub(crate) unsafe fn q4k_scales_and_mins(x: &BlockQ4K) -> __m256i {
+    const KMASK1: u32 = 0x3f3f3f3f;
+    const KMASK2: u32 = 0x0f0f0f0f;
+    const KMASK3: u32 = 0x03030303;
+    let mut utmp = [0u32; 4];
+    LittleEndian::read_u32_into(&x.scales, &mut utmp[0..3]);
+    utmp[3] = ((utmp[2] >> 4) & KMASK2) | (((utmp[1] >> 6) & KMASK3) << 4);
+    let uaux = utmp[1] & KMASK1;
+    utmp[1] = (utmp[2] & KMASK2) | (((utmp[0] >> 6) & KMASK3) << 4);
+    utmp[2] = uaux;
+    utmp[0] &= KMASK1;
+    _mm256_cvtepu8_epi16(_mm_set_epi32(
+        utmp[3] as i32,
+        utmp[2] as i32,
+        utmp[1] as i32,
+        utmp[0] as i32,
+    ))
+}
+
 /// Switchyard patch: one Q4K weight row against four Q8K activation rows; each block's nibbles
 /// and scales are decoded once for the four products (same arithmetic as `vec_dot_q4k_q8k`).
 #[inline(always)]
@@ -751,10 +773,6 @@ pub(crate) fn vec_dot_q4k_q8k_x4(n: usize, xs: &[BlockQ4K], ys: [&[BlockQ8K]; 4]
     );
     let nb = n / QK_K;
     assert!(xs.len() >= nb && ys.iter().all(|ys| ys.len() >= nb));
-    let mut utmp = [0u32; 4];
-    const KMASK1: u32 = 0x3f3f3f3f;
-    const KMASK2: u32 = 0x0f0f0f0f;
-    const KMASK3: u32 = 0x03030303;
 
     unsafe {
         let m4 = _mm256_set1_epi8(0xF);
@@ -763,18 +781,7 @@ pub(crate) fn vec_dot_q4k_q8k_x4(n: usize, xs: &[BlockQ4K], ys: [&[BlockQ8K]; 4]
 
         for i in 0..nb {
             let x = xs.get_unchecked(i);
-            LittleEndian::read_u32_into(&x.scales, &mut utmp[0..3]);
-            utmp[3] = ((utmp[2] >> 4) & KMASK2) | (((utmp[1] >> 6) & KMASK3) << 4);
-            let uaux = utmp[1] & KMASK1;
-            utmp[1] = (utmp[2] & KMASK2) | (((utmp[0] >> 6) & KMASK3) << 4);
-            utmp[2] = uaux;
-            utmp[0] &= KMASK1;
-            let mins_and_scales = _mm256_cvtepu8_epi16(_mm_set_epi32(
-                utmp[3] as i32,
-                utmp[2] as i32,
-                utmp[1] as i32,
-                utmp[0] as i32,
-            ));
+            let mins_and_scales = q4k_scales_and_mins(x);
             let mins = _mm256_extracti128_si256(mins_and_scales, 1);
             let sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
             let scales = mm256_set_m128i(sc128, sc128);

@@ -64,6 +64,17 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
     fn vec_dot_2x(n: usize, xs: [&[Self]; 2], ys: &[Self::VecDotType]) -> [f32; 2] {
         xs.map(|xs| Self::vec_dot(n, xs, ys))
     }
+
+    /// Switchyard patch: `dst = lhs · rhsᵀ` for several activation rows with a matmul of the
+    /// type's own, where it has one for this processor; false leaves it to the tiled loop.
+    fn matmul_rows(
+        _mkn: (usize, usize, usize),
+        _lhs: &[Self::VecDotType],
+        _rhs: &[Self],
+        _dst: &mut [f32],
+    ) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -425,6 +436,22 @@ impl GgmlType for BlockQ5_0 {
             return unsafe { super::avx512::vec_dot_q5_0_q8_0_2x(n, xs, ys) };
         }
         super::avx::vec_dot_q5_0_q8_0_2x(n, xs, ys)
+    }
+
+    // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    fn matmul_rows(
+        mkn: (usize, usize, usize),
+        lhs: &[Self::VecDotType],
+        rhs: &[Self],
+        dst: &mut [f32],
+    ) -> bool {
+        if !super::avx512_gemm::enabled() {
+            return false;
+        }
+        // SAFETY: `enabled` checked that the processor has the instructions.
+        unsafe { super::avx512_gemm::matmul_q5_0(mkn, lhs, rhs, dst) };
+        true
     }
 
     fn vec_dot_unopt(_n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
@@ -1405,6 +1432,22 @@ impl GgmlType for BlockQ4K {
     #[cfg(target_feature = "avx2")]
     fn vec_dot_x4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
         super::avx::vec_dot_q4k_q8k_x4(n, xs, ys)
+    }
+
+    // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    fn matmul_rows(
+        mkn: (usize, usize, usize),
+        lhs: &[Self::VecDotType],
+        rhs: &[Self],
+        dst: &mut [f32],
+    ) -> bool {
+        if !super::avx512_gemm::enabled() {
+            return false;
+        }
+        // SAFETY: `enabled` checked that the processor has the instructions.
+        unsafe { super::avx512_gemm::matmul_q4k(mkn, lhs, rhs, dst) };
+        true
     }
 
     #[allow(unreachable_code)]
@@ -2391,6 +2434,12 @@ pub fn matmul<T: GgmlType>(
         return Ok(());
     }
 
+    // Switchyard patch: a type's own several-row matmul where it has one (Q5_0 and Q4K on
+    // AVX-512), else the tiled loop below.
+    if T::matmul_rows((m, k, n), &lhs_b, rhs_t, dst) {
+        return Ok(());
+    }
+
     // Switchyard patch: with several activation rows (prompt processing), each task owns a
     // strip of weight rows and multiplies it with every activation row, so each weight block
     // is read from memory once per call instead of once per activation row.
@@ -2409,7 +2458,12 @@ pub fn matmul<T: GgmlType>(
                     let rhs = rhs_col(col);
                     let mut row = rows_start;
                     while row + 4 <= rows_end {
-                        let ys = [lhs_row(row), lhs_row(row + 1), lhs_row(row + 2), lhs_row(row + 3)];
+                        let ys = [
+                            lhs_row(row),
+                            lhs_row(row + 1),
+                            lhs_row(row + 2),
+                            lhs_row(row + 3),
+                        ];
                         for (i, value) in T::vec_dot_x4(k, rhs, ys).into_iter().enumerate() {
                             // SAFETY: (row + i, col) is in bounds and written by this task only.
                             unsafe { *out.0.add((row + i) * n + col) = value };

@@ -9,6 +9,9 @@ pub mod avx;
 // Switchyard patch: AVX-512 VNNI kernels, chosen at run time where the processor has them.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
 pub mod avx512;
+// Switchyard patch: the several-row Q5_0 matmul on 512-bit vectors.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+pub mod avx512_gemm;
 mod dummy_cuda;
 mod dummy_metal;
 pub mod ggml_file;
