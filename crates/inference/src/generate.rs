@@ -390,13 +390,21 @@ fn measure(
     } else {
         0.0
     };
+    let prompt_tokens = engine.map_or(prompt_tokens, |u| u.prompt_tokens);
+    // mistral.rs reports no prompt speed for a one-token answer (the sequence ends in its
+    // prompt step): then it is the prompt's tokens over the time to the first token.
+    let prompt_tok_s = match engine.map_or(0.0, |u| f64::from(u.avg_prompt_tok_per_sec)) {
+        reported if reported > 0.0 => reported,
+        _ if ttft > Duration::ZERO => prompt_tokens as f64 / ttft.as_secs_f64(),
+        _ => 0.0,
+    };
     Usage {
         model: model.to_owned(),
-        prompt_tokens: engine.map_or(prompt_tokens, |u| u.prompt_tokens),
+        prompt_tokens,
         completion_tokens,
         queue_wait_ms: queue_wait.as_secs_f64() * 1e3,
         ttft_ms: ttft.as_secs_f64() * 1e3,
-        prompt_tok_s: engine.map_or(0.0, |u| f64::from(u.avg_prompt_tok_per_sec)),
+        prompt_tok_s,
         decode_tok_s,
         total_ms: (queue_wait + (now - sent)).as_secs_f64() * 1e3,
     }

@@ -78,11 +78,26 @@ async fn a_generated_model_loads_and_answers_with_usage() {
         usage.ttft_ms > 0.0 && usage.total_ms >= usage.ttft_ms,
         "{usage:?}"
     );
+    assert!(usage.prompt_tok_s > 0.0, "{usage:?}");
     if finished.finish_reason == "length" {
         assert_eq!(usage.completion_tokens, 12);
     }
     let published = usage_rx.recv().await.unwrap();
     assert_eq!(&published, usage);
+
+    // A one-token answer, where mistral.rs reports no prompt speed of its own.
+    let mut generation = host.chat(ask("Say hello.", 1)).await.unwrap();
+    let finished = loop {
+        if let Piece::Done(f) = generation.next().await.expect("a piece").unwrap() {
+            break f;
+        }
+    };
+    let usage = &finished.usage;
+    assert_eq!(usage.completion_tokens, 1, "{usage:?}");
+    assert!(
+        usage.prompt_tok_s > 0.0 && usage.prompt_tok_s.is_finite(),
+        "a one-token answer still has a prompt speed: {usage:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
