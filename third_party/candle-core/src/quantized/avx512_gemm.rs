@@ -19,7 +19,7 @@
 //! multiplied with `vpmaddubsw` and scaled with `vpmaddwd` as in AVX2, four vectors a block
 //! instead of eight; the two halves' sums are added before the scale, giving AVX2's lanes.
 
-use super::k_quants::{BlockQ4K, BlockQ5_0, BlockQ8K, BlockQ8_0, QK8_0, QK_K};
+use super::k_quants::{BlockQ4K, BlockQ5_0, BlockQ8K, BlockQ8_0, GgmlType, QK_K};
 use half::f16;
 use rayon::prelude::*;
 use std::array::from_fn;
@@ -56,7 +56,7 @@ trait WideKernel {
     /// A weight block.
     type Weight: Sync;
     /// An activation block as quantized for this weight type.
-    type Input: Sync;
+    type Input: GgmlType + Sync;
     /// What activation blocks are repacked into.
     type Packed: Sync + Send + Copy;
     /// Input blocks per packed one.
@@ -64,7 +64,7 @@ trait WideKernel {
     /// A packed value that adds nothing.
     const ZERO: Self::Packed;
 
-    /// Repacks one activation row.
+    /// Repacks one quantized activation row into `out`, which starts zeroed.
     unsafe fn pack_row(row: &[Self::Input], out: &mut [Self::Packed]);
 
     /// One weight row against `R` repacked activation rows.
@@ -92,25 +92,33 @@ impl Dst {
     }
 }
 
-/// `dst = lhs · rhsᵀ` for `m` activation rows and `n` weight rows of `nb` blocks each: the
-/// activations are repacked, then each rayon task multiplies a strip of weight rows with every
-/// activation row, `ROW_BLOCK` rows at a time, `ROWS` per kernel call (then 4, then 1).
+/// `dst = lhs · rhsᵀ` for `m` f32 activation rows and `n` weight rows of `k` elements: each
+/// activation row is quantized (as the tiled path does) and repacked, then each rayon task
+/// multiplies a strip of weight rows with every activation row, `ROW_BLOCK` rows at a time,
+/// `ROWS` per kernel call (then 4, then 1).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 unsafe fn matmul<K: WideKernel, const ROWS: usize>(
-    (m, nb, n): (usize, usize, usize),
-    lhs: &[K::Input],
+    (m, k, n): (usize, usize, usize),
+    lhs: &[f32],
     rhs: &[K::Weight],
     dst: &mut [f32],
 ) {
-    assert!(lhs.len() >= m * nb && rhs.len() >= n * nb && dst.len() >= m * n);
+    let nb = k / K::Input::BLCK_SIZE;
+    assert!(lhs.len() >= m * k && rhs.len() >= n * nb && dst.len() >= m * n);
     let packed_len = nb.div_ceil(K::INPUTS_PER_PACKED);
     let mut packed = vec![K::ZERO; m * packed_len];
     packed
         .par_chunks_mut(packed_len)
-        .zip(lhs.par_chunks(nb))
+        .zip(lhs.par_chunks(k))
         .with_min_len(8)
-        // SAFETY: the caller vouches for the processor.
-        .for_each(|(out, row)| unsafe { K::pack_row(row, out) });
+        .for_each_init(
+            || vec![K::Input::zeros(); nb],
+            |quantized, (out, row)| {
+                K::Input::from_float(row, quantized);
+                // SAFETY: the caller vouches for the processor.
+                unsafe { K::pack_row(quantized, out) }
+            },
+        );
     let lhs_row = |row: usize| &packed[row * packed_len..(row + 1) * packed_len];
     let rhs_row = |col: usize| &rhs[col * nb..(col + 1) * nb];
 
@@ -147,14 +155,14 @@ unsafe fn matmul<K: WideKernel, const ROWS: usize>(
         });
 }
 
-/// `dst = lhs · rhsᵀ` for `m` activation rows (quantized to Q8_0) and `n` Q5_0 weight rows of
-/// `k` elements.
+/// `dst = lhs · rhsᵀ` for `m` f32 activation rows (quantized to Q8_0 here) and `n` Q5_0 weight
+/// rows of `k` elements.
 ///
 /// # Safety
 /// The processor must have AVX-512 F, BW, VL and VNNI.
 pub(crate) unsafe fn matmul_q5_0(
-    (m, k, n): (usize, usize, usize),
-    lhs: &[BlockQ8_0],
+    mkn: (usize, usize, usize),
+    lhs: &[f32],
     rhs: &[BlockQ5_0],
     dst: &mut [f32],
 ) {
@@ -162,22 +170,22 @@ pub(crate) unsafe fn matmul_q5_0(
     // vector registers. On the Intel Xeon development machine, 167 rows against the Q5_0
     // matrices of four layers: 16 rows a call 1.55–1.65× the four-row kernel's speed, 8 rows
     // 1.40–1.45×, 4 rows 0.88–0.96×: unpacking the weights is the cost to spread.
-    matmul::<Q5_0Kernel, 16>((m, k / QK8_0, n), lhs, rhs, dst)
+    matmul::<Q5_0Kernel, 16>(mkn, lhs, rhs, dst)
 }
 
-/// `dst = lhs · rhsᵀ` for `m` activation rows (quantized to Q8K) and `n` Q4K weight rows of
-/// `k` elements.
+/// `dst = lhs · rhsᵀ` for `m` f32 activation rows (quantized to Q8K here) and `n` Q4K weight
+/// rows of `k` elements.
 ///
 /// # Safety
 /// The processor must have AVX-512 F, BW, VL and VNNI.
 pub(crate) unsafe fn matmul_q4k(
-    (m, k, n): (usize, usize, usize),
-    lhs: &[BlockQ8K],
+    mkn: (usize, usize, usize),
+    lhs: &[f32],
     rhs: &[BlockQ4K],
     dst: &mut [f32],
 ) {
     // 8 rows a call: each row keeps two accumulators.
-    matmul::<Q4KKernel, 8>((m, k / QK_K, n), lhs, rhs, dst)
+    matmul::<Q4KKernel, 8>(mkn, lhs, rhs, dst)
 }
 
 struct Q5_0Kernel;
@@ -209,7 +217,6 @@ impl WideKernel for Q5_0Kernel {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn pack_row(row: &[BlockQ8_0], out: &mut [Q8_0Pair]) {
         for (pair, blocks) in out.iter_mut().zip(row.chunks(2)) {
-            *pair = Self::ZERO;
             for (half, y) in blocks.iter().enumerate() {
                 let qs = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
                 _mm256_storeu_si256(pair.qs.as_mut_ptr().add(32 * half) as *mut __m256i, qs);

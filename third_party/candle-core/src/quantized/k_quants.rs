@@ -65,11 +65,12 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
         xs.map(|xs| Self::vec_dot(n, xs, ys))
     }
 
-    /// Switchyard patch: `dst = lhs · rhsᵀ` for several activation rows with a matmul of the
-    /// type's own, where it has one for this processor; false leaves it to the tiled loop.
+    /// Switchyard patch: `dst = lhs · rhsᵀ` for several activation rows (`lhs` as given, in
+    /// f32) with a matmul of the type's own, where it has one for this processor; false leaves
+    /// it to the tiled loop.
     fn matmul_rows(
         _mkn: (usize, usize, usize),
-        _lhs: &[Self::VecDotType],
+        _lhs: &[f32],
         _rhs: &[Self],
         _dst: &mut [f32],
     ) -> bool {
@@ -440,12 +441,7 @@ impl GgmlType for BlockQ5_0 {
 
     // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
-    fn matmul_rows(
-        mkn: (usize, usize, usize),
-        lhs: &[Self::VecDotType],
-        rhs: &[Self],
-        dst: &mut [f32],
-    ) -> bool {
+    fn matmul_rows(mkn: (usize, usize, usize), lhs: &[f32], rhs: &[Self], dst: &mut [f32]) -> bool {
         if !super::avx512_gemm::enabled() {
             return false;
         }
@@ -1436,12 +1432,7 @@ impl GgmlType for BlockQ4K {
 
     // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
-    fn matmul_rows(
-        mkn: (usize, usize, usize),
-        lhs: &[Self::VecDotType],
-        rhs: &[Self],
-        dst: &mut [f32],
-    ) -> bool {
+    fn matmul_rows(mkn: (usize, usize, usize), lhs: &[f32], rhs: &[Self], dst: &mut [f32]) -> bool {
         if !super::avx512_gemm::enabled() {
             return false;
         }
@@ -2389,6 +2380,12 @@ pub fn matmul<T: GgmlType>(
     );
     let k_in_blocks = k.div_ceil(T::BLCK_SIZE);
 
+    // Switchyard patch: several activation rows go to a type's own matmul where it has one
+    // (Q5_0 and Q4K on AVX-512; it quantizes them itself), else to the tiled loop below.
+    if m > 1 && T::matmul_rows((m, k, n), lhs, rhs_t, dst) {
+        return Ok(());
+    }
+
     let mut lhs_b = vec![T::VecDotType::zeros(); m * k_in_blocks];
     // f32, f16, and bf16 support direct copy
     if T::DIRECT_COPY {
@@ -2431,12 +2428,6 @@ pub fn matmul<T: GgmlType>(
                 .with_max_len(256)
                 .for_each(pair);
         }
-        return Ok(());
-    }
-
-    // Switchyard patch: a type's own several-row matmul where it has one (Q5_0 and Q4K on
-    // AVX-512), else the tiled loop below.
-    if T::matmul_rows((m, k, n), &lhs_b, rhs_t, dst) {
         return Ok(());
     }
 
