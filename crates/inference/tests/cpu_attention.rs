@@ -2,7 +2,8 @@
 //! kernel (several query rows, blocks of four rows that may cross from one head into the next)
 //! and its decode kernel (one query row) must give what a plain softmax(QKᵀ·scale + mask)·V
 //! computed with candle's own tensor operations gives, with grouped-query heads, a causal mask
-//! as a 2-D and as a 4-D tensor, and without a mask.
+//! as a 2-D and as a 4-D tensor, and without a mask, from a plain thread (mistral.rs's attention
+//! pool) and from a rayon worker (the pool the worker is in).
 
 use candle_core::{D, Device, Tensor};
 use mistralrs_core::SdpaParams;
@@ -114,4 +115,26 @@ fn attention_after_cached_positions_matches_plain_softmax_attention() {
     // A second chunk of a prompt, and one decoded token, after 50 cached positions.
     check(9, 50, Some(causal_mask(9, 50)), "causal mask after a cache");
     check(1, 50, None, "decoding after a cache");
+    // Decoding deeper in: many key tiles, the last one partial, scores over a wider range.
+    check(1, 300, None, "decoding after a longer cache");
+}
+
+#[test]
+fn attention_from_a_rayon_worker_runs_in_its_pool_and_matches() {
+    // The thread that runs a model is a worker of candle's pool; the attention then runs in
+    // that pool instead of mistral.rs's own, with the same results.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        assert!(rayon::current_thread_index().is_some());
+        check(1, 300, None, "decoding on a rayon worker");
+        check(
+            37,
+            0,
+            Some(causal_mask(37, 0)),
+            "a prompt on a rayon worker",
+        );
+    });
 }

@@ -108,6 +108,9 @@ fn avx512_kernels_match_avx2_bit_for_bit() {
         (GgmlDType::Q5_0, 43, 512, 6),
         (GgmlDType::Q5_0, 43, 96, 9),
         (GgmlDType::Q5_0, 43, 96, 37),
+        // One row against Q4K: on the calling thread (40 weight rows) and through the pool.
+        (GgmlDType::Q4K, 40, 512, 1),
+        (GgmlDType::Q4K, 301, 256, 1),
         (GgmlDType::Q4K, 40, 512, 5),
         (GgmlDType::Q4K, 40, 512, 33),
     ];

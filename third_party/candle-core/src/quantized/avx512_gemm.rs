@@ -15,10 +15,17 @@
 //! four activations, which turns the stored weights' sums into the signed ones), a conversion
 //! to f32, the product of the two scales, and a fused multiply-add.
 //!
+//! Decoding (one activation row) goes through the same kernels, one weight row at a time: the
+//! row is quantized and repacked on the calling thread, and the weight rows are shared out in
+//! tasks as the decode path of `k_quants::matmul` shares them. There the 256-bit kernels spend
+//! about as many instructions unpacking a block as multiplying it, and where memory is fast
+//! (AMD Zen 5: 40–50 GB/s) a decode pass is bound by those instructions, not by memory.
+//!
 //! Q4K: a vector holds two of a block's 32-weight sub-blocks (the nibbles of 64 stored bytes),
 //! multiplied with `vpmaddubsw` and scaled with `vpmaddwd` as in AVX2, four vectors a block
 //! instead of eight; the two halves' sums are added before the scale, giving AVX2's lanes.
 
+use super::avx::prefetch_ahead;
 use super::k_quants::{BlockQ4K, BlockQ5_0, BlockQ8K, BlockQ8_0, GgmlType, QK_K};
 use half::f16;
 use rayon::prelude::*;
@@ -45,6 +52,9 @@ pub(crate) fn enabled() -> bool {
 
 /// Activation rows a task multiplies per pass over its weight rows.
 const ROW_BLOCK: usize = 16;
+/// Decoding: the fewest weight rows a rayon task takes (as many as `k_quants::matmul`'s
+/// decode path gives a task); a matrix of no more runs on the calling thread.
+const DECODE_ROWS_PER_TASK: usize = 128;
 /// Weight rows per rayon task.
 const COL_STRIP: usize = 16;
 
@@ -155,6 +165,34 @@ unsafe fn matmul<K: WideKernel, const ROWS: usize>(
         });
 }
 
+/// `dst = lhs · rhsᵀ` for one f32 activation row and `n` weight rows of `k` elements
+/// (decoding): the row is quantized and repacked here, on the calling thread, and each weight
+/// row is multiplied by the one-row kernel, which asks for its weights ahead of use.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+unsafe fn matvec<K: WideKernel>(k: usize, lhs: &[f32], rhs: &[K::Weight], dst: &mut [f32]) {
+    let nb = k / K::Input::BLCK_SIZE;
+    let n = dst.len();
+    assert!(lhs.len() >= k && rhs.len() >= n * nb);
+    let mut quantized = vec![K::Input::zeros(); nb];
+    K::Input::from_float(&lhs[..k], &mut quantized);
+    let mut packed = vec![K::ZERO; nb.div_ceil(K::INPUTS_PER_PACKED)];
+    K::pack_row(&quantized, &mut packed);
+    let packed = &packed[..];
+    // SAFETY: the caller vouches for the processor.
+    let row = |(col, out): (usize, &mut f32)| {
+        *out = unsafe { K::dot::<1>(&rhs[col * nb..(col + 1) * nb], [packed]) }[0]
+    };
+    if n <= DECODE_ROWS_PER_TASK {
+        dst.iter_mut().enumerate().for_each(row);
+    } else {
+        dst.par_iter_mut()
+            .enumerate()
+            .with_min_len(DECODE_ROWS_PER_TASK)
+            .with_max_len(4 * DECODE_ROWS_PER_TASK)
+            .for_each(row);
+    }
+}
+
 /// `dst = lhs · rhsᵀ` for `m` f32 activation rows (quantized to Q8_0 here) and `n` Q5_0 weight
 /// rows of `k` elements.
 ///
@@ -170,7 +208,10 @@ pub(crate) unsafe fn matmul_q5_0(
     // vector registers. On the Intel Xeon development machine, 167 rows against the Q5_0
     // matrices of four layers: 16 rows a call 1.55–1.65× the four-row kernel's speed, 8 rows
     // 1.40–1.45×, 4 rows 0.88–0.96×: unpacking the weights is the cost to spread.
-    matmul::<Q5_0Kernel, 16>(mkn, lhs, rhs, dst)
+    match mkn {
+        (1, k, _) => matvec::<Q5_0Kernel>(k, lhs, rhs, dst),
+        _ => matmul::<Q5_0Kernel, 16>(mkn, lhs, rhs, dst),
+    }
 }
 
 /// `dst = lhs · rhsᵀ` for `m` f32 activation rows (quantized to Q8K here) and `n` Q4K weight
@@ -185,7 +226,10 @@ pub(crate) unsafe fn matmul_q4k(
     dst: &mut [f32],
 ) {
     // 8 rows a call: each row keeps two accumulators.
-    matmul::<Q4KKernel, 8>(mkn, lhs, rhs, dst)
+    match mkn {
+        (1, k, _) => matvec::<Q4KKernel>(k, lhs, rhs, dst),
+        _ => matmul::<Q4KKernel, 8>(mkn, lhs, rhs, dst),
+    }
 }
 
 struct Q5_0Kernel;
@@ -237,6 +281,11 @@ impl WideKernel for Q5_0Kernel {
         assert!(ys.iter().all(|ys| ys.len() >= pairs));
         let mut acc = [_mm512_setzero_ps(); R];
         for p in 0..pairs {
+            if R == 1 {
+                // Decoding streams the weights from memory once; the prompt path reads them
+                // from cache, once per block of rows.
+                prefetch_ahead(xs.as_ptr().add(2 * p), 1);
+            }
             let (weights, dx) = q5_0_weight_pair(xs.get_unchecked(2 * p), xs.get(2 * p + 1));
             for r in 0..R {
                 let y = ys[r].get_unchecked(p);
@@ -333,6 +382,10 @@ impl WideKernel for Q4KKernel {
         let mut acc = [_mm256_setzero_ps(); R];
         let mut acc_m = [_mm_setzero_ps(); R];
         for (i, x) in xs.iter().enumerate() {
+            if R == 1 {
+                // As in the Q5_0 kernel: a Q4K block is 144 bytes, three lines at most.
+                prefetch_ahead(x, 3);
+            }
             let scales_and_mins = super::avx::q4k_scales_and_mins(x);
             let mins = _mm256_extracti128_si256::<1>(scales_and_mins);
             let scales = _mm512_castsi256_si512(scales_and_mins);

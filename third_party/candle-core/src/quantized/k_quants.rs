@@ -65,9 +65,9 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
         xs.map(|xs| Self::vec_dot(n, xs, ys))
     }
 
-    /// Switchyard patch: `dst = lhs · rhsᵀ` for several activation rows (`lhs` as given, in
-    /// f32) with a matmul of the type's own, where it has one for this processor; false leaves
-    /// it to the tiled loop.
+    /// Switchyard patch: `dst = lhs · rhsᵀ` for one or several activation rows (`lhs` as
+    /// given, in f32) with a matmul of the type's own, where it has one for this processor;
+    /// false leaves it to the decode path or the tiled loop.
     fn matmul_rows(
         _mkn: (usize, usize, usize),
         _lhs: &[f32],
@@ -2380,9 +2380,9 @@ pub fn matmul<T: GgmlType>(
     );
     let k_in_blocks = k.div_ceil(T::BLCK_SIZE);
 
-    // Switchyard patch: several activation rows go to a type's own matmul where it has one
-    // (Q5_0 and Q4K on AVX-512; it quantizes them itself), else to the tiled loop below.
-    if m > 1 && T::matmul_rows((m, k, n), lhs, rhs_t, dst) {
+    // Switchyard patch: activation rows go to a type's own matmul where it has one (Q5_0 and
+    // Q4K on AVX-512; it quantizes them itself), else to the decode path or the tiled loop.
+    if T::matmul_rows((m, k, n), lhs, rhs_t, dst) {
         return Ok(());
     }
 

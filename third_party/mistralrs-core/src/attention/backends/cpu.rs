@@ -67,6 +67,20 @@ static FLASH_ATTN_POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
         .expect("Failed to build custom Rayon thread‑pool for flash‑attention")
 });
 
+/// Switchyard patch: runs `op` in the rayon pool the calling thread already works in, or else
+/// in [`FLASH_ATTN_POOL`]. The thread that runs a model on the CPU is a worker of candle's pool
+/// (candle-core's Switchyard patch makes it one), so the attention now runs on it and its pool
+/// like every other operation of the layer, instead of the thread sleeping while the two
+/// threads of a second pool wake, take the work and wake it again: two more threads on the same
+/// cores, and a hand-off per layer. Elsewhere (a thread outside every pool) nothing changes.
+fn on_current_pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        op()
+    } else {
+        FLASH_ATTN_POOL.install(op)
+    }
+}
+
 /// Switchyard patch: partial sums in [`vec_dot_f32`] (eight `f32`: one AVX register).
 const DOT_LANES: usize = 8;
 
@@ -98,6 +112,72 @@ fn vec_dot_f32<T: UpcastF32 + Copy>(a: &[T], b: &[T]) -> f32 {
     }
     let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
     sum + (((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)))
+}
+
+/// Switchyard patch: `x ← exp(x − max)` over a slice of scores whose maximum is `max`, eight
+/// at a time: the softmax weights. `f32::exp` is a call into libm per score and cannot be
+/// vectorised; with one exponential per key position, head and layer it was 4 % of a decode
+/// step's samples. Scores of −∞ (masked) give exactly 0; others within a few ulp of `exp`.
+fn exp_minus_max(xs: &mut [f32], max: f32) {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma"
+    ))]
+    let xs = {
+        let mut chunks = xs.chunks_exact_mut(8);
+        for chunk in &mut chunks {
+            // SAFETY: the build targets AVX2 and FMA; `chunk` holds exactly eight f32.
+            unsafe { exp_minus_max_x8(chunk, max) };
+        }
+        chunks.into_remainder()
+    };
+    for x in xs {
+        *x = (*x - max).exp();
+    }
+}
+
+/// Eight lanes of [`exp_minus_max`]: Cephes' `expf` (a degree-5 polynomial on the range
+/// reduced by ln 2 in two parts, then scaled by 2ⁿ through the exponent bits).
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+#[inline]
+unsafe fn exp_minus_max_x8(xs: &mut [f32], max: f32) {
+    use core::arch::x86_64::*;
+    let x = _mm256_sub_ps(_mm256_loadu_ps(xs.as_ptr()), _mm256_set1_ps(max));
+    // Below about −87.3 the result is no normal f32: 0, as for masked scores.
+    let underflow = _mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(-87.33));
+    let x = _mm256_max_ps(x, _mm256_set1_ps(-87.33));
+    let n = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        x,
+        _mm256_set1_ps(std::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_1e-4);
+    for c in [
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        5.000_000_1e-1,
+    ] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let p = _mm256_fmadd_ps(
+        p,
+        _mm256_mul_ps(r, r),
+        _mm256_add_ps(r, _mm256_set1_ps(1.0)),
+    );
+    let scale = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    )));
+    let e = _mm256_andnot_ps(underflow, _mm256_mul_ps(p, scale));
+    _mm256_storeu_ps(xs.as_mut_ptr(), e);
 }
 
 #[inline]
@@ -466,7 +546,8 @@ where
         _ => None,
     };
 
-    FLASH_ATTN_POOL.install(|| {
+    // Switchyard patch: on the calling thread's pool where it has one.
+    on_current_pool(|| {
         (0..kv_tiles).into_par_iter().for_each(|tile_idx| {
             let start = tile_idx * TILE_KV;
             let end = (start + TILE_KV).min(kv_len);
@@ -496,22 +577,22 @@ where
                             dv,
                         )
                     };
-                    let mut s = 0f32;
-                    let mut m = f32::NEG_INFINITY;
-
-                    for kv_pos in start..end {
+                    // Switchyard patch: the tile's scores first, then their maximum, their
+                    // weights `exp(score − max)` eight at a time, and one pass over V. The
+                    // published loop kept an online softmax: a branch per position, a scalar
+                    // `exp` each, and a rescale of the accumulator on every new maximum.
+                    let mut scores = [f32::NEG_INFINITY; TILE_KV];
+                    let scores = &mut scores[..end - start];
+                    for (score, kv_pos) in scores.iter_mut().zip(start..end) {
                         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
                         {
-                            // One‑step look‑ahead prefetch of the next K and V rows.
+                            // One‑step look‑ahead prefetch of the next K row.
                             let next_pos = kv_pos + 1;
                             if next_pos < end {
                                 let next_k_base =
                                     b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                                let next_v_base =
-                                    b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
                                 unsafe {
                                     prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                    prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
                                 }
                             }
                         }
@@ -528,31 +609,24 @@ where
                             .as_ref()
                             .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
                             .unwrap_or(0.0);
-                        s_val += mask_delta;
-
-                        // -------- tile-local softmax ----------
-                        let m_old = m;
-                        let mut ms = 1.0;
-                        let mut vs = 1.0;
-                        if s_val > m {
-                            m = s_val;
-                            ms = (m_old - m).exp();
-                            for v in vkq.iter_mut() {
-                                *v *= ms;
+                        *score = s_val + mask_delta;
+                    }
+                    let m = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let mut s = 0f32;
+                    if m > f32::NEG_INFINITY {
+                        exp_minus_max(scores, m);
+                        for (&w, kv_pos) in scores.iter().zip(start..end) {
+                            if w == 0.0 {
+                                continue;
                             }
-                        } else {
-                            vs = (s_val - m).exp();
+                            s += w;
+                            // -------- add V ----------
+                            let v_base =
+                                b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                            for (acc, v) in vkq.iter_mut().zip(&v_data[v_base..v_base + dv]) {
+                                *acc += v.to_f32() * w;
+                            }
                         }
-
-                        // -------- add V ----------
-                        // Switchyard patch: over a slice of the row (vectorised, no bounds
-                        // check per element).
-                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                        for (acc, v) in vkq.iter_mut().zip(&v_data[v_base..v_base + dv]) {
-                            *acc += v.to_f32() * vs;
-                        }
-
-                        s = s * ms + vs;
                     }
 
                     unsafe {
@@ -665,7 +739,8 @@ where
         scale
     };
     let rows_per_batch = h * q_len;
-    FLASH_ATTN_POOL.install(|| {
+    // Switchyard patch: on the calling thread's pool where it has one.
+    on_current_pool(|| {
         out.par_chunks_mut(dv * Q_BLOCK)
             .with_min_len(64 / Q_BLOCK)
             .enumerate()
@@ -727,17 +802,24 @@ where
                     }
                 }
 
-                // Pass 2: softmax weights and the weighted sum of V rows.
-                let mut acc = vec![0f32; rows * dv];
+                // Pass 2: softmax weights (eight at a time; 0 where masked) and the weighted
+                // sum of V rows.
                 let mut sum = [0f32; Q_BLOCK];
+                for (r, row_scores) in scores.chunks_mut(kv_len).enumerate() {
+                    if max[r] > f32::NEG_INFINITY {
+                        exp_minus_max(row_scores, max[r]);
+                        sum[r] = row_scores.iter().sum();
+                    } else {
+                        row_scores.fill(0.0);
+                    }
+                }
+                let mut acc = vec![0f32; rows * dv];
                 for kv_pos in 0..kv_len {
                     for (r, row) in row_info.iter().enumerate() {
-                        let s_val = scores[r * kv_len + kv_pos];
-                        if s_val == f32::NEG_INFINITY {
+                        let w = scores[r * kv_len + kv_pos];
+                        if w == 0.0 {
                             continue;
                         }
-                        let w = (s_val - max[r]).exp();
-                        sum[r] += w;
                         let v_head = row.h_i / rv2;
                         let v_base =
                             row.b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
