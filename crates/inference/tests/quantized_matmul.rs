@@ -3,8 +3,9 @@
 //! Q4_K kernels, the 16- and 8-row AVX-512 ones, and the rows left over) must give exactly
 //! what one row at a time gives, and both must match a plain f32 matmul over the dequantized
 //! weights within the activations' 8-bit quantization. Where the processor has AVX-512 VNNI,
-//! the kernels that use it must give exactly what the AVX2 ones give. A thread outside rayon that multiplies becomes worker 0
-//! of a pool of its own, with the same results.
+//! the kernels that use it (decoding included) must give exactly what the AVX2 ones give. A
+//! thread outside rayon that multiplies becomes worker 0 of a pool of its own, with the same
+//! results.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -81,8 +82,9 @@ fn q5_0_batched_rows_match_row_at_a_time_and_f32() {
 
 /// The Q5_0 and Q4K kernels for AVX-512, which the patch picks at run time, against the AVX2
 /// ones, bit for bit: Q5_0 in all its forms — one weight row (n odd leaves one over), two
-/// (decoding), four activation rows and the 16-row kernel (prompts) — and the 8-row Q4K one,
-/// each also against the AVX-512 four-row kernels (`avx512_gemm` off). Tests running alongside
+/// (decoding), four activation rows and the 16-row kernel (prompts) — and Q4K's 8-row and
+/// one-row 512-bit kernels, each also against the AVX-512 four-row kernels (`avx512_gemm`
+/// off). With `avx512_gemm` on, one activation row goes through the 512-bit kernels too. Tests running alongside
 /// may meanwhile get either set; as they agree exactly, their results cannot change.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
 #[test]

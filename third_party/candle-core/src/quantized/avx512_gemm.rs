@@ -52,9 +52,9 @@ pub(crate) fn enabled() -> bool {
 
 /// Activation rows a task multiplies per pass over its weight rows.
 const ROW_BLOCK: usize = 16;
-/// Decoding: the fewest weight rows a rayon task takes (as many as `k_quants::matmul`'s
-/// decode path gives a task); a matrix of no more runs on the calling thread.
-const DECODE_ROWS_PER_TASK: usize = 128;
+/// Decoding: the fewest weight rows a rayon task takes, as in `k_quants::matmul`'s decode
+/// path; a matrix of no more runs on the calling thread.
+const DECODE_ROWS_PER_TASK: usize = 2 * super::k_quants::DECODE_PAIRS_PER_TASK;
 /// Weight rows per rayon task.
 const COL_STRIP: usize = 16;
 

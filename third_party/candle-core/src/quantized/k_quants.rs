@@ -439,7 +439,8 @@ impl GgmlType for BlockQ5_0 {
         super::avx::vec_dot_q5_0_q8_0_2x(n, xs, ys)
     }
 
-    // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
+    // Switchyard patch: the 512-bit kernels (one or several rows) where the processor has
+    // AVX-512.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
     fn matmul_rows(mkn: (usize, usize, usize), lhs: &[f32], rhs: &[Self], dst: &mut [f32]) -> bool {
         if !super::avx512_gemm::enabled() {
@@ -1430,7 +1431,8 @@ impl GgmlType for BlockQ4K {
         super::avx::vec_dot_q4k_q8k_x4(n, xs, ys)
     }
 
-    // Switchyard patch: the 512-bit several-row kernel where the processor has AVX-512.
+    // Switchyard patch: the 512-bit kernels (one or several rows) where the processor has
+    // AVX-512.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
     fn matmul_rows(mkn: (usize, usize, usize), lhs: &[f32], rhs: &[Self], dst: &mut [f32]) -> bool {
         if !super::avx512_gemm::enabled() {
@@ -2357,7 +2359,7 @@ const GEMM_ROW_BLOCK: usize = 16;
 /// Switchyard patch: weight rows per rayon task when several activation rows are multiplied.
 const GEMM_COL_STRIP: usize = 16;
 /// Switchyard patch: the fewest pairs of weight rows a rayon task takes when decoding.
-const DECODE_PAIRS_PER_TASK: usize = 64;
+pub(crate) const DECODE_PAIRS_PER_TASK: usize = 64;
 /// Switchyard patch: below this many activation rows they are quantized on the calling thread.
 const PARALLEL_QUANTIZE_ROWS: usize = 8;
 
