@@ -9,8 +9,8 @@
 //! - [`nav`]: the sections in sidebar order: path, label, icon, shortcut. Routes, sidebar,
 //!   breadcrumbs and search all read this one list.
 //! - [`markdown`]: Markdown from agents, models and people, rendered to safe HTML.
-//! - [`server_fns`]: server functions, one domain per module; their server halves read
-//!   [`context::ServerContext`].
+//! - [`server_fns`]: server functions, one domain per module; their server halves call the
+//!   service ([`context::service`]).
 //! - [`context`] (`ssr` only): what the server provides to components and server functions.
 //!
 //! [`shell_document`] is the HTML document the server renders around [`App`].

@@ -1,6 +1,7 @@
 //! Identity on the server: the token keys (from `jwt_secret`, or the data dir's generated
-//! secret), the first admin from `SWITCHYARD_ADMIN_EMAIL` / `SWITCHYARD_ADMIN_PASSWORD` on an
-//! empty database, and who a request comes from (for the audit log).
+//! secret) and the access rules built from them ([`Access`]), the first admin from
+//! `SWITCHYARD_ADMIN_EMAIL` / `SWITCHYARD_ADMIN_PASSWORD` on an empty database, and where a
+//! request comes from ([`Peer`], for the audit log).
 
 use std::net::SocketAddr;
 
@@ -8,26 +9,13 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use switchyard_auth::{Role, TokenKeys, audit, users};
 use switchyard_db::Database;
+use switchyard_service::{Access, Client};
 
 use crate::config::Config;
 
-/// What the auth endpoints need. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct AuthState {
-    pub db: Database,
-    pub keys: TokenKeys,
-    /// Whether `/api/v1` requires credentials (`auth_required`).
-    pub required: bool,
-    /// API keys' and users' rate and concurrency limits in this process.
-    pub limiter: switchyard_auth::api_keys::Limiter,
-    /// What every signed-in user may send to the API (`user_rate_per_min`,
-    /// `user_max_concurrency`); API keys carry their own.
-    pub user_limits: switchyard_auth::api_keys::Limits,
-}
-
 /// Loads or generates the signing secret and creates the first admin when asked to. The
 /// error is one line.
-pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String> {
+pub async fn prepare(config: &Config, db: &Database) -> Result<Access, String> {
     let secret =
         switchyard_auth::secret::load_or_generate(config.jwt_secret.as_deref(), &config.data_dir)?;
     let keys = TokenKeys::new(&secret).map_err(|e| e.to_string())?;
@@ -38,7 +26,7 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<AuthState, String
             config.listen
         );
     }
-    Ok(AuthState {
+    Ok(Access {
         db: db.clone(),
         keys,
         required: config.auth_required,
@@ -82,15 +70,10 @@ async fn bootstrap_admin(db: &Database) -> Result<(), String> {
 /// Where a request comes from: the peer address (never a forwarded header, which anyone
 /// can write) and its user agent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Client {
-    pub ip: String,
-    pub user_agent: String,
-}
+pub struct Peer(pub Client);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+impl Peer {
+    pub fn of(parts: &Parts) -> Client {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -104,20 +87,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .chars()
             .take(256)
             .collect();
-        Ok(Self { ip, user_agent })
+        Client { ip, user_agent }
     }
 }
 
-impl Client {
-    /// An audit entry for this client.
-    pub fn entry(&self, actor: &str, action: &str, target: &str, result: &str) -> audit::Entry {
-        audit::Entry {
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            result: result.to_owned(),
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
-        }
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(Self::of(parts)))
     }
 }

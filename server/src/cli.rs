@@ -236,6 +236,16 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
     },
+    /// Pages over real sockets: each from one keep-alive client (p50, p99, req/s) beside a
+    /// fresh connection per request, and `/` from ten keep-alive clients beside `/login`.
+    Pages {
+        /// About ten seconds instead of the full run.
+        #[arg(long)]
+        quick: bool,
+        /// Measure the server at URL (e.g. http://127.0.0.1:3000) instead of starting one.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
     /// The store's L1 hit latency, L2 read latency, batched write throughput and the cost of
     /// checksums (with and without, in the same run), on SQLite.
     Store {
@@ -411,6 +421,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 &config,
                 crate::bench::llm::run(&model, quick, write_model, dtype),
             )
+        }
+        Some(Command::Bench(BenchCommand::Pages { quick, url })) => {
+            with_runtime(&config, crate::bench::pages::run(quick, url))
         }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::bench::store::run(quick))

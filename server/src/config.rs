@@ -109,7 +109,7 @@ pub struct Config {
     /// Models to load and the inference limits.
     pub inference: switchyard_inference::HostSettings,
     /// How goals become plans.
-    pub planner: switchyard_inference::PlannerSettings,
+    pub planner: switchyard_planner::PlannerSettings,
     /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
     pub jwt_secret: Option<String>,
     /// Whether `/api/v1` requires credentials (bearer token or API key).

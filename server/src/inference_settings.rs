@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use switchyard_inference::{
-    ComputeDType, HostSettings, Isq, Limits, ModelSpec, PlanCacheSettings, PlannerSettings,
-};
+use switchyard_inference::{ComputeDType, HostSettings, Isq, Limits, ModelSpec};
+use switchyard_planner::{PlanCacheSettings, PlannerSettings};
 
 use crate::cli::ServeArgs;
 use crate::config::{ConfigError, FileConfig};

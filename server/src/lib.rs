@@ -11,7 +11,6 @@
 //! - [`startup`]: data dir and database preparation that undoes what it created when a later
 //!   step fails.
 //! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
-//! - [`gate`]: tools behind kill switches (`http`, `subrun`).
 //! - [`hardening`]: security headers, the body size limit, the same-origin check on writes.
 //! - [`session`]: browser sessions: the sign-in form, logout, and the guard in front of
 //!   pages and server functions when `auth_required` is on.
@@ -20,7 +19,8 @@
 //! - [`auth`]: the token keys, the first admin from the environment, who a request is from.
 //! - [`auth_cli`]: `switchyard user add | list` and `switchyard audit verify | list`.
 //! - [`assets`]: static files: immutable caching for hashed bundles, compression.
-//! - [`state`]: [`state::AppState`], what every handler can reach.
+//! - [`state`]: [`state::AppState`]: Leptos' options and the [`switchyard_service::Service`],
+//!   whose use cases every handler calls.
 //! - [`store`]: `switchyard store verify | stats | tier | archive | restore | maintain`.
 //! - [`store_settings`]: the store's settings (objects, policy, queue, archive key) and
 //!   opening the store they describe.
@@ -38,11 +38,9 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
-pub mod gate;
 pub mod hardening;
 pub mod inference_settings;
 pub mod openai;
-pub mod planning;
 pub mod routes;
 pub mod serve;
 pub mod session;

@@ -43,8 +43,19 @@ pub const OPENAI_CHAT: &str = "/chat/completions";
 /// Relative to [`OPENAI_V1`].
 pub const OPENAI_MODELS: &str = "/models";
 
+/// What the router is built with besides the state: the HTTP limits from the config.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// The largest request body accepted, in bytes (413 beyond).
+    pub body_limit: usize,
+    /// The largest body `POST /api/v1/events` accepts.
+    pub ingest_body_limit: usize,
+    /// Other sites allowed to call the API from a browser.
+    pub cors_allow_origins: std::sync::Arc<[String]>,
+}
+
 /// The whole application router.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, http: &HttpLimits) -> Router {
     let api_v1 = Router::new()
         .route(HEALTH, get(api::health::health))
         .route(OPENAPI, get(api::openapi::document))
@@ -70,9 +81,7 @@ pub fn router(state: AppState) -> Router {
             "/events",
             post(api::ingest::ingest)
                 // Batches of agent events get their own, larger limit.
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    state.ingest_body_limit,
-                ))
+                .layer(axum::extract::DefaultBodyLimit::max(http.ingest_body_limit))
                 .get(api::ingest::read),
         )
         .route(
@@ -115,11 +124,11 @@ pub fn router(state: AppState) -> Router {
         .route(OPENAI_MODELS, get(openai::models::list));
 
     let leptos_routes = generate_route_list(App);
-    let ctx = state.ctx.clone();
-    // Per request: the server context, and the nonce the page's inline scripts and its
+    let service = state.service.clone();
+    // Per request: the service, and the nonce the page's inline scripts and its
     // Content-Security-Policy share.
     let provide_server_context = move || {
-        provide_context(ctx.clone());
+        provide_context(service.clone());
         leptos::nonce::provide_nonce();
     };
 
@@ -137,7 +146,7 @@ pub fn router(state: AppState) -> Router {
         >(provide_server_context, shell_document))
         .with_state(state.clone());
 
-    let body_limit = state.body_limit;
+    let body_limit = http.body_limit;
     let [frame, sniff, referrer, opener] = hardening::security_headers();
     Router::new()
         .nest(
@@ -146,7 +155,7 @@ pub fn router(state: AppState) -> Router {
                 .with_state(state.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(body_limit))
                 .layer(tower::util::option_layer(hardening::cors(
-                    &state.cors_allow_origins,
+                    &http.cors_allow_origins,
                 ))),
         )
         .nest(
@@ -155,7 +164,7 @@ pub fn router(state: AppState) -> Router {
                 .with_state(state.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(body_limit))
                 .layer(tower::util::option_layer(hardening::cors(
-                    &state.cors_allow_origins,
+                    &http.cors_allow_origins,
                 ))),
         )
         .nest_service(
@@ -165,13 +174,13 @@ pub fn router(state: AppState) -> Router {
         .merge(
             pages
                 .layer(axum::middleware::from_fn_with_state(
-                    state.auth.clone(),
+                    state.service.access().clone(),
                     session::guard,
                 ))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit)),
         )
         .layer(axum::middleware::from_fn_with_state(
-            state.cors_allow_origins.clone(),
+            http.cors_allow_origins.clone(),
             hardening::same_origin_writes,
         ))
         .layer(frame)

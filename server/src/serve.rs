@@ -8,24 +8,14 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use axum::serve::{ListenerExt, TapIo};
 use leptos::prelude::LeptosOptions;
-use std::sync::Arc;
-use switchyard_app::context::ServerContext;
-
 use switchyard_db::nodes::{self, NodeInfo};
-use switchyard_inference::{Host, LlmTool, Planner};
-use switchyard_orchestrator::catalog::ToolAccess;
-use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
-use switchyard_orchestrator::store::RunStore;
-use switchyard_orchestrator::tools::http::HttpConfig;
-use switchyard_orchestrator::tools::subrun::Subrun;
-use switchyard_orchestrator::{AgentSpec, Catalog};
-use switchyard_store::{Maintained, Policy, Store};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use switchyard_service::{Service, Settings};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::Config;
-use crate::planning::Planning;
+use crate::routes::HttpLimits;
 use crate::state::AppState;
 use crate::{assets, routes, startup};
 
@@ -75,47 +65,23 @@ pub async fn serve(config: &Config) -> Result<(), String> {
     created.keep();
 
     let store = config.store.store(db.clone(), objects);
-    let stop_tiering = CancellationToken::new();
-    tokio::spawn(maintain_in_background(
-        store.clone(),
-        config.store.policy.clone(),
-        config.store.tier_interval,
-        stop_tiering.clone(),
-    ));
-
     let leptos_options = leptos_options(&config.site_dir, local);
     warn_if_bundle_missing(&leptos_options);
-    let runs = RunStore::new(db.clone());
-    let host = match Host::start(config.inference.clone()) {
-        Ok(host) => host,
-        Err(e) => {
-            db.close().await;
-            return Err(e);
-        }
-    };
-    tokio::spawn(record_usage(host.clone(), store.clone()));
-    let (engine, planning) = match start_engine(runs.clone(), &node.id, config, &host).await {
-        Ok(started) => started,
-        Err(e) => {
-            db.close().await;
-            return Err(e);
-        }
-    };
-    let ctx = ServerContext::new(db.clone()).with_tokens(auth.keys.clone());
-    let app = routes::router(AppState {
-        leptos_options,
-        ctx,
-        engine: engine.clone(),
-        runs,
-        store,
-        inference: host,
-        planning,
-        auth,
-        switches: switchyard_auth::kill::KillSwitches::new(db.clone()),
-        body_limit: config.body_limit,
-        ingest_body_limit: config.ingest_body_limit,
-        cors_allow_origins: config.cors_allow_origins.clone().into(),
-    });
+    let service =
+        match Service::start(db.clone(), store, auth, service_settings(config, &node.id)).await {
+            Ok(service) => service,
+            Err(e) => {
+                db.close().await;
+                return Err(e.to_string());
+            }
+        };
+    let app = routes::router(
+        AppState {
+            leptos_options,
+            service: service.clone(),
+        },
+        &http_limits(config),
+    );
 
     tracing::info!(
         %local,
@@ -124,14 +90,13 @@ pub async fn serve(config: &Config) -> Result<(), String> {
         "listening on http://{local}"
     );
     let served = axum::serve(
-        listener,
+        no_delay(listener),
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await;
     tracing::info!("shutting down");
-    stop_tiering.cancel();
-    engine.shutdown().await;
+    service.shutdown().await;
     if let Err(e) = nodes::mark_stopped(&db, &node.id).await {
         tracing::warn!(error = %e, "could not record the shutdown");
     }
@@ -153,90 +118,25 @@ pub async fn migrate_only(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// The built-in tools, the `llm` tool on `host`, and one agent, `default`, that may use them
-/// all; and the planner over the same catalog. Configured agents (departments with their own
-/// tools and limits) come later.
-pub async fn start_engine(
-    runs: RunStore,
-    node_id: &str,
-    config: &Config,
-    host: &Host,
-) -> Result<(Engine, Planning), String> {
-    let http = HttpConfig {
-        allowed_hosts: (!config.http_allow_hosts.is_empty())
-            .then(|| config.http_allow_hosts.clone()),
-        ..HttpConfig::default()
-    };
-    let subrun = Subrun::default();
-    let switches = switchyard_auth::kill::KillSwitches::new(runs.database().clone());
-    let mut tools = switchyard_orchestrator::tools::builtins(http, &subrun);
-    tools.push(Arc::new(LlmTool::new(host.clone())));
-    let tools = crate::gate::gate(tools, &switches);
-    let catalog = || {
-        Catalog::new(
-            tools.iter().map(|t| t.spec()),
-            [AgentSpec::new("default", ToolAccess::Any)],
-        )
-        .expect("the built-in tools form a valid catalog")
-    };
-    let planner_catalog = catalog();
-    if let Some(unknown) = config
-        .planner
-        .tools
-        .iter()
-        .find(|t| planner_catalog.tool(t).is_none())
-    {
-        return Err(format!(
-            "invalid planner_tools '{unknown}': not a tool (tools: {})",
-            planner_catalog.tool_names().join(", ")
-        ));
-    }
-    let engine_config = EngineConfig {
-        worker_id: node_id.to_owned(),
+/// What the service runs with, from the config.
+pub fn service_settings(config: &Config, node_id: &str) -> Settings {
+    Settings {
+        node_id: node_id.to_owned(),
+        http_allow_hosts: config.http_allow_hosts.clone(),
         lease_ttl: config.lease_ttl,
         max_runs: config.max_runs,
-        ..EngineConfig::default()
-    };
-    let planning = Planning {
-        planner: Planner::new(host.clone(), config.planner.clone()),
-        catalog: Arc::new(planner_catalog),
-        limits: engine_config.plan_limits,
-    };
-    let engine = Engine::start(runs, catalog(), tools, engine_config)
-        .await
-        .map_err(|e: EngineError| format!("cannot start the orchestrator: {e}"))?;
-    subrun.bind(engine.clone());
-    Ok((engine, planning))
+        inference: config.inference.clone(),
+        planner: config.planner.clone(),
+        maintenance: Some((config.store.policy.clone(), config.store.tier_interval)),
+    }
 }
 
-/// Every finished inference request's figures, as time series in the store:
-/// `inference/MODEL/{ttft_ms, decode_tok_s, prompt_tok_s, queue_wait_ms, completion_tokens}`.
-async fn record_usage(host: Host, store: Store) {
-    let mut usage = host.subscribe_usage();
-    loop {
-        let u = match usage.recv().await {
-            Ok(u) => u,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "usage figures dropped: the store fell behind");
-                continue;
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        };
-        let at_ms = chrono::Utc::now().timestamp_millis();
-        let figures = [
-            ("ttft_ms", u.ttft_ms),
-            ("decode_tok_s", u.decode_tok_s),
-            ("prompt_tok_s", u.prompt_tok_s),
-            ("queue_wait_ms", u.queue_wait_ms),
-            ("completion_tokens", u.completion_tokens as f64),
-        ];
-        for (name, value) in figures {
-            let series = format!("inference/{}/{name}", u.model);
-            let point = switchyard_store::series::Point { at_ms, value };
-            if let Err(e) = store.append(&series, &[point]).await {
-                tracing::warn!(error = %e, %series, "could not record an inference figure");
-            }
-        }
+/// The router's HTTP limits, from the config.
+pub fn http_limits(config: &Config) -> HttpLimits {
+    HttpLimits {
+        body_limit: config.body_limit,
+        ingest_body_limit: config.ingest_body_limit,
+        cors_allow_origins: config.cors_allow_origins.clone().into(),
     }
 }
 
@@ -268,43 +168,18 @@ fn warn_if_bundle_missing(options: &LeptosOptions) {
     }
 }
 
-/// Every `interval`: probes the object store (so health notices an outage even while
-/// nothing reads), then runs the store's policy once: retention deletes, moves by age and by
-/// size, removal of emptied objects. A failure (object storage unreachable, say) is logged
-/// and shows in health; the pass is tried again next time, and the data stays where it is,
-/// readable, with nothing lost.
-async fn maintain_in_background(
-    store: Store,
-    policy: Policy,
-    interval: std::time::Duration,
-    stop: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
-        }
-        if let Err(e) = store.probe_objects().await {
-            tracing::warn!(error = %e, "object store probe failed; tiering waits");
-            continue;
-        }
-        match store.maintain(&policy).await {
-            Ok(done) => {
-                if done != Maintained::default() {
-                    tracing::info!(
-                        tiered = done.tiered.records,
-                        archived = done.archived.records,
-                        expired_l2 = done.expired[0],
-                        expired_l3 = done.expired[1],
-                        expired_l4 = done.expired[2],
-                        objects_removed = done.objects_removed,
-                        "store maintenance"
-                    );
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "store maintenance failed; will retry"),
+/// The listener with Nagle's algorithm off on every accepted socket. Pages stream: the
+/// document head and the body leave in separate small writes, and with Nagle on the second
+/// waits for the client's (delayed) ACK of the first. A fresh connection hid it (quick ACKs
+/// at its start: 1.3 ms a page), a keep-alive client paid about 18 ms a page.
+/// (A named type, not `impl Listener`: axum's connect info is implemented for `TapIo`.)
+pub fn no_delay(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
+    fn set_no_delay(socket: &mut TcpStream) {
+        if let Err(e) = socket.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
         }
     }
+    listener.tap_io(set_no_delay as fn(&mut TcpStream))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -13,17 +13,17 @@
 //!   functions answer 401.
 
 use axum::Form;
-use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use switchyard_auth::users::{self, User};
-use switchyard_auth::{Caller, audit, projects, refresh, token};
+use switchyard_auth::{audit, refresh, token};
 
 use crate::api::error::ApiError;
-use crate::auth::{AuthState, Client};
+use crate::auth::Peer;
+use switchyard_service::{Access, Channel, Client};
 
 pub const ACCESS_COOKIE: &str = "switchyard_access";
 pub const REFRESH_COOKIE: &str = "switchyard_refresh";
@@ -51,7 +51,7 @@ pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Both cookies for a fresh access token and `refresh_token`.
 pub fn session_cookies(
-    state: &AuthState,
+    state: &Access,
     user: &User,
     refresh_token: &str,
     request: &HeaderMap,
@@ -99,7 +99,7 @@ pub enum SignIn {
 /// Checks `email` and `password` and starts a login; audited either way. Shared by the JSON
 /// API and the sign-in form.
 pub async fn sign_in(
-    state: &AuthState,
+    state: &Access,
     client: &Client,
     email: &str,
     password: &str,
@@ -132,7 +132,7 @@ pub async fn sign_in(
 /// Ends the login the request's refresh cookie belongs to (audited), and returns the
 /// `Set-Cookie` values that clear both session cookies. Shared by the API and the form.
 pub async fn sign_out(
-    state: &AuthState,
+    state: &Access,
     client: &Client,
     headers: &HeaderMap,
 ) -> Result<[HeaderValue; 2], ApiError> {
@@ -152,8 +152,8 @@ pub async fn sign_out(
 
 /// `POST /login`: the sign-in form.
 pub async fn login_form(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -197,8 +197,8 @@ fn setup_again(reason: &str) -> Response {
 /// `SWITCHYARD_ADMIN_EMAIL` / `SWITCHYARD_ADMIN_PASSWORD` to create the admin at start-up
 /// instead).
 pub async fn setup_form(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, ApiError> {
@@ -243,8 +243,8 @@ pub async fn setup_form(
 
 /// `POST /logout`: ends this browser's login.
 pub async fn logout_form(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cleared = sign_out(&state, &client, &headers).await?;
@@ -267,50 +267,20 @@ fn public(path: &str) -> bool {
 
 /// Whether the database has no account at all (a fresh server: time for `/setup`). A
 /// database error counts as "has accounts", so the page falls back to sign-in.
-async fn no_accounts_yet(state: &AuthState) -> bool {
+async fn no_accounts_yet(state: &Access) -> bool {
     users::count(&state.db).await.is_ok_and(|n| n == 0)
 }
 
-/// The caller behind a valid session: the user (not disabled), its projects, and where the
-/// request comes from; `None` when the account is gone or disabled.
-async fn caller_for(
-    state: &AuthState,
-    user_id: &str,
-    client: &Client,
-) -> Result<Option<Caller>, ApiError> {
-    let Some(user) = users::by_id(&state.db, user_id)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .filter(|u| !u.disabled)
-    else {
-        return Ok(None);
-    };
-    let visibility = projects::visibility_of(&state.db, &user)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Some(Caller {
-        name: user.email,
-        user_id: Some(user.id),
-        role: user.role,
-        visibility,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-    }))
-}
-
-/// Stands in front of every page and server function and puts the [`Caller`] into the
-/// request. With `auth_required` off that is the local operator; with it on, only signed-in
-/// browsers pass.
-pub async fn guard(State(state): State<AuthState>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let client = Client::from_request_parts(&mut parts, &state)
-        .await
-        .unwrap_or_default();
+/// Stands in front of every page and server function and puts the caller (a
+/// [`switchyard_service::Principal`], from the service's resolver) into the request. With
+/// `auth_required` off that is the local operator; with it on, only signed-in browsers pass.
+pub async fn guard(State(state): State<Access>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let client = Peer::of(&parts);
+    let line = crate::api::principal::request_line(&parts);
     let mut request = Request::from_parts(parts, body);
-    if !state.required {
-        request
-            .extensions_mut()
-            .insert(Caller::local_operator(client.ip, client.user_agent));
+    if let Some(operator) = state.without_sign_in(client.clone(), line.clone()) {
+        request.extensions_mut().insert(operator);
         return next.run(request).await;
     }
     if public(request.uri().path()) {
@@ -329,19 +299,25 @@ pub async fn guard(State(state): State<AuthState>, request: Request, next: Next)
     if let Some(access) = read_cookie(request.headers(), ACCESS_COOKIE)
         && let Ok(claims) = state.keys.verify(&access)
     {
-        match caller_for(&state, &claims.sub, &client).await {
+        match state
+            .user(&claims.sub, client.clone(), line.clone(), Channel::Pages)
+            .await
+        {
             Ok(Some(caller)) => {
                 request.extensions_mut().insert(caller);
                 return next.run(request).await;
             }
             Ok(None) => {}
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         }
     }
     if let Some(presented) = read_cookie(request.headers(), REFRESH_COOKIE)
         && let Ok((user, next_refresh)) = refresh::rotate(&state.db, &presented).await
     {
-        match caller_for(&state, &user.id, &client).await {
+        match state
+            .user(&user.id, client.clone(), line.clone(), Channel::Pages)
+            .await
+        {
             Ok(Some(caller)) => {
                 request.extensions_mut().insert(caller);
                 let headers = request.headers().clone();
@@ -352,7 +328,7 @@ pub async fn guard(State(state): State<AuthState>, request: Request, next: Next)
                 return response;
             }
             Ok(None) => {}
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         }
     }
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)

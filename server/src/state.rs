@@ -1,36 +1,40 @@
-//! What every handler can reach.
+//! What every handler can reach: Leptos' options and the [`Service`]. Handlers that still
+//! take an engine part directly (`State<Engine>`, `State<Access>` …) get it from the service
+//! through the `FromRef` impls below.
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
-use switchyard_app::context::ServerContext;
+use switchyard_auth::kill::KillSwitches;
 use switchyard_orchestrator::engine::Engine;
 use switchyard_orchestrator::store::RunStore;
+use switchyard_service::planning::Planning;
+use switchyard_service::{Access, Service};
 use switchyard_store::Store;
-
-use crate::auth::AuthState;
 
 /// Shared by axum handlers (through `FromRef`) and Leptos (through context).
 #[derive(Debug, Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub ctx: ServerContext,
-    pub engine: Engine,
-    pub runs: RunStore,
-    /// The tiered store.
-    pub store: Store,
-    /// The model host (mistral.rs): the OpenAI-compatible API, the `llm` tool, the planner.
-    pub inference: switchyard_inference::Host,
-    /// Goals into plans (`POST /api/v1/runs {"goal"}`).
-    pub planning: crate::planning::Planning,
-    /// Token keys and accounts.
-    pub auth: AuthState,
-    /// Capabilities an admin may have switched off.
-    pub switches: switchyard_auth::kill::KillSwitches,
-    /// The largest request body accepted, in bytes (413 beyond).
-    pub body_limit: usize,
-    /// The largest body `POST /api/v1/events` accepts.
-    #[from_ref(skip)]
-    pub ingest_body_limit: usize,
-    /// Other sites allowed to call the API from a browser.
-    pub cors_allow_origins: std::sync::Arc<[String]>,
+    pub service: Service,
 }
+
+/// Implements `FromRef<AppState>` for a part the service holds.
+macro_rules! part_of_service {
+    ($($part:ty => $getter:ident),* $(,)?) => {$(
+        impl FromRef<AppState> for $part {
+            fn from_ref(state: &AppState) -> Self {
+                state.service.$getter().clone()
+            }
+        }
+    )*};
+}
+
+part_of_service!(
+    Engine => engine,
+    RunStore => runs,
+    Store => store,
+    switchyard_inference::Host => inference,
+    Planning => planning,
+    Access => access,
+    KillSwitches => switches,
+);

@@ -8,11 +8,11 @@ use switchyard_protocol::Account;
 /// `signed_in: false`).
 #[server(prefix = "/api/fn", endpoint = "current_account")]
 pub async fn current_account() -> Result<Account, ServerFnError> {
-    let caller = super::access::caller()?;
+    let who = super::access::caller("account.get")?;
     Ok(Account {
-        signed_in: caller.user_id.is_some(),
-        email: caller.name,
-        role: caller.role.as_str().to_owned(),
+        signed_in: who.user_id().is_some(),
+        role: who.role().map_or("api key", |r| r.as_str()).to_owned(),
+        email: who.name,
     })
 }
 
@@ -20,14 +20,13 @@ pub async fn current_account() -> Result<Account, ServerFnError> {
 /// the account end.
 #[server(prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
-    let ctx = crate::context::server_context()?;
-    let caller = super::access::caller()?;
-    let Some(user_id) = caller.user_id.clone() else {
+    let (service, who) = super::access::service_and_caller("users.change_password")?;
+    let Some(user_id) = who.user_id().map(str::to_owned) else {
         return Err(ServerFnError::new(
             "sign-in is off on this server: there is no password to change",
         ));
     };
     let changed =
-        switchyard_auth::admin::change_own_password(&ctx.db, &user_id, &current, &new).await;
-    super::access::audited(&ctx, &caller, "users.change_password", &user_id, changed).await
+        switchyard_auth::admin::change_own_password(service.db(), &user_id, &current, &new).await;
+    super::access::audited(&who, "users.change_password", &user_id, changed).await
 }

@@ -21,9 +21,9 @@ pub async fn load_admin() -> Result<AdminOverview, ServerFnError> {
     use switchyard_auth::{api_keys, kill, projects, users};
     use switchyard_protocol::admin::{KeyRow, ProjectRow, SwitchRow, UserRow};
     let (ctx, _) = require("admin.overview", Permission::ManageUsers).await?;
-    let all_projects = projects::list(&ctx.db).await.map_err(failed)?;
+    let all_projects = projects::list(ctx.db()).await.map_err(failed)?;
     // Each user's projects, from the projects' member lists (no query per user).
-    let user_rows = users::list(&ctx.db)
+    let user_rows = users::list(ctx.db())
         .await
         .map_err(failed)?
         .into_iter()
@@ -39,7 +39,7 @@ pub async fn load_admin() -> Result<AdminOverview, ServerFnError> {
             disabled: user.disabled,
         })
         .collect();
-    let keys = api_keys::list(&ctx.db)
+    let keys = api_keys::list(ctx.db())
         .await
         .map_err(failed)?
         .into_iter()
@@ -54,7 +54,7 @@ pub async fn load_admin() -> Result<AdminOverview, ServerFnError> {
             revoked: k.revoked,
         })
         .collect();
-    let off = kill::KillSwitches::new(ctx.db.clone())
+    let off = kill::KillSwitches::new(ctx.db().clone())
         .list()
         .await
         .map_err(failed)?;
@@ -99,11 +99,11 @@ pub async fn invite_user(
         vec![project.to_owned()]
     };
     let invited =
-        switchyard_auth::admin::invite_user(&ctx.db, &email, &role, None, &member_of).await;
+        switchyard_auth::admin::invite_user(ctx.db(), &email, &role, None, &member_of).await;
     let target = invited
         .as_ref()
         .map_or_else(|_| email.clone(), |(user, _)| user.id.clone());
-    let (user, password) = audited(&ctx, &caller, "users.create", &target, invited).await?;
+    let (user, password) = audited(&caller, "users.create", &target, invited).await?;
     Ok(Invited {
         email: user.email,
         password,
@@ -115,31 +115,26 @@ pub async fn invite_user(
 pub async fn set_role(user_id: String, role: String) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("users.set_role", Permission::ManageUsers).await?;
     let done = match switchyard_auth::Role::parse(&role) {
-        Ok(role) => switchyard_auth::users::set_role(&ctx.db, &user_id, role)
+        Ok(role) => switchyard_auth::users::set_role(ctx.db(), &user_id, role)
             .await
             .map_err(|e| e.to_string()),
         Err(e) => Err(e),
     };
-    audited(&ctx, &caller, "users.set_role", &user_id, done).await
+    audited(&caller, "users.set_role", &user_id, done).await
 }
 
 /// Disables an account (its logins end at once) or enables it again.
 #[server(prefix = "/api/fn", endpoint = "admin_set_disabled")]
 pub async fn set_disabled(user_id: String, disabled: bool) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("users.disable", Permission::ManageUsers).await?;
-    let done = switchyard_auth::admin::set_disabled(
-        &ctx.db,
-        &user_id,
-        disabled,
-        caller.user_id.as_deref(),
-    )
-    .await;
+    let done =
+        switchyard_auth::admin::set_disabled(ctx.db(), &user_id, disabled, caller.user_id()).await;
     let action = if disabled {
         "users.disable"
     } else {
         "users.enable"
     };
-    audited(&ctx, &caller, action, &user_id, done).await
+    audited(&caller, action, &user_id, done).await
 }
 
 /// Creates a project.
@@ -147,22 +142,22 @@ pub async fn set_disabled(user_id: String, disabled: bool) -> Result<(), ServerF
 pub async fn create_project(name: String) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("projects.create", Permission::ManageUsers).await?;
     let name = name.trim().to_owned();
-    let done = switchyard_auth::projects::create(&ctx.db, &name, &caller.name).await;
-    audited(&ctx, &caller, "projects.create", &name, done).await
+    let done = switchyard_auth::projects::create(ctx.db(), &name, &caller.name).await;
+    audited(&caller, "projects.create", &name, done).await
 }
 
 /// Adds the account with `email` to `project`.
 #[server(prefix = "/api/fn", endpoint = "admin_add_member")]
 pub async fn add_member(project: String, email: String) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("projects.add_member", Permission::ManageUsers).await?;
-    let done = match switchyard_auth::admin::user_by_email(&ctx.db, &email).await {
-        Ok(user) => switchyard_auth::projects::add_member(&ctx.db, &project, &user.id)
+    let done = match switchyard_auth::admin::user_by_email(ctx.db(), &email).await {
+        Ok(user) => switchyard_auth::projects::add_member(ctx.db(), &project, &user.id)
             .await
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     let target = format!("{project}/{}", email.trim());
-    audited(&ctx, &caller, "projects.add_member", &target, done).await
+    audited(&caller, "projects.add_member", &target, done).await
 }
 
 /// Issues an API key; the secret is in this answer only.
@@ -182,11 +177,11 @@ pub async fn create_key(
         rate_per_min,
         max_concurrency,
     };
-    let issued = switchyard_auth::admin::issue_key(&ctx.db, &request, &caller.name).await;
+    let issued = switchyard_auth::admin::issue_key(ctx.db(), &request, &caller.name).await;
     let target = issued
         .as_ref()
         .map_or_else(|_| name.clone(), |(key, _)| key.id.clone());
-    let (key, secret) = audited(&ctx, &caller, "keys.create", &target, issued).await?;
+    let (key, secret) = audited(&caller, "keys.create", &target, issued).await?;
     Ok(KeyIssued { id: key.id, secret })
 }
 
@@ -194,12 +189,12 @@ pub async fn create_key(
 #[server(prefix = "/api/fn", endpoint = "admin_revoke_key")]
 pub async fn revoke_key(id: String) -> Result<(), ServerFnError> {
     let (ctx, caller) = require("keys.revoke", Permission::ManageKeys).await?;
-    let done = match switchyard_auth::api_keys::revoke(&ctx.db, &id).await {
+    let done = match switchyard_auth::api_keys::revoke(ctx.db(), &id).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(format!("no live key with id {id}")),
         Err(e) => Err(e.to_string()),
     };
-    audited(&ctx, &caller, "keys.revoke", &id, done).await
+    audited(&caller, "keys.revoke", &id, done).await
 }
 
 /// Turns a capability off (with a reason every refused caller reads) or back on.
@@ -211,7 +206,7 @@ pub async fn set_switch(
 ) -> Result<(), ServerFnError> {
     use switchyard_auth::kill::{Capability, KillSwitches};
     let (ctx, caller) = require("switch.set", Permission::KillSwitch).await?;
-    let switches = KillSwitches::new(ctx.db.clone());
+    let switches = KillSwitches::new(ctx.db().clone());
     let done = match Capability::parse(&capability) {
         Err(e) => Err(e),
         Ok(c) => {
@@ -226,7 +221,7 @@ pub async fn set_switch(
     } else {
         ("switch.on", "ok".to_owned())
     };
-    super::access::audited_as(&ctx, &caller, (action, &capability), &ok, done).await
+    super::access::audited_as(&caller, (action, &capability), &ok, done).await
 }
 
 /// The newest audit entries matching `text` (any field, any case), optionally refusals only.
@@ -236,7 +231,7 @@ pub async fn audit_entries(
     denied_only: bool,
 ) -> Result<Vec<AuditRow>, ServerFnError> {
     let (ctx, _) = require("audit.list", Permission::ReadAudit).await?;
-    let rows = switchyard_auth::audit::recent(&ctx.db, 200, &text, denied_only)
+    let rows = switchyard_auth::audit::recent(ctx.db(), 200, &text, denied_only)
         .await
         .map_err(failed)?;
     Ok(rows
@@ -258,7 +253,7 @@ pub async fn audit_entries(
 pub async fn verify_audit() -> Result<String, ServerFnError> {
     use switchyard_auth::audit::{self, Verdict};
     let (ctx, _) = require("audit.verify", Permission::ReadAudit).await?;
-    Ok(match audit::verify(&ctx.db).await.map_err(failed)? {
+    Ok(match audit::verify(ctx.db()).await.map_err(failed)? {
         Verdict::Intact { rows } => format!("Intact: {rows} entries, every link checks."),
         Verdict::Edited { seq } => format!("Broken: entry {seq} was changed after it was written."),
         Verdict::Gap { after, next } => {

@@ -1,5 +1,5 @@
-//! Server functions, one domain per module. Each body runs on the server and reads
-//! [`crate::context::ServerContext`] and the caller ([`access`]); the browser half is a
+//! Server functions, one domain per module. Each body runs on the server and calls a use case
+//! of the [`switchyard_service::Service`] with the caller ([`access`]); the browser half is a
 //! typed HTTP call.
 
 #[cfg(feature = "ssr")]

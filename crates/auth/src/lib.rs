@@ -15,7 +15,6 @@
 //! - [`refresh`]: rotating refresh tokens in families; presenting a used one revokes the
 //!   whole family.
 //! - [`audit`]: the append-only, hash-chained audit log and its verification.
-//! - [`caller`]: the signed-in caller of a page or server function, and its checks.
 //! - [`cookies`]: reading a cookie out of request headers.
 //! - [`kill`]: kill switches: capabilities an admin turned off, checked on every call.
 //! - [`random`]: random identifiers and secrets from the operating system.
@@ -33,7 +32,6 @@ macro_rules! on_pool {
 pub mod admin;
 pub mod api_keys;
 pub mod audit;
-pub mod caller;
 pub mod cookies;
 pub mod kill;
 pub mod password;
@@ -45,7 +43,6 @@ pub mod secret;
 pub mod token;
 pub mod users;
 
-pub use caller::Caller;
 pub use role::{Permission, Role};
 pub use token::{Claims, TokenError, TokenKeys};
 pub use users::{User, UserError};

@@ -15,9 +15,9 @@ use tokio::sync::broadcast;
 
 use crate::admission::Admission;
 use crate::error::InferenceError;
-use crate::generate::Usage;
 use crate::loader;
 use crate::settings::{HostSettings, Limits, ModelSpec};
+use crate::types::Usage;
 use switchyard_protocol::{InferenceHealth, ModelHealth};
 
 /// A model that answers requests.

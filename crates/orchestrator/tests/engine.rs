@@ -120,13 +120,12 @@ impl Setup {
     }
 
     async fn engine(&self, config: EngineConfig) -> Engine {
-        let subrun = Subrun::default();
         let tools: Vec<Arc<dyn Tool>> = vec![
             Arc::new(Noop),
             Arc::new(Sleep),
             Arc::new(Fail),
             Arc::new(Approval),
-            Arc::new(subrun.clone()),
+            Arc::new(Subrun),
             self.probe.clone(),
             self.journal.clone(),
         ];
@@ -138,11 +137,9 @@ impl Setup {
             ],
         )
         .unwrap();
-        let engine = Engine::start(RunStore::new(self.db.clone()), catalog, tools, config)
+        Engine::start(RunStore::new(self.db.clone()), catalog, tools, config)
             .await
-            .unwrap();
-        subrun.bind(engine.clone());
-        engine
+            .unwrap()
     }
 
     async fn verify(&self, run_id: &str) {

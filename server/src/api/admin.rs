@@ -16,8 +16,8 @@ use switchyard_auth::{Permission, Role};
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
-use crate::api::principal::Principal;
-use crate::auth::AuthState;
+use crate::api::principal::{Caller, Principal};
+use switchyard_service::Access;
 
 fn internal(e: &dyn std::fmt::Display) -> ApiError {
     ApiError::internal(e)
@@ -47,8 +47,8 @@ fn refused(e: AdminError) -> ApiError {
 
 /// Every account.
 pub async fn list_users(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
 ) -> Result<Json<Vec<User>>, ApiError> {
     who.require(Permission::ManageUsers).await?;
     Ok(Json(users::list(&auth.db).await.map_err(|e| internal(&e))?))
@@ -57,8 +57,8 @@ pub async fn list_users(
 /// Creates an account: 201 `{"user", "password"}` (the password only when it was generated),
 /// 400 for a bad email, role or password, 404 for an unknown project, 409 when it exists.
 pub async fn create_user(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require(Permission::ManageUsers).await?;
@@ -95,8 +95,8 @@ pub struct NewRole {
 
 /// Gives an account another role: 204; 400 for an unknown role, 404 for an unknown user.
 pub async fn set_role(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> Result<StatusCode, ApiError> {
@@ -114,8 +114,8 @@ pub async fn set_role(
 
 /// Every project and its members.
 pub async fn list_projects(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
 ) -> Result<Json<Vec<projects::Project>>, ApiError> {
     who.require(Permission::ManageUsers).await?;
     Ok(Json(
@@ -133,8 +133,8 @@ pub struct NewProject {
 
 /// Creates a project: 201; 400 for a bad name, 409 when it exists.
 pub async fn create_project(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     ApiJson(body): ApiJson<NewProject>,
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::ManageUsers).await?;
@@ -149,8 +149,8 @@ pub async fn create_project(
 
 /// Adds (`PUT`) or removes (`DELETE`) a member: 204; 404 for an unknown project or user.
 pub async fn add_member(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path((project, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::ManageUsers).await?;
@@ -166,8 +166,8 @@ pub async fn add_member(
 
 /// See [`add_member`].
 pub async fn remove_member(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path((project, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::ManageUsers).await?;
@@ -187,7 +187,7 @@ pub async fn remove_member(
 
 async fn set_disabled(
     who: &Principal,
-    auth: &AuthState,
+    auth: &Access,
     id: &str,
     disabled: bool,
 ) -> Result<StatusCode, ApiError> {
@@ -210,8 +210,8 @@ async fn set_disabled(
 
 /// Disables an account and ends its logins at once.
 pub async fn disable_user(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     set_disabled(&who, &auth, &id, true).await
@@ -219,8 +219,8 @@ pub async fn disable_user(
 
 /// Re-enables an account.
 pub async fn enable_user(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     set_disabled(&who, &auth, &id, false).await
@@ -251,8 +251,8 @@ fn default_concurrency() -> u32 {
 
 /// Every key (never a secret).
 pub async fn list_keys(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
 ) -> Result<Json<Vec<ApiKey>>, ApiError> {
     who.require(Permission::ManageKeys).await?;
     Ok(Json(
@@ -262,8 +262,8 @@ pub async fn list_keys(
 
 /// Creates a key: 201 `{"key", "secret"}`; the secret is in this answer only.
 pub async fn create_key(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     ApiJson(new): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require(Permission::ManageKeys).await?;
@@ -291,8 +291,8 @@ pub async fn create_key(
 
 /// Revokes a key at once: 204, or 404 when there is no live key with this id.
 pub async fn revoke_key(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     who.require(Permission::ManageKeys).await?;
@@ -312,7 +312,7 @@ pub async fn revoke_key(
 
 /// The capabilities that are off.
 pub async fn list_switches(
-    who: Principal,
+    Caller(who): Caller,
     State(switches): State<KillSwitches>,
 ) -> Result<Json<Vec<Switch>>, ApiError> {
     who.require(Permission::KillSwitch).await?;
@@ -331,7 +331,7 @@ fn capability(name: &str) -> Result<Capability, ApiError> {
 
 /// Turns a capability off for every server, with a reason: 204.
 pub async fn switch_off(
-    who: Principal,
+    Caller(who): Caller,
     State(switches): State<KillSwitches>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<SwitchOff>,
@@ -352,7 +352,7 @@ pub async fn switch_off(
 
 /// Turns a capability back on: 204.
 pub async fn switch_on(
-    who: Principal,
+    Caller(who): Caller,
     State(switches): State<KillSwitches>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -377,8 +377,8 @@ pub struct AuditQuery {
 /// Audit entries after `after`, oldest first (at most `limit`, default 100, up to 1,000),
 /// optionally one actor's or one action's.
 pub async fn audit_log(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<Vec<audit::Row>>, ApiError> {
     who.require(Permission::ReadAudit).await?;
@@ -400,8 +400,8 @@ pub async fn audit_log(
 
 /// Walks the chain: `{"intact": true, "rows"}` or `{"intact": false, "problem"}`.
 pub async fn audit_verify(
-    who: Principal,
-    State(auth): State<AuthState>,
+    Caller(who): Caller,
+    State(auth): State<Access>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(Permission::ReadAudit).await?;
     let verdict = audit::verify(&auth.db).await.map_err(|e| internal(&e))?;

@@ -18,8 +18,10 @@ use switchyard_auth::{audit, token};
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
-use crate::auth::{AuthState, Client};
+use crate::api::principal::Caller;
+use crate::auth::Peer;
 use crate::session::{self, SignIn};
+use switchyard_service::Access;
 
 /// The refresh cookie's name and path.
 
@@ -44,7 +46,7 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderMap) -> Response {
+fn session(state: &Access, user: User, refresh_token: &str, headers: &HeaderMap) -> Response {
     let access_token = state
         .keys
         .issue(&user.id, user.role, chrono::Utc::now().timestamp());
@@ -71,8 +73,8 @@ fn session(state: &AuthState, user: User, refresh_token: &str, headers: &HeaderM
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = Session), (status = 401, body = crate::api::error::ErrorBody)))]
 pub async fn login(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
@@ -88,8 +90,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     responses((status = 200, body = Session), (status = 401, body = crate::api::error::ErrorBody)))]
 pub async fn refresh(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let presented = session::read_cookie(&headers, session::REFRESH_COOKIE)
@@ -117,8 +119,8 @@ pub async fn refresh(
 /// Ends this login: its refresh family is revoked and the cookie cleared.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(
-    State(state): State<AuthState>,
-    client: Client,
+    State(state): State<Access>,
+    Peer(client): Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cleared = session::sign_out(&state, &client, &headers).await?;
@@ -132,10 +134,7 @@ pub async fn logout(
 /// The user a bearer token belongs to.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = Object), (status = 401, body = crate::api::error::ErrorBody)))]
-pub async fn me(
-    State(state): State<AuthState>,
-    headers: HeaderMap,
-) -> Result<Json<User>, ApiError> {
+pub async fn me(State(state): State<Access>, headers: HeaderMap) -> Result<Json<User>, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -167,8 +166,8 @@ pub struct PasswordChange {
     responses((status = 204), (status = 400, body = crate::api::error::ErrorBody),
         (status = 401, body = crate::api::error::ErrorBody)))]
 pub async fn change_password(
-    who: crate::api::principal::Principal,
-    State(state): State<AuthState>,
+    Caller(who): Caller,
+    State(state): State<Access>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let crate::api::principal::Identity::User { id, .. } = &who.identity else {
@@ -204,8 +203,8 @@ pub struct WsTicket {
     responses((status = 200, body = WsTicket), (status = 400, body = crate::api::error::ErrorBody),
         (status = 401, body = crate::api::error::ErrorBody)))]
 pub async fn ws_ticket(
-    who: crate::api::principal::Principal,
-    State(state): State<AuthState>,
+    Caller(who): Caller,
+    State(state): State<Access>,
 ) -> Result<Json<WsTicket>, ApiError> {
     let crate::api::principal::Identity::User { id, role } = &who.identity else {
         return Err(ApiError::bad_request(

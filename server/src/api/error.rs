@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::OriginalUri;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use switchyard_service::ServiceError;
 
 /// An error answered to an API client. Messages name what was wrong; internal causes stay in
-/// the log.
+/// the log, and the client gets a request id to quote.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -15,6 +16,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured detail, e.g. every problem of a rejected plan.
     pub details: Option<serde_json::Value>,
+    /// For a 429: the `Retry-After` seconds.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +27,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after_s: None,
         }
     }
 
@@ -31,43 +35,30 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
     }
 
-    /// A 500: the client learns only that it happened; the cause goes to the log.
+    /// A 500: the client learns only that it happened and the request id; the cause goes to
+    /// the log under that id.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error answering an API request");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ServiceError::internal(cause).into()
+    }
+}
+
+/// The one mapping from the service's errors to the API's.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        Self {
+            status: StatusCode::from_u16(e.kind.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: e.code,
+            message: e.message,
+            details: e.details,
+            retry_after_s: e.retry_after_s,
+        }
     }
 }
 
 impl From<switchyard_orchestrator::engine::EngineError> for ApiError {
     fn from(e: switchyard_orchestrator::engine::EngineError) -> Self {
-        use switchyard_orchestrator::decide::CommandError;
-        use switchyard_orchestrator::engine::EngineError;
-        match e {
-            EngineError::InvalidPlan(problems) => Self {
-                details: serde_json::to_value(&problems.0).ok(),
-                ..Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_plan",
-                    problems.to_string(),
-                )
-            },
-            EngineError::UnknownRun(_) | EngineError::Refused(CommandError::UnknownStep(_)) => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
-            }
-            EngineError::Refused(CommandError::Conflict(_)) => {
-                Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
-            }
-            EngineError::Stopped => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the engine is stopping",
-            ),
-            EngineError::Store(store) => Self::internal(&store),
-        }
+        ServiceError::from(e).into()
     }
 }
 
@@ -97,7 +88,13 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -115,11 +112,5 @@ pub async fn require_on(
     switches: &switchyard_auth::kill::KillSwitches,
     capability: switchyard_auth::kill::Capability,
 ) -> Result<(), ApiError> {
-    switches.check(capability).await.map_err(|refused| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "switched_off",
-            refused.to_string(),
-        )
-    })
+    Ok(switchyard_service::error::require_on(switches, capability).await?)
 }

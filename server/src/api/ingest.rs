@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
-use crate::api::principal::Principal;
+use crate::api::principal::Caller;
 
 /// Most events one request may carry.
 pub const MAX_EVENTS: usize = 1_000;
@@ -123,7 +123,7 @@ fn log_prefix(project: &str) -> String {
         (status = 503, description = "An admin switched event ingest off; the message says why", body = crate::api::error::ErrorBody)
     ))]
 pub async fn ingest(
-    who: Principal,
+    Caller(who): Caller,
     State(store): State<Store>,
     State(switches): State<KillSwitches>,
     ApiJson(batch): ApiJson<IngestBatch>,
@@ -223,7 +223,7 @@ pub async fn ingest(
         (status = 404, description = "A project the caller does not see", body = crate::api::error::ErrorBody)
     ))]
 pub async fn read(
-    who: Principal,
+    Caller(who): Caller,
     State(store): State<Store>,
     Query(query): Query<ReadQuery>,
 ) -> Result<Json<Vec<LogLine>>, ApiError> {

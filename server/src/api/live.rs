@@ -24,13 +24,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::response::Response;
 use serde::Deserialize;
 use switchyard_auth::Permission;
-use switchyard_orchestrator::engine::Engine;
-use switchyard_orchestrator::store::RunStore;
+use switchyard_service::Service;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::error::ApiError;
-use crate::api::principal::Principal;
-use crate::state::AppState;
+use crate::api::principal::{Caller, Principal};
 
 /// The largest message or frame a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -52,17 +50,15 @@ enum ClientMessage {
 }
 
 pub async fn live(
-    who: Principal,
-    State(state): State<AppState>,
+    Caller(who): Caller,
+    State(service): State<Service>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     who.require(Permission::ReadRuns).await?;
-    let engine = state.engine.clone();
-    let store = state.runs.clone();
     Ok(upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, who, engine, store)))
+        .on_upgrade(move |socket| serve(socket, who, service)))
 }
 
 fn event_message(run: &str, event: &switchyard_orchestrator::RunEvent) -> Message {
@@ -86,8 +82,9 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         .await;
 }
 
-async fn serve(mut socket: WebSocket, who: Principal, engine: Engine, store: RunStore) {
-    let mut bus = engine.subscribe();
+async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
+    let store = service.runs();
+    let mut bus = service.engine().subscribe();
     // Run id → the last seq sent.
     let mut following: HashMap<String, u64> = HashMap::new();
     loop {
@@ -119,7 +116,7 @@ async fn serve(mut socket: WebSocket, who: Principal, engine: Engine, store: Run
                             ))).await;
                             continue;
                         }
-                        if let Err(e) = crate::api::runs::visible(&who, &store, &subscribe).await {
+                        if let Err(e) = service.visible_run(&who, &subscribe).await {
                             let _ = socket.send(error_message(&e.message)).await;
                             continue;
                         }

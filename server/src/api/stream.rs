@@ -15,13 +15,13 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use switchyard_orchestrator::engine::Engine;
 use switchyard_orchestrator::store::RunStore;
 use switchyard_orchestrator::{EventKind, RunEvent};
+use switchyard_service::Service;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::api::error::ApiError;
-use crate::api::principal::Principal;
+use crate::api::principal::Caller;
 use switchyard_auth::Permission;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -47,15 +47,15 @@ struct Cursor {
         (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
     ))]
 pub async fn stream(
-    who: Principal,
-    State(engine): State<Engine>,
-    State(store): State<RunStore>,
+    Caller(who): Caller,
+    State(service): State<Service>,
     Path(id): Path<String>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     who.require(Permission::ReadRuns).await?;
-    crate::api::runs::visible(&who, &store, &id).await?;
+    service.visible_run(&who, &id).await?;
+    let (engine, store) = (service.engine(), service.runs().clone());
     // Subscribe before reading the log, so nothing falls between the two.
     let bus = engine.subscribe();
     let state = engine.state(&id).await?;

@@ -6,9 +6,11 @@
 //! `--write-model` first writes a random-weight model of Qwen2.5-0.5B's shape (about 415 M
 //! parameters, Q4_K_M) to FILE, for machines with no model to hand.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::child::ChildServer;
 use switchyard_inference::test_model::{ModelShape, write_gguf};
 use switchyard_inference::{
     ChatMessage, ChatRequest, ComputeDType, Host, HostSettings, Limits, ModelSpec,
@@ -112,7 +114,8 @@ pub async fn run(
     }
     drop(host);
 
-    let server = HttpServer::start(model)?;
+    let model = std::fs::canonicalize(model).map_err(|e| e.to_string())?;
+    let server = ChildServer::start(&[OsString::from("--model"), model.into_os_string()], true)?;
     let mut http = Vec::new();
     for concurrency in [1, 4] {
         http.push(
@@ -289,67 +292,4 @@ async fn stream_once(
         },
         tokens,
     ))
-}
-
-/// This binary, serving the model on a free port with a scratch data dir; killed on drop.
-struct HttpServer {
-    child: std::process::Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl HttpServer {
-    fn start(model: &Path) -> Result<Self, String> {
-        use std::io::BufRead;
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let model = std::fs::canonicalize(model).map_err(|e| e.to_string())?;
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let mut child = std::process::Command::new(exe)
-            .current_dir(dir.path())
-            .env("SWITCHYARD_AUTH_REQUIRED", "false")
-            .env_remove("SWITCHYARD_CONFIG")
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
-            .arg("--model")
-            .arg(&model)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start the server: {e}"))?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let (mut addr, mut ready) = (None, false);
-        for line in lines.by_ref() {
-            let line = line.map_err(|e| e.to_string())?;
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                addr = rest
-                    .split(|c: char| c.is_whitespace() || c == '"')
-                    .next()
-                    .map(str::to_owned);
-            }
-            if line.contains("model ready") {
-                ready = true;
-            }
-            if line.contains("failed to load") {
-                return Err(format!("the server could not load the model: {line}"));
-            }
-            if addr.is_some() && ready {
-                break;
-            }
-        }
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let addr = addr.ok_or("the server did not report its address")?;
-        Ok(Self {
-            child,
-            base: format!("http://{addr}"),
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -1,8 +1,10 @@
 //! `switchyard bench …`: measurements with printed figures, each beside a baseline taken in
 //! the same run.
 
+pub mod child;
 pub mod llm;
 pub mod orchestrator;
+pub mod pages;
 pub mod store;
 
 use std::time::Duration;

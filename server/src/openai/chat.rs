@@ -18,21 +18,21 @@ use super::types::{
     ChatChunk, ChatCompletion, ChatCompletionRequest, Choice, ChunkChoice, Content, Delta,
     OutMessage, OutUsage, ResponseFormat, Stop, Timings,
 };
-use crate::api::principal::{Principal, Refusal};
+use crate::api::principal::{Caller, Principal, Refusal};
 
 /// Checks the caller and the kill switch; shared by both `/v1` routes.
 pub async fn admit(
-    who: Result<Principal, Refusal>,
+    who: Result<Caller, Refusal>,
     switches: &KillSwitches,
 ) -> Result<Principal, OpenAiError> {
-    let who = who?;
+    let Caller(who) = who?;
     who.require(Permission::Infer).await?;
     crate::api::error::require_on(switches, Capability::Inference).await?;
     Ok(who)
 }
 
 pub async fn completions(
-    who: Result<Principal, Refusal>,
+    who: Result<Caller, Refusal>,
     State(host): State<Host>,
     State(switches): State<KillSwitches>,
     body: Result<Json<ChatCompletionRequest>, JsonRejection>,

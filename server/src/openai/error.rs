@@ -141,8 +141,15 @@ impl From<ApiError> for OpenAiError {
         };
         Self {
             code: Some(e.code),
+            retry_after_s: e.retry_after_s,
             ..Self::new(e.status, kind, e.message)
         }
+    }
+}
+
+impl From<switchyard_service::ServiceError> for OpenAiError {
+    fn from(e: switchyard_service::ServiceError) -> Self {
+        ApiError::from(e).into()
     }
 }
 

@@ -8,10 +8,10 @@ use switchyard_inference::Host;
 use super::chat::admit;
 use super::error::OpenAiError;
 use super::types::{ModelEntry, ModelList};
-use crate::api::principal::{Principal, Refusal};
+use crate::api::principal::{Caller, Refusal};
 
 pub async fn list(
-    who: Result<Principal, Refusal>,
+    who: Result<Caller, Refusal>,
     State(host): State<Host>,
     State(switches): State<KillSwitches>,
 ) -> Result<Json<ModelList>, OpenAiError> {

@@ -9,12 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use leptos::prelude::LeptosOptions;
-use switchyard_app::context::ServerContext;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::engine::Engine;
-use switchyard_orchestrator::store::RunStore;
-use switchyard_server::routes::router;
+use switchyard_server::routes::{HttpLimits, router};
 use switchyard_server::state::AppState;
+use switchyard_service::{Access, Service};
 use tower::ServiceExt;
 
 /// One harness at a time per test process. Each `#[tokio::test]` has its own runtime, and
@@ -29,11 +28,13 @@ pub struct Harness {
     _dir: tempfile::TempDir,
     pub db: Database,
     pub site: PathBuf,
+    /// The service the binary starts, started the same way.
+    pub service: Service,
     pub engine: Engine,
     pub store: switchyard_store::Store,
     pub host: switchyard_inference::Host,
-    pub planning: switchyard_server::planning::Planning,
-    pub auth: switchyard_server::auth::AuthState,
+    /// The access rules the next [`Harness::app`] answers under (tests turn sign-in on).
+    pub auth: Access,
     /// Origins allowed by CORS in the router this harness builds.
     pub cors_allow_origins: Vec<String>,
     /// Declared last so it is released after everything else is dropped.
@@ -73,25 +74,12 @@ impl Harness {
             None,
         )
         .unwrap();
-        let host = switchyard_inference::Host::start(config.inference.clone()).unwrap();
-        assert!(
-            host.wait_loaded(std::time::Duration::from_secs(120)).await,
-            "models loaded"
-        );
-        let (engine, planning) = switchyard_server::serve::start_engine(
-            RunStore::new(db.clone()),
-            "test",
-            &config,
-            &host,
-        )
-        .await
-        .unwrap();
         let store = switchyard_store::Store::new(
             db.clone(),
             switchyard_store::Objects::local(&dir.path().join("objects")).unwrap(),
             &switchyard_store::StoreConfig::default(),
         );
-        let auth = switchyard_server::auth::AuthState {
+        let auth = Access {
             db: db.clone(),
             keys: switchyard_auth::TokenKeys::new(&[7u8; 32]).unwrap(),
             required: false,
@@ -101,14 +89,27 @@ impl Harness {
                 max_concurrency: 64,
             },
         };
+        let settings = switchyard_service::Settings {
+            maintenance: None,
+            ..switchyard_server::serve::service_settings(&config, "test")
+        };
+        let service = Service::start(db.clone(), store.clone(), auth.clone(), settings)
+            .await
+            .unwrap();
+        let host = service.inference().clone();
+        assert!(
+            host.wait_loaded(std::time::Duration::from_secs(120)).await,
+            "models loaded"
+        );
+        let engine = service.engine().clone();
         Self {
             _dir: dir,
             db,
             site,
+            service,
             engine,
             store,
             host,
-            planning,
             auth,
             cors_allow_origins: Vec::new(),
             _turn: turn,
@@ -123,20 +124,17 @@ impl Harness {
             .site_addr("127.0.0.1:0".parse::<SocketAddr>().unwrap())
             .hash_files(hashed)
             .build();
-        router(AppState {
-            leptos_options: options,
-            ctx: ServerContext::new(self.db.clone()).with_tokens(self.auth.keys.clone()),
-            engine: self.engine.clone(),
-            runs: RunStore::new(self.db.clone()),
-            store: self.store.clone(),
-            inference: self.host.clone(),
-            planning: self.planning.clone(),
-            auth: self.auth.clone(),
-            switches: switchyard_auth::kill::KillSwitches::new(self.db.clone()),
-            body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,
-            ingest_body_limit: switchyard_server::hardening::DEFAULT_INGEST_BODY_LIMIT,
-            cors_allow_origins: self.cors_allow_origins.clone().into(),
-        })
+        router(
+            AppState {
+                leptos_options: options,
+                service: self.service.clone().with_access(self.auth.clone()),
+            },
+            &HttpLimits {
+                body_limit: switchyard_server::hardening::DEFAULT_BODY_LIMIT,
+                ingest_body_limit: switchyard_server::hardening::DEFAULT_INGEST_BODY_LIMIT,
+                cors_allow_origins: self.cors_allow_origins.clone().into(),
+            },
+        )
     }
 
     /// Sends `request`; returns status, headers and body text.

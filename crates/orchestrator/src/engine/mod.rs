@@ -222,15 +222,13 @@ impl Engine {
                 tracing::warn!("not yet listening for other engines; starting anyway");
             }
         }
-        let coordinator = coordinator::Coordinator::load(
-            store,
-            catalog,
-            tools,
-            config,
-            tx.clone(),
-            events.clone(),
-        )
-        .await;
+        let engine = Self {
+            tx,
+            events,
+            stop_listening: stop_listening.clone(),
+        };
+        let coordinator =
+            coordinator::Coordinator::load(store, catalog, tools, config, engine.clone()).await;
         let coordinator = match coordinator {
             Ok(c) => c,
             Err(e) => {
@@ -239,11 +237,7 @@ impl Engine {
             }
         };
         tokio::spawn(coordinator.run(rx));
-        Ok(Self {
-            tx,
-            events,
-            stop_listening,
-        })
+        Ok(engine)
     }
 
     /// Validates `plan`, records the run and starts it. Returns the run's id.

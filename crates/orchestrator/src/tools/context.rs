@@ -2,6 +2,8 @@
 
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::Engine;
+
 /// One attempt's context.
 #[derive(Debug, Clone)]
 pub struct ToolContext {
@@ -14,6 +16,9 @@ pub struct ToolContext {
     pub idempotency_key: String,
     /// Fires when the run is cancelled or the attempt times out.
     pub cancel: CancellationToken,
+    /// The engine running this attempt, for tools that start or read runs (`subrun`);
+    /// `None` when a tool is called outside an engine (its own tests).
+    pub engine: Option<Engine>,
 }
 
 impl ToolContext {
@@ -24,7 +29,14 @@ impl ToolContext {
             attempt,
             idempotency_key: format!("{run_id}:{step}:{attempt}"),
             cancel,
+            engine: None,
         }
+    }
+
+    /// The same context, run by `engine`.
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
+        self
     }
 }
 

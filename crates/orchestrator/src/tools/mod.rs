@@ -27,16 +27,15 @@ pub use context::ToolContext;
 
 use crate::catalog::ToolSpec;
 
-/// Every built-in tool, the `http` one configured with `http`, and `subrun` (to
-/// [`subrun::Subrun::bind`] to the engine once it has started).
-pub fn builtins(http: http::HttpConfig, subrun: &subrun::Subrun) -> Vec<Arc<dyn Tool>> {
+/// Every built-in tool, the `http` one configured with `http`.
+pub fn builtins(http: http::HttpConfig) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(builtin::Noop),
         Arc::new(builtin::Sleep),
         Arc::new(builtin::Fail),
         Arc::new(builtin::Approval),
         Arc::new(http::Http::new(http)),
-        Arc::new(subrun.clone()),
+        Arc::new(subrun::Subrun),
     ]
 }
 

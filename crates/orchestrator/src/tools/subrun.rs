@@ -8,7 +8,6 @@
 //! Nesting is bounded by the plan itself: a child plan is literal JSON in the parent's input.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,26 +15,17 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{Tool, ToolContext, ToolError, ToolFuture};
 use crate::catalog::ToolSpec;
-use crate::engine::{Engine, EngineError, RunCommand, SubmitOptions};
+use crate::engine::{EngineError, RunCommand, SubmitOptions};
 use crate::plan::Plan;
 use crate::status::RunStatus;
 
 /// How often the child's state is read even without events (a safety net for missed ones).
 const POLL: Duration = Duration::from_secs(2);
 
-/// The `subrun` tool. It needs the engine it runs in, which exists only after the tools were
-/// handed to it: create the tool, start the engine, then [`Subrun::bind`] it.
-#[derive(Debug, Clone, Default)]
-pub struct Subrun {
-    engine: Arc<OnceLock<Engine>>,
-}
-
-impl Subrun {
-    /// Connects the tool to its engine (once; later calls are ignored).
-    pub fn bind(&self, engine: Engine) {
-        let _ = self.engine.set(engine);
-    }
-}
+/// The `subrun` tool. It starts the child on the engine that runs the step, which the engine
+/// hands every attempt in [`ToolContext::engine`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subrun;
 
 impl Tool for Subrun {
     fn spec(&self) -> ToolSpec {
@@ -59,10 +49,10 @@ impl Tool for Subrun {
 
     fn run<'a>(&'a self, ctx: &'a ToolContext, input: Value) -> ToolFuture<'a> {
         Box::pin(async move {
-            let engine = self
+            let engine = ctx
                 .engine
-                .get()
-                .ok_or_else(|| ToolError::permanent("subrun is not connected to an engine"))?;
+                .as_ref()
+                .ok_or_else(|| ToolError::permanent("subrun runs only inside an engine"))?;
             let plan: Plan = serde_json::from_value(input["plan"].clone())
                 .map_err(|e| ToolError::permanent(format!("input.plan: {e}")))?;
             // The child belongs to the parent's project.

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use switchyard_orchestrator::catalog::ToolSpec;
 use switchyard_orchestrator::tools::{Tool, ToolContext, ToolError, ToolFuture};
 
-use crate::error::InferenceError;
-use crate::generate::{ChatMessage, ChatRequest};
-use crate::host::Host;
+use switchyard_inference::Host;
+use switchyard_inference::InferenceError;
+use switchyard_inference::{ChatMessage, ChatRequest};
 
 /// The tool, bound to a host.
 #[derive(Debug, Clone)]

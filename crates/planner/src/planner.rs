@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use switchyard_orchestrator::{Catalog, Limits, Plan, validate};
 
-use crate::error::InferenceError;
-use crate::generate::{ChatMessage, ChatRequest, Usage};
-use crate::host::Host;
 use crate::plan_cache::{CacheStats, PlanCache, PlanCacheSettings, normalise};
+use switchyard_inference::Host;
+use switchyard_inference::InferenceError;
+use switchyard_inference::{ChatMessage, ChatRequest, Usage};
 
 /// How the planner works.
 #[derive(Debug, Clone)]

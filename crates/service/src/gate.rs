@@ -1,6 +1,7 @@
 //! Tools behind kill switches: the `http` tool stops when `http_tool` is switched off,
-//! `subrun` (which starts runs) when `new_runs` is, and `llm` when `inference` is. A switched-off call fails the attempt
-//! for good with the switch's reason; a switch that cannot be read makes it retry.
+//! `subrun` (which starts runs) when `new_runs` is, and `llm` when `inference` is. A
+//! switched-off call fails the attempt for good with the switch's reason; a switch that cannot
+//! be read makes it retry.
 
 use std::sync::Arc;
 

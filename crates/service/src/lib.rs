@@ -1,0 +1,34 @@
+//! Switchyard's use cases, once. The REST handlers, the server functions behind the pages,
+//! the CLI and the tests all call a [`Service`] with a [`Principal`], and get a
+//! [`ServiceError`] they map once to their own shape. No axum, no Leptos here.
+//!
+//! # Layout
+//!
+//! - [`service`]: [`Service`], the engines started together ([`Service::start`],
+//!   [`Settings`]) and handed to every use case.
+//! - [`access`]: [`Access`], the one resolver from presented credentials (token, API key,
+//!   WebSocket ticket, session) to a [`Principal`].
+//! - [`principal`]: [`Principal`], who calls and what they may see and do; auditing what
+//!   they did ([`Principal::audited`]).
+//! - [`error`]: [`ServiceError`] and its [`ErrorKind`] (which HTTP status).
+//! - [`runs`]: submit (plan or goal), list, state, events, planning record, the pages'
+//!   views; cancel, pause, resume, approve, reject, the approvals inbox.
+//! - [`health`]: the one health document (database, store, models, plan cache).
+//! - [`planning`]: goals into plans, and the records of how each goal was planned.
+//! - [`gate`]: tools behind kill switches.
+//! - [`background`]: usage figures into time series; store tiering.
+
+pub mod access;
+pub mod background;
+pub mod error;
+pub mod gate;
+pub mod health;
+pub mod planning;
+pub mod principal;
+pub mod runs;
+pub mod service;
+
+pub use access::{Access, Channel, Credentials};
+pub use error::{ErrorKind, ServiceError};
+pub use principal::{Client, Identity, Principal};
+pub use service::{Service, Settings, StartError};

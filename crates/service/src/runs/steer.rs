@@ -1,0 +1,152 @@
+//! Steering runs: cancel, pause, resume; approving or rejecting a step that waits for a
+//! person; the inbox of such steps. Every command is audited with its outcome.
+
+use serde::Serialize;
+use switchyard_auth::Permission;
+use switchyard_orchestrator::StepStatus;
+use switchyard_orchestrator::engine::RunCommand;
+
+use crate::Service;
+use crate::error::ServiceError;
+use crate::principal::Principal;
+
+/// What to do with a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steer {
+    Cancel,
+    Pause,
+    Resume,
+}
+
+impl Steer {
+    /// The audit log's action.
+    fn action(self) -> &'static str {
+        match self {
+            Self::Cancel => "runs.cancel",
+            Self::Pause => "runs.pause",
+            Self::Resume => "runs.resume",
+        }
+    }
+}
+
+/// A person's decision on a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// A step waiting for a person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingApproval {
+    pub run_id: String,
+    pub step: String,
+    pub agent: String,
+    pub tool: String,
+    pub risk: f64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: serde_json::Value,
+}
+
+impl Service {
+    /// Cancels (with `reason`), pauses or resumes run `id`; 409 when its state does not
+    /// allow it.
+    pub async fn steer(
+        &self,
+        who: &Principal,
+        id: &str,
+        steer: Steer,
+        reason: Option<String>,
+    ) -> Result<(), ServiceError> {
+        who.require(Permission::WriteRuns).await?;
+        self.visible_run(who, id).await?;
+        let by = who.name.clone();
+        let command = match steer {
+            Steer::Cancel => RunCommand::Cancel {
+                by,
+                reason: reason.unwrap_or_else(|| "cancelled through the API".into()),
+            },
+            Steer::Pause => RunCommand::Pause { by },
+            Steer::Resume => RunCommand::Resume { by },
+        };
+        let done = self.engine().command(id, command).await;
+        who.audited((steer.action(), id), "ok", done).await?;
+        Ok(())
+    }
+
+    /// Approves (the step runs) or rejects (the run fails and compensates) step `step` of run
+    /// `id`, with the person's `rationale`; 409 unless the step awaits approval.
+    pub async fn decide(
+        &self,
+        who: &Principal,
+        id: &str,
+        step: &str,
+        verdict: Verdict,
+        rationale: String,
+    ) -> Result<(), ServiceError> {
+        who.require(Permission::Approve).await?;
+        self.visible_run(who, id).await?;
+        if rationale.trim().is_empty() {
+            return Err(ServiceError::invalid("rationale must not be empty"));
+        }
+        let (step, by) = (step.to_owned(), who.name.clone());
+        let (action, command) = match verdict {
+            Verdict::Approve => (
+                "runs.approve",
+                RunCommand::Approve {
+                    step: step.clone(),
+                    by,
+                    rationale,
+                },
+            ),
+            Verdict::Reject => (
+                "runs.reject",
+                RunCommand::Reject {
+                    step: step.clone(),
+                    by,
+                    rationale,
+                },
+            ),
+        };
+        let done = self.engine().command(id, command).await;
+        who.audited((action, &format!("{id}/{step}")), "ok", done)
+            .await?;
+        Ok(())
+    }
+
+    /// Steps waiting for a person, in runs `who` sees.
+    pub async fn approvals(&self, who: &Principal) -> Result<Vec<PendingApproval>, ServiceError> {
+        who.require(Permission::ReadRuns).await?;
+        let waiting = self
+            .runs()
+            .awaiting_approval()
+            .await
+            .map_err(|e| ServiceError::internal(&e))?;
+        let mut pending = Vec::with_capacity(waiting.len());
+        for (run_id, key) in waiting {
+            let Ok(state) = self.engine().state(&run_id).await else {
+                continue;
+            };
+            if !who.visibility.sees(&state.project) {
+                continue;
+            }
+            let Some(index) = state.steps.iter().position(|s| s.key == key) else {
+                continue;
+            };
+            if state.steps[index].status != StepStatus::AwaitingApproval {
+                continue;
+            }
+            let spec = &state.plan.steps[index];
+            pending.push(PendingApproval {
+                run_id,
+                step: key,
+                agent: spec.agent.clone(),
+                tool: spec.tool.clone(),
+                risk: state.steps[index].risk,
+                input: spec.input.clone(),
+            });
+        }
+        Ok(pending)
+    }
+}

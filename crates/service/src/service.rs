@@ -1,0 +1,226 @@
+//! [`Service`]: the engines, started together, behind the use cases. The binary and the tests
+//! start it the same way: [`Service::start`] with a migrated database, the tiered store, the
+//! access rules and the [`Settings`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_auth::kill::KillSwitches;
+use switchyard_db::Database;
+use switchyard_inference::{Host, HostSettings};
+use switchyard_orchestrator::catalog::ToolAccess;
+use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
+use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::tools::http::HttpConfig;
+use switchyard_orchestrator::{AgentSpec, Catalog};
+use switchyard_planner::{LlmTool, Planner, PlannerSettings};
+use switchyard_store::{Policy, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::access::Access;
+use crate::planning::Planning;
+
+/// What the service runs with, beyond its database, store and access rules.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Names this process in leases and in the nodes table.
+    pub node_id: String,
+    /// Hosts the `http` tool may call; empty: any.
+    pub http_allow_hosts: Vec<String>,
+    /// How long a lease lasts without a heartbeat.
+    pub lease_ttl: Duration,
+    /// The most unfinished runs this process owns at once.
+    pub max_runs: usize,
+    /// The models to load and their limits.
+    pub inference: HostSettings,
+    /// How goals are planned.
+    pub planner: PlannerSettings,
+    /// Move data down the store's tiers every so often under this policy; `None`: never
+    /// (tests, and the store's own commands).
+    pub maintenance: Option<(Policy, Duration)>,
+}
+
+/// Why the service did not start. Each names the setting or part involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Inference(String),
+    #[error("invalid planner_tools '{unknown}': not a tool (tools: {tools})")]
+    PlannerTool { unknown: String, tools: String },
+    #[error("cannot start the orchestrator: {0}")]
+    Engine(#[from] EngineError),
+}
+
+/// The use cases' home. Cheap to clone: every clone shares the same engines.
+#[derive(Debug, Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+    /// Outside `inner`: the same engines can answer under other access rules
+    /// ([`Service::with_access`]).
+    access: Access,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Database,
+    engine: Engine,
+    runs: RunStore,
+    store: Store,
+    inference: Host,
+    planning: Planning,
+    switches: KillSwitches,
+    started: Instant,
+    /// Stops the background work at shutdown.
+    stop: CancellationToken,
+}
+
+impl Service {
+    /// Starts the model host (models load in the background), the engine with the built-in
+    /// tools and the `llm` tool behind their kill switches, the planner over the same
+    /// catalog, and the background work (usage figures; tiering when configured).
+    pub async fn start(
+        db: Database,
+        store: Store,
+        access: Access,
+        settings: Settings,
+    ) -> Result<Self, StartError> {
+        let inference = Host::start(settings.inference.clone()).map_err(StartError::Inference)?;
+        let switches = KillSwitches::new(db.clone());
+        let runs = RunStore::new(db.clone());
+        let (engine, planning) =
+            start_engine(runs.clone(), &settings, &inference, &switches).await?;
+        let stop = CancellationToken::new();
+        tokio::spawn(crate::background::record_usage(
+            inference.clone(),
+            store.clone(),
+        ));
+        if let Some((policy, interval)) = settings.maintenance {
+            tokio::spawn(crate::background::maintain(
+                store.clone(),
+                policy,
+                interval,
+                stop.clone(),
+            ));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                engine,
+                runs,
+                store,
+                inference,
+                planning,
+                switches,
+                started: Instant::now(),
+                stop,
+            }),
+            access,
+        })
+    }
+
+    /// Stops the background work and the engine (it hands back its leases).
+    pub async fn shutdown(&self) {
+        self.inner.stop.cancel();
+        self.inner.engine.shutdown().await;
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The durable orchestrator.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The orchestrator's tables: runs, steps, events.
+    pub fn runs(&self) -> &RunStore {
+        &self.inner.runs
+    }
+
+    /// The tiered store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The model host (mistral.rs).
+    pub fn inference(&self) -> &Host {
+        &self.inner.inference
+    }
+
+    /// Goals into plans.
+    pub fn planning(&self) -> &Planning {
+        &self.inner.planning
+    }
+
+    /// Token keys, accounts, limits: who calls.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The same engines under other access rules (sign-in on or off, other limits).
+    pub fn with_access(mut self, access: Access) -> Self {
+        self.access = access;
+        self
+    }
+
+    /// Capabilities an admin may have switched off.
+    pub fn switches(&self) -> &KillSwitches {
+        &self.inner.switches
+    }
+
+    /// When this service started.
+    pub fn started(&self) -> Instant {
+        self.inner.started
+    }
+}
+
+/// The built-in tools, the `llm` tool on `host`, and one agent, `default`, that may use them
+/// all; and the planner over the same catalog.
+async fn start_engine(
+    runs: RunStore,
+    settings: &Settings,
+    host: &Host,
+    switches: &KillSwitches,
+) -> Result<(Engine, Planning), StartError> {
+    let http = HttpConfig {
+        allowed_hosts: (!settings.http_allow_hosts.is_empty())
+            .then(|| settings.http_allow_hosts.clone()),
+        ..HttpConfig::default()
+    };
+    let mut tools = switchyard_orchestrator::tools::builtins(http);
+    tools.push(Arc::new(LlmTool::new(host.clone())));
+    let tools = crate::gate::gate(tools, switches);
+    let catalog = || {
+        Catalog::new(
+            tools.iter().map(|t| t.spec()),
+            [AgentSpec::new("default", ToolAccess::Any)],
+        )
+        .expect("the built-in tools form a valid catalog")
+    };
+    let planner_catalog = catalog();
+    if let Some(unknown) = settings
+        .planner
+        .tools
+        .iter()
+        .find(|t| planner_catalog.tool(t).is_none())
+    {
+        return Err(StartError::PlannerTool {
+            unknown: unknown.clone(),
+            tools: planner_catalog.tool_names().join(", "),
+        });
+    }
+    let engine_config = EngineConfig {
+        worker_id: settings.node_id.clone(),
+        lease_ttl: settings.lease_ttl,
+        max_runs: settings.max_runs,
+        ..EngineConfig::default()
+    };
+    let planning = Planning {
+        planner: Planner::new(host.clone(), settings.planner.clone()),
+        catalog: Arc::new(planner_catalog),
+        limits: engine_config.plan_limits,
+    };
+    let engine = Engine::start(runs, catalog(), tools, engine_config).await?;
+    Ok((engine, planning))
+}
