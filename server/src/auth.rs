@@ -11,7 +11,7 @@ use switchyard_auth::{Role, TokenKeys, audit, users};
 use switchyard_db::Database;
 use switchyard_service::{Access, Client};
 
-use crate::config::Config;
+use crate::config::{Config, FirstAdmin, Secret};
 
 /// Loads or generates the signing secret and creates the first admin when asked to. The
 /// error is one line.
@@ -19,7 +19,7 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<Access, String> {
     let secret =
         switchyard_auth::secret::load_or_generate(config.jwt_secret.as_deref(), &config.data_dir)?;
     let keys = TokenKeys::new(&secret).map_err(|e| e.to_string())?;
-    bootstrap_admin(db).await?;
+    bootstrap_admin(db, config.first_admin.as_ref()).await?;
     if config.auth_required && users::count(db).await.map_err(|e| e.to_string())? == 0 {
         tracing::warn!(
             "no account yet: open http://{}/setup to create the first admin",
@@ -37,17 +37,18 @@ pub async fn prepare(config: &Config, db: &Database) -> Result<Access, String> {
 
 /// Creates an admin from the environment when there are no users yet (containers, CI);
 /// ignored once any user exists.
-async fn bootstrap_admin(db: &Database) -> Result<(), String> {
-    let (Ok(email), Ok(password)) = (
-        std::env::var("SWITCHYARD_ADMIN_EMAIL"),
-        std::env::var("SWITCHYARD_ADMIN_PASSWORD"),
-    ) else {
+async fn bootstrap_admin(db: &Database, first: Option<&FirstAdmin>) -> Result<(), String> {
+    let Some(FirstAdmin {
+        email,
+        password: Secret(password),
+    }) = first
+    else {
         return Ok(());
     };
     if users::count(db).await.map_err(|e| e.to_string())? > 0 {
         return Ok(());
     }
-    let admin = users::create(db, &email, &password, Role::Admin)
+    let admin = users::create(db, email, password, Role::Admin)
         .await
         .map_err(|e| format!("cannot create the admin from SWITCHYARD_ADMIN_EMAIL: {e}"))?;
     audit::append(

@@ -2,29 +2,24 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (clap) and `main`, which turns any start-up failure into one
-//!   line on stderr and a non-zero exit.
-//! - [`client`]: `switchyard run submit | list | watch`, a client of the REST API.
-//! - [`bench`]: `switchyard bench …`, measurements printed beside a baseline.
-//! - [`config`]: the one typed [`config::Config`], layered flags > `SWITCHYARD_*` env >
-//!   `switchyard.toml` > defaults, validated before anything is created.
-//! - [`startup`]: data dir and database preparation that undoes what it created when a later
-//!   step fails.
-//! - [`serve`]: the `serve` command: bind, migrate, register, serve, shut down gracefully.
-//! - [`hardening`]: security headers, the body size limit, the same-origin check on writes.
-//! - [`session`]: browser sessions: the sign-in form, logout, and the guard in front of
-//!   pages and server functions when `auth_required` is on.
-//! - [`routes`]: every route path in one place and the router built from them.
-//! - [`api`]: `/api/v1` REST handlers and their JSON errors.
-//! - [`auth`]: the token keys, the first admin from the environment, who a request is from.
-//! - [`auth_cli`]: `switchyard user add | list` and `switchyard audit verify | list`.
-//! - [`assets`]: static files: immutable caching for hashed bundles, compression.
-//! - [`state`]: [`state::AppState`]: Leptos' options and the [`switchyard_service::Service`],
-//!   whose use cases every handler calls.
-//! - [`store`]: `switchyard store verify | stats | tier | archive | restore | maintain`.
-//! - [`store_settings`]: the store's settings (objects, policy, queue, archive key) and
-//!   opening the store they describe.
-//! - [`telemetry`]: tracing output, human or JSON.
+//! Floors, lowest first; a module imports only from its own floor or below.
+//!
+//! 1. [`config`]: the one typed [`config::Config`], layered flags > `SWITCHYARD_*` env >
+//!    `switchyard.toml` > defaults, validated before anything is created: `args` (the
+//!    flags and their variables, read by clap), one resolve per domain (`inference`, `store`),
+//!    and printing through a redacting `Serialize`.
+//! 2. [`telemetry`] (tracing output, human or JSON); [`startup`] (data dir and database
+//!    preparation that undoes what it created when a later step fails); [`auth`] (the token
+//!    keys, the first admin from the environment, where a request comes from).
+//! 3. The HTTP surface: [`state`] ([`state::AppState`]: Leptos' options and the
+//!    [`switchyard_service::Service`], whose use cases every handler calls), [`api`]
+//!    (`/api/v1` handlers and their JSON errors), [`openai`] (`/v1`), [`session`] (the sign-in
+//!    form, logout, the guard in front of pages and server functions), [`hardening`]
+//!    (security headers, body limits, the same-origin check on writes), [`assets`] (static
+//!    files), and [`routes`] (every route in one place, and the router).
+//! 4. [`commands`]: one module per command (serve, run, store, admin, bench).
+//! 5. [`cli`]: the command line and `main`, which turns any failure into one line on stderr
+//!    and a non-zero exit. Nothing imports it.
 
 // The shell's view type is deep; computing its layout inside the router needs more than
 // the default 128 levels.
@@ -33,19 +28,13 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
-pub mod auth_cli;
-pub mod bench;
 pub mod cli;
-pub mod client;
+pub mod commands;
 pub mod config;
 pub mod hardening;
-pub mod inference_settings;
 pub mod openai;
 pub mod routes;
-pub mod serve;
 pub mod session;
 pub mod startup;
 pub mod state;
-pub mod store;
-pub mod store_settings;
 pub mod telemetry;

@@ -15,7 +15,7 @@ use axum::routing::post;
 use common::Server;
 use serde_json::{Value, json};
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl};
-use switchyard_orchestrator::store::{RunStore, Verification};
+use switchyard_orchestrator::runlog::{RunLog, Verification};
 
 const RUNS: usize = 200;
 const KILLS: usize = 10;
@@ -193,7 +193,7 @@ async fn runs_survive_repeated_sigkill_without_recording_anything_twice() {
     )
     .await
     .unwrap();
-    let store = RunStore::new(db.clone());
+    let store = RunLog::new(db.clone());
     for id in &ids {
         assert_eq!(
             store.verify(id).await.unwrap(),

@@ -11,7 +11,7 @@ use common::app::{Harness, get, post_json};
 use serde_json::{Value, json};
 use switchyard_inference::test_model::{ModelShape, write_gguf};
 use switchyard_server::config::FileConfig;
-use switchyard_server::inference_settings::FileModel;
+use switchyard_server::config::inference::FileModel;
 
 /// A harness with the tiny model as `tiny`, and the given limits and planner tools.
 async fn with_model(dir: &std::path::Path, edit: impl FnOnce(&mut FileConfig)) -> Harness {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use switchyard_db::testing::TempPostgres;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl};
 use switchyard_orchestrator::leases::lease_history;
-use switchyard_orchestrator::store::{RunStore, Verification};
+use switchyard_orchestrator::runlog::{RunLog, Verification};
 use switchyard_orchestrator::{EventKind, RunStatus};
 
 const RUNS: usize = 200;
@@ -80,7 +80,7 @@ async fn two_processes_share_a_thousand_steps_and_survive_a_sigkill() {
     )
     .await
     .unwrap();
-    let store = RunStore::new(db.clone());
+    let store = RunLog::new(db.clone());
 
     // Kill b while it holds runs with attempts in flight, then start it again.
     tokio::time::sleep(Duration::from_millis(700)).await;

@@ -3,8 +3,7 @@
 //! request it lets through; these helpers read it.
 
 use leptos::prelude::*;
-use switchyard_auth::Permission;
-use switchyard_service::{ErrorKind, Principal, Service, ServiceError};
+use switchyard_service::{Principal, Service, ServiceError};
 
 /// The caller of this request, its refusals audited as `action`; an error if the guard did
 /// not run (it always does in the server's router).
@@ -40,45 +39,4 @@ pub fn refused(e: ServiceError) -> ServerFnError {
     let status = http::StatusCode::from_u16(e.kind.status())
         .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     refuse(status, e.message)
-}
-
-/// The service and the caller, if the caller holds `permission`; a refusal is audited as
-/// `action` and answered with an error that names the permission.
-pub async fn require(
-    action: &str,
-    permission: Permission,
-) -> Result<(Service, Principal), ServerFnError> {
-    let (service, who) = service_and_caller(action)?;
-    who.require(permission).await.map_err(refused)?;
-    Ok((service, who))
-}
-
-/// Audits what `who` did as `action` on `target` with `outcome` (`ok` or `failed: …`), then
-/// hands the outcome back with its error as a [`ServerFnError`] (status 400: the refusals
-/// are about the input, such as an unknown role or a taken email).
-pub async fn audited<T, E: std::fmt::Display>(
-    who: &Principal,
-    action: &str,
-    target: &str,
-    outcome: Result<T, E>,
-) -> Result<T, ServerFnError> {
-    audited_as(who, (action, target), "ok", outcome).await
-}
-
-/// [`audited`], recording `ok_result` (e.g. `ok: vendor outage`) when it succeeded.
-pub async fn audited_as<T, E: std::fmt::Display>(
-    who: &Principal,
-    (action, target): (&str, &str),
-    ok_result: &str,
-    outcome: Result<T, E>,
-) -> Result<T, ServerFnError> {
-    who.audited((action, target), ok_result, outcome)
-        .await
-        .map_err(|e| {
-            refused(ServiceError::new(
-                ErrorKind::Invalid,
-                "invalid_input",
-                e.to_string(),
-            ))
-        })
 }

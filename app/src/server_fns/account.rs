@@ -20,13 +20,10 @@ pub async fn current_account() -> Result<Account, ServerFnError> {
 /// the account end.
 #[server(prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
-    let (service, who) = super::access::service_and_caller("users.change_password")?;
-    let Some(user_id) = who.user_id().map(str::to_owned) else {
-        return Err(ServerFnError::new(
-            "sign-in is off on this server: there is no password to change",
-        ));
-    };
-    let changed =
-        switchyard_auth::admin::change_own_password(service.db(), &user_id, &current, &new).await;
-    super::access::audited(&who, "users.change_password", &user_id, changed).await
+    use super::access::{refused, service_and_caller};
+    let (service, who) = service_and_caller("users.change_password")?;
+    service
+        .change_own_password(&who, &current, &new)
+        .await
+        .map_err(refused)
 }

@@ -19,15 +19,9 @@
 //! - [`kill`]: kill switches: capabilities an admin turned off, checked on every call.
 //! - [`random`]: random identifiers and secrets from the operating system.
 
-/// Runs the same sqlx expression on whichever pool the database holds.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            switchyard_db::Database::Sqlite($pool) => $body,
-            switchyard_db::Database::Postgres($pool) => $body,
-        }
-    };
-}
+// `on_pool!`: one query text on whichever pool the database holds.
+#[macro_use]
+extern crate switchyard_db;
 
 pub mod admin;
 pub mod api_keys;

@@ -14,6 +14,18 @@
 //! Engine crates (orchestrator, store) take a [`Database`] and use its pools directly; this
 //! crate owns only what every one of them shares: opening, migrating, probing.
 
+/// Evaluates `$body` with `$pool` bound to whichever pool `$db` holds: one query text, typed
+/// for each backend. The engine crates take it with `#[macro_use] extern crate switchyard_db;`.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Database::Sqlite($pool) => $body,
+            $crate::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
 pub mod connect;
 pub mod error;
 pub mod migrate;

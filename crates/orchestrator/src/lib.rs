@@ -23,9 +23,9 @@
 //! - [`tools`]: the [`tools::Tool`] trait with typed retry decisions, and the built-in tools
 //!   (`noop`, `sleep`, `fail`, `approval`, `http`, `subrun`).
 //!
-//! - [`store`]: runs, step rows and event logs in SQLite or PostgreSQL, written in batches
+//! - [`runlog`]: runs, step rows and event logs in SQLite or PostgreSQL, written in batches
 //!   with optimistic concurrency and ownership fences; which engine owns which run
-//!   (`store::workers`); what a commit notifies other engines of (`store::notify`); `verify`
+//!   (`runlog::workers`); what a commit notifies other engines of (`runlog::notify`); `verify`
 //!   replays a log against the stored state.
 //!
 //! - [`engine`]: runs plans: one coordinator per process batches decisions into one commit,
@@ -33,6 +33,10 @@
 //!   heartbeat, retries, runs the saga, and resumes unfinished runs after a restart. Several
 //!   processes on one PostgreSQL share the runs (claims with `SKIP LOCKED`, wake-ups by
 //!   `LISTEN/NOTIFY`).
+
+// `on_pool!`: one query text on whichever pool the database holds.
+#[macro_use]
+extern crate switchyard_db;
 
 pub mod catalog;
 pub mod decide;
@@ -42,9 +46,9 @@ pub mod graph;
 pub mod leases;
 pub mod plan;
 pub mod retry;
+pub mod runlog;
 pub mod state;
 pub mod status;
-pub mod store;
 pub mod template;
 pub mod tools;
 pub mod validate;

@@ -14,7 +14,7 @@ use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{
     Engine, EngineConfig, EngineError, RunCommand, SubmitOptions,
 };
-use switchyard_orchestrator::store::{RunStore, Verification};
+use switchyard_orchestrator::runlog::{RunLog, Verification};
 use switchyard_orchestrator::tools::builtin::{Approval, Fail, Noop, Sleep};
 use switchyard_orchestrator::tools::subrun::Subrun;
 use switchyard_orchestrator::tools::{Tool, ToolContext, ToolFuture};
@@ -137,13 +137,13 @@ impl Setup {
             ],
         )
         .unwrap();
-        Engine::start(RunStore::new(self.db.clone()), catalog, tools, config)
+        Engine::start(RunLog::new(self.db.clone()), catalog, tools, config)
             .await
             .unwrap()
     }
 
     async fn verify(&self, run_id: &str) {
-        let store = RunStore::new(self.db.clone());
+        let store = RunLog::new(self.db.clone());
         assert_eq!(store.verify(run_id).await.unwrap(), Verification::Matches);
     }
 }
@@ -295,7 +295,7 @@ async fn a_flaky_step_is_retried_with_backoff_until_it_succeeds() {
     let step = done.step("flaky").unwrap();
     assert_eq!(step.attempt, 3);
     assert_eq!(step.output, Some(json!({"attempt": 3})));
-    let store = RunStore::new(setup.db.clone());
+    let store = RunLog::new(setup.db.clone());
     let failures = store
         .events(&id, 0)
         .await
@@ -601,7 +601,7 @@ async fn the_engine_runs_on_postgres_too() {
 async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
     let setup = Setup::sqlite().await;
     // A run recorded by an earlier process: started, its first step ready, nothing leased.
-    let store = RunStore::new(setup.db.clone());
+    let store = RunLog::new(setup.db.clone());
     let plan = plan(json!({"steps": [
         {"key": "a", "agent": "ops", "tool": "noop"},
         {"key": "b", "agent": "ops", "tool": "noop", "depends_on": ["a"]}
@@ -622,7 +622,7 @@ async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
     };
     state.apply(&started).unwrap();
     store
-        .commit(&[switchyard_orchestrator::store::RunChange::new(
+        .commit(&[switchyard_orchestrator::runlog::RunChange::new(
             "resumed".into(),
             0,
             vec![created, started],
@@ -673,10 +673,7 @@ async fn heartbeats_keep_a_long_attempt_leased_past_the_lease_ttl() {
     let done = wait_final(&engine, &id).await;
     assert_eq!(done.status, RunStatus::Succeeded);
     assert_eq!(done.step("long").unwrap().attempt, 1, "never taken away");
-    let log = RunStore::new(setup.db.clone())
-        .events(&id, 0)
-        .await
-        .unwrap();
+    let log = RunLog::new(setup.db.clone()).events(&id, 0).await.unwrap();
     let extended = log
         .iter()
         .filter(|e| matches!(e.kind, EventKind::LeaseExtended { .. }))
@@ -767,7 +764,7 @@ async fn a_subrun_step_runs_a_child_and_returns_its_outputs() {
         s.step("child").unwrap().status == StepStatus::Leased
     })
     .await;
-    let store = RunStore::new(setup.db.clone());
+    let store = RunLog::new(setup.db.clone());
     let child_id = loop {
         let runs = store.list(None, None, None, 10).await.unwrap();
         if let Some(run) = runs.iter().find(|r| r.id > waiting) {

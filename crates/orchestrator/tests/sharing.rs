@@ -12,7 +12,7 @@ use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig, RunCommand};
 use switchyard_orchestrator::leases::lease_history;
-use switchyard_orchestrator::store::{RunStore, Verification};
+use switchyard_orchestrator::runlog::{RunLog, Verification};
 use switchyard_orchestrator::tools::Tool;
 use switchyard_orchestrator::tools::builtin::{Approval, Noop, Sleep};
 use switchyard_orchestrator::{AgentSpec, Catalog, EventKind, Plan, RunStatus};
@@ -38,8 +38,8 @@ impl Shared {
         Self { pg: Some(pg), db }
     }
 
-    fn store(&self) -> RunStore {
-        RunStore::new(self.db.clone())
+    fn store(&self) -> RunLog {
+        RunLog::new(self.db.clone())
     }
 
     async fn engine(&self, name: &str, max_runs: usize) -> Engine {
@@ -80,7 +80,7 @@ fn chain(steps: usize, ms: u64) -> Plan {
 }
 
 /// Waits until every run has ended (through the store: neither engine is asked).
-async fn wait_all_final(store: &RunStore, ids: &[String], within: Duration) {
+async fn wait_all_final(store: &RunLog, ids: &[String], within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut open = 0;
@@ -103,7 +103,7 @@ async fn wait_all_final(store: &RunStore, ids: &[String], within: Duration) {
 
 /// Checks every run: succeeded, each step succeeded exactly once, no overlapping leases, and
 /// the log replays to the stored state. Returns how many leases each worker held.
-async fn audit(store: &RunStore, ids: &[String], steps: usize) -> HashMap<String, usize> {
+async fn audit(store: &RunLog, ids: &[String], steps: usize) -> HashMap<String, usize> {
     let mut by_worker = HashMap::new();
     for id in ids {
         let state = store.state(id).await.unwrap();

@@ -9,7 +9,7 @@ use serde_json::json;
 use switchyard_db::testing::TempPostgres;
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::decide;
-use switchyard_orchestrator::store::{RunChange, RunStore, StoreError, Verification};
+use switchyard_orchestrator::runlog::{RunChange, RunLog, RunLogError, Verification};
 use switchyard_orchestrator::{EventKind, RunState, RunStatus};
 
 /// Decides the next events from the state and the current time.
@@ -55,14 +55,14 @@ fn new_run(id: &str, priority: i32) -> (Tracked, RunChange) {
     (tracked, change)
 }
 
-async fn event_count(store: &RunStore, id: &str) -> usize {
+async fn event_count(store: &RunLog, id: &str) -> usize {
     store.events(id, 0).await.unwrap().len()
 }
 
 /// The behaviour both backends must share.
 async fn exercise(db: Database) {
     migrate::run(&db).await.unwrap();
-    let store = RunStore::new(db.clone());
+    let store = RunLog::new(db.clone());
 
     let (mut run, created) = new_run("run-1", 5);
     store.commit(std::slice::from_ref(&created)).await.unwrap();
@@ -107,17 +107,17 @@ async fn exercise(db: Database) {
     stale.events.iter_mut().for_each(|e| e.seq -= 1);
     std::sync::Arc::make_mut(&mut stale.state).last_seq -= 1;
     let err = store.commit(&[stale]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(matches!(err, RunLogError::Conflict { .. }), "{err}");
     assert_eq!(event_count(&store, "run-1").await, before);
 
     // A batch is all or nothing: a new run plus a conflicting change store neither.
     let (_, other) = new_run("run-2", 9);
     let duplicate = created.clone();
     let err = store.commit(&[other.clone(), duplicate]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(matches!(err, RunLogError::Conflict { .. }), "{err}");
     assert!(matches!(
         store.state("run-2").await.unwrap_err(),
-        StoreError::NotFound(_)
+        RunLogError::NotFound(_)
     ));
     store.commit(&[other]).await.unwrap();
     assert_eq!(
@@ -127,7 +127,7 @@ async fn exercise(db: Database) {
     );
 
     // Listings: newest id first, filtered by status, paged by cursor.
-    let ids = |runs: Vec<switchyard_orchestrator::store::RunSummary>| {
+    let ids = |runs: Vec<switchyard_orchestrator::runlog::RunSummary>| {
         runs.into_iter().map(|r| r.id).collect::<Vec<_>>()
     };
     assert_eq!(
@@ -198,7 +198,7 @@ async fn exercise(db: Database) {
 }
 
 /// Edits the cache behind the store's back; `verify` must notice.
-async fn tamper_and_verify(db: &Database, store: &RunStore) {
+async fn tamper_and_verify(db: &Database, store: &RunLog) {
     let sql = "UPDATE run_steps SET status = 'succeeded' WHERE run_id = 'run-2' AND key = 'b'";
     let changed = match db {
         Database::Sqlite(pool) => sqlx::query(sql)
@@ -229,7 +229,7 @@ async fn sqlite_store_records_replays_and_refuses_stale_writers() {
     .await
     .unwrap();
     exercise(db.clone()).await;
-    tamper_and_verify(&db, &RunStore::new(db.clone())).await;
+    tamper_and_verify(&db, &RunLog::new(db.clone())).await;
     db.close().await;
 }
 
@@ -243,7 +243,7 @@ async fn postgres_store_records_replays_and_refuses_stale_writers() {
     .await
     .unwrap();
     exercise(db.clone()).await;
-    tamper_and_verify(&db, &RunStore::new(db.clone())).await;
+    tamper_and_verify(&db, &RunLog::new(db.clone())).await;
     db.close().await;
     pg.drop_database().await;
 }
@@ -258,7 +258,7 @@ fn store_futures_can_run_on_any_tokio_worker() {
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .connect_lazy("sqlite://unused.db")
         .unwrap();
-    let store = RunStore::new(Database::Sqlite(pool));
+    let store = RunLog::new(Database::Sqlite(pool));
     assert_send(&store.commit(&[]));
     assert_send(&store.verify("x"));
     assert_send(&store.events("x", 0));

@@ -131,7 +131,7 @@ impl From<EngineError> for ServiceError {
                 "unavailable",
                 "the engine is stopping",
             ),
-            EngineError::Store(store) => Self::internal(&store),
+            EngineError::RunLog(e) => Self::internal(&e),
         }
     }
 }

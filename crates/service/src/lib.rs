@@ -13,12 +13,15 @@
 //! - [`error`]: [`ServiceError`] and its [`ErrorKind`] (which HTTP status).
 //! - [`runs`]: submit (plan or goal), list, state, events, planning record, the pages'
 //!   views; cancel, pause, resume, approve, reject, the approvals inbox.
+//! - [`admin`]: accounts, projects, API keys, kill switches and the audit log, each change
+//!   audited with its outcome.
 //! - [`health`]: the one health document (database, store, models, plan cache).
 //! - [`planning`]: goals into plans, and the records of how each goal was planned.
 //! - [`gate`]: tools behind kill switches.
 //! - [`background`]: usage figures into time series; store tiering.
 
 pub mod access;
+pub mod admin;
 pub mod background;
 pub mod error;
 pub mod gate;

@@ -10,7 +10,7 @@ use switchyard_db::Database;
 use switchyard_inference::{Host, HostSettings};
 use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig, EngineError};
-use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::runlog::RunLog;
 use switchyard_orchestrator::tools::http::HttpConfig;
 use switchyard_orchestrator::{AgentSpec, Catalog};
 use switchyard_planner::{LlmTool, Planner, PlannerSettings};
@@ -64,7 +64,7 @@ pub struct Service {
 struct Inner {
     db: Database,
     engine: Engine,
-    runs: RunStore,
+    runs: RunLog,
     store: Store,
     inference: Host,
     planning: Planning,
@@ -86,7 +86,7 @@ impl Service {
     ) -> Result<Self, StartError> {
         let inference = Host::start(settings.inference.clone()).map_err(StartError::Inference)?;
         let switches = KillSwitches::new(db.clone());
-        let runs = RunStore::new(db.clone());
+        let runs = RunLog::new(db.clone());
         let (engine, planning) =
             start_engine(runs.clone(), &settings, &inference, &switches).await?;
         let stop = CancellationToken::new();
@@ -134,7 +134,7 @@ impl Service {
     }
 
     /// The orchestrator's tables: runs, steps, events.
-    pub fn runs(&self) -> &RunStore {
+    pub fn runs(&self) -> &RunLog {
         &self.inner.runs
     }
 
@@ -178,7 +178,7 @@ impl Service {
 /// The built-in tools, the `llm` tool on `host`, and one agent, `default`, that may use them
 /// all; and the planner over the same catalog.
 async fn start_engine(
-    runs: RunStore,
+    runs: RunLog,
     settings: &Settings,
     host: &Host,
     switches: &KillSwitches,

@@ -27,16 +27,9 @@
 //! - [`series`]: time series: points folded into 1 s / 1 min / 1 h rollups as they are
 //!   appended; queries read the coarsest rollup that fits their step.
 
-/// Runs the same sqlx expression on whichever pool the database holds: one query text, typed
-/// for each backend.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            switchyard_db::Database::Sqlite($pool) => $body,
-            switchyard_db::Database::Postgres($pool) => $body,
-        }
-    };
-}
+// `on_pool!`: one query text on whichever pool the database holds.
+#[macro_use]
+extern crate switchyard_db;
 
 /// Inside the open transaction `$tx`: records `$object` (a [`l3::Segment`] or archive) in
 /// `$index`'s table of objects and points the index at it for each of `$records`. The

@@ -21,7 +21,7 @@ use crate::api::json::ApiJson;
 use crate::api::principal::Caller;
 use crate::auth::Peer;
 use crate::session::{self, SignIn};
-use switchyard_service::Access;
+use switchyard_service::{Access, Service};
 
 /// The refresh cookie's name and path.
 
@@ -167,25 +167,13 @@ pub struct PasswordChange {
         (status = 401, body = crate::api::error::ErrorBody)))]
 pub async fn change_password(
     Caller(who): Caller,
-    State(state): State<Access>,
+    State(service): State<Service>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let crate::api::principal::Identity::User { id, .. } = &who.identity else {
-        return Err(ApiError::bad_request(
-            "only a signed-in user has a password to change",
-        ));
-    };
-    let changed =
-        switchyard_auth::admin::change_own_password(&state.db, id, &body.current, &body.new).await;
-    let result = changed
-        .as_ref()
-        .map_or_else(|e| format!("failed: {e}"), |()| "ok".into());
-    who.record("users.change_password", id, &result).await;
-    match changed {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(switchyard_auth::admin::AdminError::Db(e)) => Err(ApiError::internal(&e)),
-        Err(e) => Err(ApiError::bad_request(e.to_string())),
-    }
+    service
+        .change_own_password(&who, &body.current, &body.new)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/auth/ws-ticket`'s answer.

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use switchyard_orchestrator::store::RunSummary;
+use switchyard_orchestrator::runlog::RunSummary;
 use switchyard_orchestrator::{Plan, RunEvent, RunState};
 use switchyard_service::Service;
 use switchyard_service::runs::read::ListRuns;

@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::runlog::RunLog;
 use switchyard_orchestrator::{EventKind, RunEvent};
 use switchyard_service::Service;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -32,7 +32,7 @@ pub struct StreamQuery {
 
 struct Cursor {
     run_id: String,
-    store: RunStore,
+    store: RunLog,
     bus: broadcast::Receiver<(String, RunEvent)>,
     /// `seq` of the last event sent.
     last: u64,

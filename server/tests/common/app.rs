@@ -91,7 +91,7 @@ impl Harness {
         };
         let settings = switchyard_service::Settings {
             maintenance: None,
-            ..switchyard_server::serve::service_settings(&config, "test")
+            ..switchyard_server::commands::serve::service_settings(&config, "test")
         };
         let service = Service::start(db.clone(), store.clone(), auth.clone(), settings)
             .await

@@ -16,14 +16,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::Msg;
-use crate::store::RunStore;
-use crate::store::notify::{self, Notice};
+use crate::runlog::RunLog;
+use crate::runlog::notify::{self, Notice};
 
 /// Starts listening; the returned receiver fires once the first `LISTEN` is in place, so an
 /// engine can start only when it will hear every commit from then on.
 pub(super) fn spawn(
     pool: PgPool,
-    store: RunStore,
+    store: RunLog,
     me: String,
     tx: mpsc::UnboundedSender<Msg>,
     events: Arc<super::bus::Bus>,
@@ -41,7 +41,7 @@ pub(super) fn spawn(
 
 async fn listen(
     pool: PgPool,
-    store: RunStore,
+    store: RunLog,
     me: String,
     tx: mpsc::UnboundedSender<Msg>,
     events: Arc<super::bus::Bus>,
@@ -102,7 +102,7 @@ async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Another engine's events, published here in order, for this process's subscribers.
-async fn republish(store: &RunStore, events: &super::bus::Bus, notice: &Notice) {
+async fn republish(store: &RunLog, events: &super::bus::Bus, notice: &Notice) {
     if events.receiver_count() == 0 {
         return;
     }

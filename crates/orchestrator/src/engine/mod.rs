@@ -2,7 +2,7 @@
 //!
 //! One coordinator task owns every unfinished run's state (no locks). It takes messages —
 //! submissions, people's commands, finished attempts — decides their events with
-//! [`crate::decide`], records a whole batch in one transaction ([`RunStore::commit`]), and only
+//! [`crate::decide`], records a whole batch in one transaction ([`RunLog::commit`]), and only
 //! then acts on it: starts the attempts it leased, wakes waiters, publishes the events. Ready
 //! steps are started in priority order within a global, a per-run and per-agent limits; each
 //! attempt runs on its own task under the step's timeout and the run's cancellation token.
@@ -17,7 +17,7 @@
 //! get an idempotency key for that reason — but a completion is recorded once (fencing tokens).
 //!
 //! Several engines on one PostgreSQL share the work by run: each owns the runs it claimed
-//! (`store::workers`: `FOR UPDATE SKIP LOCKED`, at most [`EngineConfig::max_runs`]) and
+//! (`runlog::workers`: `FOR UPDATE SKIP LOCKED`, at most [`EngineConfig::max_runs`]) and
 //! decides them alone; its writes are fenced on ownership, so an engine that stalled past its
 //! heartbeat and lost its runs cannot record anything for them. Engines wake each other with
 //! `LISTEN/NOTIFY` ([`listener`]): a new unowned run or a stopping engine invites claims, a
@@ -39,8 +39,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::catalog::Catalog;
 use crate::event::RunEvent;
 use crate::plan::Plan;
+use crate::runlog::{RunLog, RunLogError};
 use crate::state::RunState;
-use crate::store::{RunStore, StoreError};
 use crate::tools::Tool;
 use crate::validate::{Limits, PlanProblems};
 
@@ -100,7 +100,7 @@ pub enum EngineError {
     #[error(transparent)]
     Refused(#[from] crate::decide::CommandError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    RunLog(#[from] RunLogError),
     #[error("the engine has stopped")]
     Stopped,
 }
@@ -169,7 +169,7 @@ enum Msg {
     },
     Finished(coordinator::Finished),
     /// Another engine committed (PostgreSQL).
-    Remote(crate::store::notify::Notice),
+    Remote(crate::runlog::notify::Notice),
     /// Notifications may have been missed: look again at everything.
     Resync,
     Shutdown(oneshot::Sender<()>),
@@ -193,7 +193,7 @@ impl Engine {
     /// Loads every unfinished run from `store` and starts scheduling. `tools` must hold an
     /// implementation for every tool in `catalog`.
     pub async fn start(
-        store: RunStore,
+        store: RunLog,
         catalog: Catalog,
         tools: Vec<Arc<dyn Tool>>,
         config: EngineConfig,

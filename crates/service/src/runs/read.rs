@@ -2,7 +2,7 @@
 //! planned, and the views the pages show (rows, one run with its steps).
 
 use switchyard_auth::Permission;
-use switchyard_orchestrator::store::RunSummary;
+use switchyard_orchestrator::runlog::RunSummary;
 use switchyard_orchestrator::{RunEvent, RunState, RunStatus};
 use switchyard_planner::PlanningRecord;
 use switchyard_protocol::runs::output_markdown;

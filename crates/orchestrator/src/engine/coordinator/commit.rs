@@ -58,7 +58,7 @@ impl Coordinator {
             }
             match self.store.commit_by(&me, &changes).await {
                 Ok(()) => break,
-                Err(StoreError::Conflict { run_id, .. }) => {
+                Err(RunLogError::Conflict { run_id, .. }) => {
                     tracing::debug!(%run_id, "run changed elsewhere; reloading it");
                     changes.retain(|c| c.run_id != run_id);
                     let (theirs, ours): (Vec<_>, Vec<_>) =
@@ -146,7 +146,7 @@ impl Coordinator {
                             run_id,
                             created: false,
                         }),
-                        None => Err(EngineError::Store(StoreError::Invalid {
+                        None => Err(EngineError::RunLog(RunLogError::Invalid {
                             run_id,
                             reason: why.to_owned(),
                         })),

@@ -95,7 +95,7 @@ impl Coordinator {
 
     pub(super) async fn stored_state(&self, run_id: &str) -> Result<RunState, EngineError> {
         self.store.state(run_id).await.map_err(|e| match e {
-            StoreError::NotFound(id) => EngineError::UnknownRun(id),
+            RunLogError::NotFound(id) => EngineError::UnknownRun(id),
             other => other.into(),
         })
     }
@@ -150,7 +150,7 @@ impl Coordinator {
                     }
                     return Ok(());
                 }
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(RunLogError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -30,10 +30,10 @@ use super::{EngineConfig, EngineError, Msg, RunCommand, Submitted};
 use crate::catalog::Catalog;
 use crate::decide;
 use crate::event::{EventKind, RunEvent};
+use crate::runlog::notify::Notice;
+use crate::runlog::{RunChange, RunLog, RunLogError, StepRow, step_rows};
 use crate::state::RunState;
 use crate::status::{RunStatus, StepStatus};
-use crate::store::notify::Notice;
-use crate::store::{RunChange, RunStore, StepRow, StoreError, step_rows};
 use crate::template;
 use crate::tools::{Tool, ToolContext, ToolError};
 use crate::validate::validate;
@@ -122,7 +122,7 @@ impl Action {
 }
 
 pub(super) struct Coordinator {
-    store: RunStore,
+    store: RunLog,
     catalog: Catalog,
     tools: HashMap<String, Arc<dyn Tool>>,
     config: EngineConfig,
@@ -151,7 +151,7 @@ pub(super) struct Coordinator {
 
 impl Coordinator {
     pub(super) async fn load(
-        store: RunStore,
+        store: RunLog,
         catalog: Catalog,
         tools: Vec<Arc<dyn Tool>>,
         config: EngineConfig,

@@ -51,7 +51,7 @@ impl Coordinator {
     }
 
     /// Claims what runs it can (up to one batch) and takes them on.
-    pub(super) async fn claim_round(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(super) async fn claim_round(&mut self, now: DateTime<Utc>) -> Result<(), RunLogError> {
         let limit = self.room().min(self.config.claim_batch.max(1));
         self.claim_wanted = false;
         if limit == 0 {
@@ -77,7 +77,7 @@ impl Coordinator {
         }
         let state = match self.store.load(&run_id).await {
             Ok((state, _)) if !state.status.is_final() => state,
-            Ok(_) | Err(StoreError::NotFound(_)) => return,
+            Ok(_) | Err(RunLogError::NotFound(_)) => return,
             Err(e) => {
                 tracing::warn!(%run_id, error = %e, "could not load a claimed run; will retry");
                 self.orphans.push(run_id);
@@ -129,7 +129,7 @@ impl Coordinator {
                     run.cancel.cancel();
                 }
             }
-            Ok(_) | Err(StoreError::NotFound(_)) => {
+            Ok(_) | Err(RunLogError::NotFound(_)) => {
                 tracing::info!(%run_id, "run is no longer this engine's; dropping it");
                 run.cancel.cancel();
                 self.runs.remove(run_id);

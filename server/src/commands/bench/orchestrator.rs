@@ -18,7 +18,7 @@ use sqlx::{ConnectOptions as _, Connection as _};
 use switchyard_db::{ConnectOptions, Database, DatabaseUrl, migrate};
 use switchyard_orchestrator::catalog::ToolAccess;
 use switchyard_orchestrator::engine::{Engine, EngineConfig};
-use switchyard_orchestrator::store::RunStore;
+use switchyard_orchestrator::runlog::RunLog;
 use switchyard_orchestrator::tools::builtin::Noop;
 use switchyard_orchestrator::tools::{Tool, ToolContext, ToolFuture};
 use switchyard_orchestrator::{AgentSpec, Catalog, EventKind, Plan, RunStatus, ToolSpec};
@@ -173,7 +173,7 @@ async fn start_engine(
         event_buffer,
         ..EngineConfig::default()
     };
-    Engine::start(RunStore::new(db.clone()), catalog, tools, config)
+    Engine::start(RunLog::new(db.clone()), catalog, tools, config)
         .await
         .map_err(|e| e.to_string())
 }
@@ -192,7 +192,7 @@ async fn throughput_pass(
     runs: usize,
     steps: usize,
 ) -> Result<(f64, Vec<Duration>), String> {
-    let store = RunStore::new(db.clone());
+    let store = RunLog::new(db.clone());
     let engine = start_engine(db, Arc::default(), runs * steps * 4 + 1024).await?;
     let mut events = engine.subscribe();
     let plan = plan(steps, "noop")?;

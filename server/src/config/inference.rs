@@ -18,7 +18,7 @@ use serde::Deserialize;
 use switchyard_inference::{ComputeDType, HostSettings, Isq, Limits, ModelSpec};
 use switchyard_planner::{PlanCacheSettings, PlannerSettings};
 
-use crate::cli::ServeArgs;
+use crate::config::args::ServeArgs;
 use crate::config::{ConfigError, FileConfig};
 
 /// One entry of `models` in the config file.

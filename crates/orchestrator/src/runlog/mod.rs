@@ -3,24 +3,13 @@
 //! `run_events` is the source of truth. `runs` (with the whole fold in `state`) and
 //! `run_steps` (one row per step, indexed for claims and lease recovery) are the cached fold,
 //! written in the same transaction as the events, so the cache never disagrees with the log
-//! after a crash. [`RunStore::verify`] replays a run's log and compares.
+//! after a crash. [`RunLog::verify`] replays a run's log and compares.
 //!
-//! Writes come in batches ([`RunStore::commit`]): one transaction for many runs' changes, so
+//! Writes come in batches ([`RunLog::commit`]): one transaction for many runs' changes, so
 //! a scheduler can record hundreds of completions per commit. Each change names the `last_seq`
 //! it was decided on; if another writer got there first, the whole batch is refused with
-//! [`StoreError::Conflict`] and nothing is written (optimistic concurrency, which is also what
+//! [`RunLogError::Conflict`] and nothing is written (optimistic concurrency, which is also what
 //! keeps two processes on one PostgreSQL from both recording a step).
-
-/// Evaluates `$body` with `$pool` bound to whichever pool `$db` holds: one query text, typed
-/// for each backend.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            switchyard_db::Database::Sqlite($pool) => $body,
-            switchyard_db::Database::Postgres($pool) => $body,
-        }
-    };
-}
 
 pub mod notify;
 mod sql;
@@ -88,7 +77,7 @@ pub const SNAPSHOT_EVERY: u64 = 64;
 
 /// What can go wrong storing or loading runs.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum RunLogError {
     /// Another writer recorded events for this run first, another engine owns it now, or (for
     /// a new run) its id or idempotency key is taken; reload and decide again.
     #[error("run {run_id} changed since seq {expected_seq}; reload and retry")]
@@ -104,7 +93,7 @@ pub enum StoreError {
     Db(#[from] DbError),
 }
 
-impl From<sqlx::Error> for StoreError {
+impl From<sqlx::Error> for RunLogError {
     fn from(e: sqlx::Error) -> Self {
         Self::Db(DbError::Query(e))
     }
@@ -124,7 +113,7 @@ pub struct RunSummary {
     pub project: String,
 }
 
-/// What [`RunStore::verify`] found.
+/// What [`RunLog::verify`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verification {
     /// The log replays to exactly the stored state.
@@ -135,11 +124,11 @@ pub enum Verification {
 
 /// The run store over either backend.
 #[derive(Debug, Clone)]
-pub struct RunStore {
+pub struct RunLog {
     db: Database,
 }
 
-impl RunStore {
+impl RunLog {
     /// The database must be migrated (`switchyard_db::migrate::run`).
     pub fn new(db: Database) -> Self {
         Self { db }
@@ -151,14 +140,14 @@ impl RunStore {
     }
 
     /// Records every change in one transaction, or none of them.
-    pub async fn commit(&self, changes: &[RunChange]) -> Result<(), StoreError> {
+    pub async fn commit(&self, changes: &[RunChange]) -> Result<(), RunLogError> {
         self.commit_by("-", changes).await
     }
 
     /// [`Self::commit`], naming the engine that writes. On PostgreSQL the transaction also
     /// notifies every listening engine of what changed ([`notify::Change`]), delivered only if
     /// it commits.
-    pub async fn commit_by(&self, writer: &str, changes: &[RunChange]) -> Result<(), StoreError> {
+    pub async fn commit_by(&self, writer: &str, changes: &[RunChange]) -> Result<(), RunLogError> {
         for change in changes {
             check_change(change)?;
         }
@@ -187,16 +176,16 @@ impl RunStore {
     }
 
     /// The stored state of a run: its snapshot with the events after it folded in.
-    pub async fn state(&self, run_id: &str) -> Result<RunState, StoreError> {
+    pub async fn state(&self, run_id: &str) -> Result<RunState, RunLogError> {
         Ok(self.load(run_id).await?.0)
     }
 
     /// A run's stored state and the engine that owns it.
-    pub async fn load(&self, run_id: &str) -> Result<(RunState, Option<String>), StoreError> {
+    pub async fn load(&self, run_id: &str) -> Result<(RunState, Option<String>), RunLogError> {
         let (json, snapshot_seq, owner) =
             on_pool!(&self.db, pool => Backend::read_state(pool, run_id).await?)
-                .ok_or_else(|| StoreError::NotFound(run_id.to_owned()))?;
-        let corrupt = |reason: String| StoreError::Corrupt {
+                .ok_or_else(|| RunLogError::NotFound(run_id.to_owned()))?;
+        let corrupt = |reason: String| RunLogError::Corrupt {
             run_id: run_id.to_owned(),
             reason,
         };
@@ -217,7 +206,7 @@ impl RunStore {
     }
 
     /// The run's events after `after_seq` (0 for all), in order.
-    pub async fn events(&self, run_id: &str, after_seq: u64) -> Result<Vec<RunEvent>, StoreError> {
+    pub async fn events(&self, run_id: &str, after_seq: u64) -> Result<Vec<RunEvent>, RunLogError> {
         let rows = match &self.db {
             Database::Sqlite(pool) => sqlx::Sqlite::read_events(pool, run_id, after_seq).await?,
             Database::Postgres(pool) => {
@@ -231,7 +220,7 @@ impl RunStore {
 
     /// Ids of runs that have not finished, highest priority and oldest first: what a starting
     /// server resumes.
-    pub async fn unfinished(&self) -> Result<Vec<String>, StoreError> {
+    pub async fn unfinished(&self) -> Result<Vec<String>, RunLogError> {
         Ok(match &self.db {
             Database::Sqlite(pool) => sqlx::Sqlite::unfinished(pool).await?,
             Database::Postgres(pool) => sqlx::Postgres::unfinished(pool).await?,
@@ -247,7 +236,7 @@ impl RunStore {
         before: Option<&str>,
         projects: Option<&[String]>,
         limit: u32,
-    ) -> Result<Vec<RunSummary>, StoreError> {
+    ) -> Result<Vec<RunSummary>, RunLogError> {
         let status = status.map(|s| s.as_str());
         let limit = i64::from(limit);
         let rows =
@@ -256,7 +245,7 @@ impl RunStore {
             .map(
                 |(id, status, priority, last_seq, reason, created_at, updated_at, project)| {
                     let status = crate::status::RunStatus::parse(&status).ok_or_else(|| {
-                        StoreError::Corrupt {
+                        RunLogError::Corrupt {
                             run_id: id.clone(),
                             reason: format!("unknown status '{status}'"),
                         }
@@ -277,12 +266,12 @@ impl RunStore {
     }
 
     /// The project run `run_id` belongs to; `None` if there is no such run.
-    pub async fn project_of(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn project_of(&self, run_id: &str) -> Result<Option<String>, RunLogError> {
         Ok(on_pool!(&self.db, pool => Backend::project_of(pool, run_id).await?))
     }
 
     /// `(run_id, step)` of every step waiting for a person.
-    pub async fn awaiting_approval(&self) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn awaiting_approval(&self) -> Result<Vec<(String, String)>, RunLogError> {
         Ok(match &self.db {
             Database::Sqlite(pool) => sqlx::Sqlite::awaiting_approval(pool).await?,
             Database::Postgres(pool) => sqlx::Postgres::awaiting_approval(pool).await?,
@@ -290,10 +279,10 @@ impl RunStore {
     }
 
     /// Replays the run's log and compares it with the stored state and step rows.
-    pub async fn verify(&self, run_id: &str) -> Result<Verification, StoreError> {
+    pub async fn verify(&self, run_id: &str) -> Result<Verification, RunLogError> {
         let events = self.events(run_id, 0).await?;
         if events.is_empty() {
-            return Err(StoreError::NotFound(run_id.to_owned()));
+            return Err(RunLogError::NotFound(run_id.to_owned()));
         }
         let replayed = match RunState::replay(&events) {
             Ok(state) => state,
@@ -326,8 +315,8 @@ impl RunStore {
     }
 }
 
-fn check_change(change: &RunChange) -> Result<(), StoreError> {
-    let invalid = |reason: String| StoreError::Invalid {
+fn check_change(change: &RunChange) -> Result<(), RunLogError> {
+    let invalid = |reason: String| RunLogError::Invalid {
         run_id: change.run_id.clone(),
         reason,
     };
@@ -356,13 +345,13 @@ fn decode_event(
     run_id: &str,
     seq: i64,
     payload: serde_json::Value,
-) -> Result<RunEvent, StoreError> {
+) -> Result<RunEvent, RunLogError> {
     #[derive(serde::Deserialize)]
     struct Stored {
         at: DateTime<Utc>,
         event: crate::event::EventKind,
     }
-    let stored: Stored = serde_json::from_value(payload).map_err(|e| StoreError::Corrupt {
+    let stored: Stored = serde_json::from_value(payload).map_err(|e| RunLogError::Corrupt {
         run_id: run_id.to_owned(),
         reason: format!("event {seq}: {e}"),
     })?;

@@ -3,11 +3,80 @@
 
 use std::io::BufRead as _;
 
+use clap::Subcommand;
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::{Role, users};
 
-use crate::cli::{AuditCommand, KeyCommand, SwitchCommand, UserCommand};
 use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is asked for on the terminal (not echoed), or read
+    /// from the first line of standard input with --password-stdin.
+    Add {
+        email: String,
+        /// admin, operator or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every account: email, role, whether disabled.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print it once (only its hash is kept).
+    Create {
+        name: String,
+        /// Comma-separated: runs:read, runs:write, approve, events:ingest, infer, admin.
+        #[arg(long)]
+        scopes: String,
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// Requests per minute (a burst may use a minute's worth at once).
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate_per_min: u32,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        max_concurrency: u32,
+    },
+    /// Every key: id, name, project, scopes, limits, last use, whether revoked.
+    List,
+    /// Revoke a key by id, at once.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SwitchCommand {
+    /// Turn CAPABILITY (new_runs, http_tool, event_ingest, inference) off; every refused call
+    /// repeats the reason.
+    Off {
+        capability: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Turn CAPABILITY back on.
+    On { capability: String },
+    /// The capabilities that are off, with who and why.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exits 1 naming the first edited row or gap.
+    Verify,
+    /// The newest entries, optionally one actor's or action's.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+    },
+}
 
 async fn database(config: &Config) -> Result<switchyard_db::Database, String> {
     let (db, created) = crate::startup::prepare(config).await?;

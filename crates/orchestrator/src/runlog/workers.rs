@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use switchyard_db::Database;
 
-use super::{RunStore, StoreError, notify};
+use super::{RunLog, RunLogError, notify};
 
 /// A run nobody alive owns (`runs` names the table or its alias). Written without a join, so
 /// that PostgreSQL, re-checking a row another claimer changed meanwhile (`FOR UPDATE` sees
@@ -30,14 +30,14 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-impl RunStore {
+impl RunLog {
     /// Registers or renews `worker` until `expires_at`.
     pub async fn heartbeat(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RunLogError> {
         const SQL: &str = "INSERT INTO workers (id, started_at_ms, heartbeat_at_ms, expires_at_ms) \
              VALUES ($1, $2, $2, $3) ON CONFLICT (id) DO UPDATE \
              SET heartbeat_at_ms = excluded.heartbeat_at_ms, expires_at_ms = excluded.expires_at_ms";
@@ -54,7 +54,7 @@ impl RunStore {
 
     /// Declares every other worker dead: for a SQLite database, which one process uses at a
     /// time, so whoever ran before this engine has stopped or crashed.
-    pub async fn retire_others(&self, worker: &str) -> Result<u64, StoreError> {
+    pub async fn retire_others(&self, worker: &str) -> Result<u64, RunLogError> {
         const SQL: &str = "DELETE FROM workers WHERE id <> $1";
         Ok(on_pool!(&self.db, pool => {
             sqlx::query(SQL).bind(worker).execute(pool).await?.rows_affected()
@@ -62,7 +62,7 @@ impl RunStore {
     }
 
     /// Gives up `worker`'s runs and removes its row; on PostgreSQL tells the other engines.
-    pub async fn retire(&self, worker: &str) -> Result<(), StoreError> {
+    pub async fn retire(&self, worker: &str) -> Result<(), RunLogError> {
         const RELEASE: &str = "UPDATE runs SET owner = NULL WHERE owner = $1";
         const DELETE: &str = "DELETE FROM workers WHERE id = $1";
         match &self.db {
@@ -93,7 +93,7 @@ impl RunStore {
         worker: &str,
         now: DateTime<Utc>,
         limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<String>, RunLogError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // SQLite has one writer at a time and no row locks to skip.
         let locking = match &self.db {
@@ -118,7 +118,7 @@ impl RunStore {
     }
 
     /// The run created with this idempotency key, if any.
-    pub async fn find_by_idempotency_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub async fn find_by_idempotency_key(&self, key: &str) -> Result<Option<String>, RunLogError> {
         const SQL: &str = "SELECT id FROM runs WHERE idempotency_key = $1";
         Ok(match &self.db {
             Database::Sqlite(pool) => {
@@ -137,7 +137,7 @@ impl RunStore {
     }
 
     /// `(run_id, owner)` of every unfinished run: who holds what, for tests and operators.
-    pub async fn owners(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    pub async fn owners(&self) -> Result<Vec<(String, Option<String>)>, RunLogError> {
         const SQL: &str = "SELECT id, owner FROM runs \
              WHERE status IN ('queued', 'running', 'paused', 'awaiting_approval', 'compensating') \
              ORDER BY id";

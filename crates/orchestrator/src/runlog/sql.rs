@@ -8,7 +8,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{RunChange, StoreError};
+use super::{RunChange, RunLogError};
 use crate::state::RunState;
 #[cfg(test)]
 use crate::status::RunStatus;
@@ -80,8 +80,8 @@ pub fn step_rows(state: &RunState) -> Vec<StepRow> {
 /// parameters (PostgreSQL allows 65,535).
 const ROWS_PER_STATEMENT: usize = 32_000;
 
-fn conflict(change: &RunChange) -> StoreError {
-    StoreError::Conflict {
+fn conflict(change: &RunChange) -> RunLogError {
+    RunLogError::Conflict {
         run_id: change.run_id.clone(),
         expected_seq: change.expected_seq,
     }
@@ -97,7 +97,7 @@ macro_rules! for_backend {
             async fn write_batch(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 changes: &[RunChange],
-            ) -> Result<(), StoreError> {
+            ) -> Result<(), RunLogError> {
                 // New runs, one statement each (they arrive one submission at a time).
                 for change in changes.iter().filter(|c| c.expected_seq == 0) {
                     let state: &RunState = &change.state;
@@ -228,7 +228,7 @@ macro_rules! for_backend {
             async fn find_conflict(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 chunk: &[&RunChange],
-            ) -> StoreError {
+            ) -> RunLogError {
                 for change in chunk {
                     let row: Result<Option<(i64, Option<String>)>, sqlx::Error> =
                         sqlx::query_as("SELECT last_seq, owner FROM runs WHERE id = $1")
@@ -247,7 +247,7 @@ macro_rules! for_backend {
                         return conflict(change);
                     }
                 }
-                StoreError::Invalid {
+                RunLogError::Invalid {
                     run_id: String::new(),
                     reason: "a bulk update touched fewer runs than it named, yet each matches".into(),
                 }
@@ -256,7 +256,7 @@ macro_rules! for_backend {
             async fn read_state(
                 pool: &sqlx::Pool<$db>,
                 run_id: &str,
-            ) -> Result<Option<(Value, i64, Option<String>)>, StoreError> {
+            ) -> Result<Option<(Value, i64, Option<String>)>, RunLogError> {
                 let row: Option<(Json<Value>, i64, Option<String>)> =
                     sqlx::query_as("SELECT state, state_seq, owner FROM runs WHERE id = $1")
                         .bind(run_id)
@@ -269,7 +269,7 @@ macro_rules! for_backend {
                 pool: &sqlx::Pool<$db>,
                 run_id: &str,
                 after_seq: u64,
-            ) -> Result<Vec<(i64, Value)>, StoreError> {
+            ) -> Result<Vec<(i64, Value)>, RunLogError> {
                 let rows: Vec<(i64, Json<Value>)> = sqlx::query_as(
                     "SELECT seq, payload FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq",
                 )
@@ -283,7 +283,7 @@ macro_rules! for_backend {
             async fn read_step_rows(
                 pool: &sqlx::Pool<$db>,
                 run_id: &str,
-            ) -> Result<Vec<StepRow>, StoreError> {
+            ) -> Result<Vec<StepRow>, RunLogError> {
                 let rows: Vec<StepTuple> = sqlx::query_as(
                     "SELECT key, status, priority, attempt, not_before, lease_owner, \
                      lease_expires_at, fencing_token FROM run_steps WHERE run_id = $1 ORDER BY key",
@@ -306,7 +306,7 @@ macro_rules! for_backend {
                     .collect())
             }
 
-            async fn unfinished(pool: &sqlx::Pool<$db>) -> Result<Vec<String>, StoreError> {
+            async fn unfinished(pool: &sqlx::Pool<$db>) -> Result<Vec<String>, RunLogError> {
                 Ok(sqlx::query_scalar(UNFINISHED).fetch_all(pool).await?)
             }
 
@@ -316,7 +316,7 @@ macro_rules! for_backend {
                 before: Option<&str>,
                 projects: Option<&[String]>,
                 limit: i64,
-            ) -> Result<Vec<RunRow>, StoreError> {
+            ) -> Result<Vec<RunRow>, RunLogError> {
                 // Newest first; ids are UUIDv7, so their order is creation order.
                 let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT id, status, priority, last_seq, reason, created_at, updated_at, project \
@@ -343,14 +343,14 @@ macro_rules! for_backend {
                 Ok(query.build_query_as().fetch_all(pool).await?)
             }
 
-            async fn project_of(pool: &sqlx::Pool<$db>, run_id: &str) -> Result<Option<String>, StoreError> {
+            async fn project_of(pool: &sqlx::Pool<$db>, run_id: &str) -> Result<Option<String>, RunLogError> {
                 Ok(sqlx::query_scalar("SELECT project FROM runs WHERE id = $1")
                     .bind(run_id)
                     .fetch_optional(pool)
                     .await?)
             }
 
-            async fn awaiting_approval(pool: &sqlx::Pool<$db>) -> Result<Vec<(String, String)>, StoreError> {
+            async fn awaiting_approval(pool: &sqlx::Pool<$db>) -> Result<Vec<(String, String)>, RunLogError> {
                 Ok(sqlx::query_as(
                     "SELECT run_id, key FROM run_steps WHERE status = 'awaiting_approval' \
                      ORDER BY run_id, key",
@@ -365,42 +365,42 @@ macro_rules! for_backend {
 /// The store's operations on one sqlx backend.
 pub(super) trait Backend: sqlx::Database {
     /// Writes a batch of changes inside the caller's transaction; the first change that
-    /// cannot be written is named in a [`StoreError::Conflict`] and the caller rolls back.
+    /// cannot be written is named in a [`RunLogError::Conflict`] and the caller rolls back.
     async fn write_batch(
         conn: &mut Self::Connection,
         changes: &[RunChange],
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), RunLogError>;
     /// After a bulk update touched fewer rows than it named: which run moved on, or changed
     /// hands? (Rare, so one query per run.)
-    async fn find_conflict(conn: &mut Self::Connection, chunk: &[&RunChange]) -> StoreError;
+    async fn find_conflict(conn: &mut Self::Connection, chunk: &[&RunChange]) -> RunLogError;
     async fn read_state(
         pool: &sqlx::Pool<Self>,
         run_id: &str,
-    ) -> Result<Option<(Value, i64, Option<String>)>, StoreError>;
+    ) -> Result<Option<(Value, i64, Option<String>)>, RunLogError>;
     async fn read_events(
         pool: &sqlx::Pool<Self>,
         run_id: &str,
         after_seq: u64,
-    ) -> Result<Vec<(i64, Value)>, StoreError>;
+    ) -> Result<Vec<(i64, Value)>, RunLogError>;
     async fn read_step_rows(
         pool: &sqlx::Pool<Self>,
         run_id: &str,
-    ) -> Result<Vec<StepRow>, StoreError>;
-    async fn unfinished(pool: &sqlx::Pool<Self>) -> Result<Vec<String>, StoreError>;
+    ) -> Result<Vec<StepRow>, RunLogError>;
+    async fn unfinished(pool: &sqlx::Pool<Self>) -> Result<Vec<String>, RunLogError>;
     async fn list(
         pool: &sqlx::Pool<Self>,
         status: Option<&str>,
         before: Option<&str>,
         projects: Option<&[String]>,
         limit: i64,
-    ) -> Result<Vec<RunRow>, StoreError>;
+    ) -> Result<Vec<RunRow>, RunLogError>;
     async fn project_of(
         pool: &sqlx::Pool<Self>,
         run_id: &str,
-    ) -> Result<Option<String>, StoreError>;
+    ) -> Result<Option<String>, RunLogError>;
     async fn awaiting_approval(
         pool: &sqlx::Pool<Self>,
-    ) -> Result<Vec<(String, String)>, StoreError>;
+    ) -> Result<Vec<(String, String)>, RunLogError>;
 }
 
 for_backend!(sqlx::Sqlite, sqlx::Postgres);

@@ -6,19 +6,45 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clap::Subcommand;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::RunCommand;
 use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Submit a plan (a JSON file with "steps") and print the new run's id.
+    Submit {
+        /// The plan file; `-` reads standard input.
+        file: PathBuf,
+        /// Higher runs first when steps compete for workers.
+        #[arg(long, default_value_t = 0)]
+        priority: i32,
+        /// Follow the run until it ends, as `run watch` does.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// List runs, newest first.
+    List {
+        /// Only runs with this status (running, succeeded, failed, …).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Follow a run live: one progress line per step. Exits 0 if it succeeds, 1 otherwise.
+    Watch { id: String },
+}
 
 /// How often `watch` polls the run.
 const POLL: Duration = Duration::from_millis(250);
 
 pub async fn run(config: &Config, command: RunCommand) -> Result<(), String> {
-    let client = Client::new(config.server_url.clone())?;
+    let client = Client::new(config.server_url.clone(), config.token.as_ref())?;
     match command {
         RunCommand::Submit {
             file,
@@ -72,11 +98,11 @@ struct Client {
 }
 
 impl Client {
-    /// A client of the server at `base`; with `SWITCHYARD_TOKEN` set (an API key or an
-    /// access token), every request carries it as `Authorization: Bearer`.
-    fn new(base: url::Url) -> Result<Self, String> {
+    /// A client of the server at `base`; with a `token` (`SWITCHYARD_TOKEN`: an API key or
+    /// an access token), every request carries it as `Authorization: Bearer`.
+    fn new(base: url::Url, token: Option<&crate::config::Secret>) -> Result<Self, String> {
         let mut headers = reqwest::header::HeaderMap::new();
-        if let Ok(token) = std::env::var("SWITCHYARD_TOKEN") {
+        if let Some(crate::config::Secret(token)) = token {
             let mut value =
                 reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
                     .map_err(|_| {

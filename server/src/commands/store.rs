@@ -1,10 +1,43 @@
 //! `switchyard store verify | stats | maintain | tier | archive | restore`: the tiered store
 //! on the configured database and object store.
 
+use clap::Subcommand;
 use switchyard_store::{Policy, Store};
 
-use crate::cli::StoreCommand;
 use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Check every stored copy against its hash and repair what can be repaired; exits 1 if
+    /// damage is left.
+    Verify,
+    /// Records, bytes and ages per tier.
+    Stats,
+    /// Run the configured policy once now (what `serve` does every store_tier_interval_ms):
+    /// retention deletes, moves by age and size, removal of emptied objects.
+    Maintain,
+    /// Bring archived records whose key starts with PREFIX back into SQL (L2).
+    Restore { prefix: String },
+    /// Seal object-storage segments older than N days into the archive (L4) now; needs
+    /// archive_key.
+    Archive {
+        /// Archive segments created at least this many days ago (0: all of them).
+        #[arg(long, default_value_t = 365)]
+        older_than_days: u32,
+        /// Segments compacted into each archive object.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        segments: u32,
+    },
+    /// Move records not written for a while from SQL (L2) to object storage (L3) now.
+    Tier {
+        /// Move what was last written at least this many days ago (0: everything).
+        #[arg(long, default_value_t = 7)]
+        older_than_days: u32,
+        /// Records per object-storage segment.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        segment_records: u32,
+    },
+}
 
 pub async fn run(config: &Config, command: StoreCommand) -> Result<(), String> {
     let (db, created) = crate::startup::prepare(config).await?;

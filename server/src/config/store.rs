@@ -9,7 +9,7 @@ use std::time::Duration;
 use switchyard_db::Database;
 use switchyard_store::{ArchiveKey, Objects, Policy, Store, StoreConfig};
 
-use crate::cli::{GlobalArgs, ServeArgs};
+use crate::config::args::{GlobalArgs, ServeArgs};
 use crate::config::{ConfigError, FileConfig};
 
 const DAY_S: u64 = 24 * 3_600;
@@ -142,10 +142,7 @@ impl StoreSettings {
             "must be between 1 and 10000000 writes",
         )? as usize;
 
-        let archive_key = match std::env::var("SWITCHYARD_ARCHIVE_KEY")
-            .ok()
-            .or(file.archive_key.clone())
-        {
+        let archive_key = match global.archive_key.clone().or(file.archive_key.clone()) {
             None => None,
             Some(hex) => Some(
                 ArchiveKey::from_hex(&hex)

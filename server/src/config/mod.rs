@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use switchyard_db::{DatabaseUrl, SqliteSync};
 
-use crate::cli::{GlobalArgs, ServeArgs};
+use self::args::{GlobalArgs, ServeArgs};
+
+pub mod args;
+pub mod inference;
+pub mod store;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -105,7 +109,7 @@ pub struct Config {
     /// The most unfinished runs this server's engine owns at once.
     pub max_runs: usize,
     /// The tiered store: objects, policy, write queue, archive key.
-    pub store: crate::store_settings::StoreSettings,
+    pub store: crate::config::store::StoreSettings,
     /// Models to load and the inference limits.
     pub inference: switchyard_inference::HostSettings,
     /// How goals become plans.
@@ -125,6 +129,28 @@ pub struct Config {
     pub cors_allow_origins: Vec<String>,
     /// The file the settings were read from, if any.
     pub config_file: Option<PathBuf>,
+    /// The admin to create on a database with no account (`SWITCHYARD_ADMIN_EMAIL` and
+    /// `SWITCHYARD_ADMIN_PASSWORD`, both or neither).
+    pub first_admin: Option<FirstAdmin>,
+    /// What `switchyard run …` sends as its bearer token (`SWITCHYARD_TOKEN`).
+    pub token: Option<Secret>,
+}
+
+/// A value that must not reach a log or a printout: its `Debug` is `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The first admin, created at start-up on a database with no account (containers, CI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstAdmin {
+    pub email: String,
+    pub password: Secret,
 }
 
 impl Config {
@@ -171,7 +197,7 @@ impl Config {
         let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
         let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
         self.store.write_toml(&mut out);
-        crate::inference_settings::write_toml(&self.inference, &self.planner, &mut out);
+        crate::config::inference::write_toml(&self.inference, &self.planner, &mut out);
         if self.jwt_secret.is_some() {
             let _ = writeln!(out, "jwt_secret = \"***\"");
         }
@@ -213,7 +239,7 @@ pub struct FileConfig {
     pub user_max_concurrency: Option<u32>,
     pub auth_required: Option<bool>,
     pub cors_allow_origins: Option<Vec<String>>,
-    pub models: Option<Vec<crate::inference_settings::FileModel>>,
+    pub models: Option<Vec<crate::config::inference::FileModel>>,
     pub default_model: Option<String>,
     pub inference_max_concurrent: Option<u64>,
     pub inference_queue: Option<u64>,
@@ -311,9 +337,9 @@ pub fn resolve(
         .clone()
         .or(file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-    let store = crate::store_settings::StoreSettings::resolve(global, serve, &file, &data_dir);
-    let inference = crate::inference_settings::resolve(serve, &file, &data_dir);
-    let planner = crate::inference_settings::planner(&file);
+    let store = crate::config::store::StoreSettings::resolve(global, serve, &file, &data_dir);
+    let inference = crate::config::inference::resolve(serve, &file, &data_dir);
+    let planner = crate::config::inference::planner(&file);
     let listen_raw = serve
         .listen
         .clone()
@@ -411,7 +437,7 @@ pub fn resolve(
             reason: "must be between 300 and 3600000 (one hour)".into(),
         });
     }
-    let auth_required = match std::env::var("SWITCHYARD_AUTH_REQUIRED").ok().as_deref() {
+    let auth_required = match global.auth_required.as_deref() {
         None => file.auth_required.unwrap_or(true),
         Some("true" | "1") => true,
         Some("false" | "0") => false,
@@ -423,9 +449,7 @@ pub fn resolve(
             });
         }
     };
-    let jwt_secret = std::env::var("SWITCHYARD_JWT_SECRET")
-        .ok()
-        .or(file.jwt_secret);
+    let jwt_secret = global.jwt_secret.clone().or(file.jwt_secret);
     if let Some(secret) = &jwt_secret
         && secret.len() < switchyard_auth::token::MIN_SECRET_BYTES
     {
@@ -528,6 +552,14 @@ pub fn resolve(
         user_limits,
         cors_allow_origins,
         config_file,
+        first_admin: match (&global.admin_email, &global.admin_password) {
+            (Some(email), Some(password)) => Some(FirstAdmin {
+                email: email.clone(),
+                password: Secret(password.clone()),
+            }),
+            _ => None,
+        },
+        token: global.token.clone().map(Secret),
     })
 }
 
