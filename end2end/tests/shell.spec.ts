@@ -122,6 +122,14 @@ test("the dashboard shows live system health from the server", async ({ page }) 
   const facts = page.locator("#system-facts");
   await expect(facts).toContainText("Healthy");
   await expect(facts.getByTestId("database")).toHaveText("sqlite · ok");
+  // The same document as GET /api/v1/health: the store and the models too.
+  await expect(facts.getByTestId("objects")).toHaveText("ok");
+  await expect(facts.getByTestId("models")).toContainText("no model is configured: set `models`");
+  await expect(facts.getByTestId("device")).toContainText("cpu (");
+  const api = await (await page.request.get("/api/v1/health")).json();
+  expect(api.store.objects.ok).toBe(true);
+  expect(api.inference.models).toEqual([]);
+  await snap(page, "dashboard-health");
   await page.locator("#refresh-health").click();
   await expect(facts).toContainText("Healthy");
 });

@@ -58,8 +58,9 @@ pub struct ServiceError {
     pub code: &'static str,
     /// For people: what was wrong.
     pub message: String,
-    /// Structured detail, e.g. every problem of a rejected plan.
-    pub details: Option<Value>,
+    /// Structured detail, e.g. every problem of a rejected plan (boxed: errors travel in
+    /// every `Result`, and most have none).
+    pub details: Option<Box<Value>>,
     /// For [`ErrorKind::RateLimited`]: seconds until a retry may pass.
     pub retry_after_s: Option<u64>,
 }
@@ -92,7 +93,7 @@ impl ServiceError {
 
     /// The same error with structured `details`.
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -112,7 +113,7 @@ impl From<EngineError> for ServiceError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::InvalidPlan(problems) => {
-                let details = serde_json::to_value(&problems.0).ok();
+                let details = serde_json::to_value(&problems.0).ok().map(Box::new);
                 Self {
                     details,
                     ..Self::new(

@@ -14,8 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// Structured detail, e.g. every problem of a rejected plan.
-    pub details: Option<serde_json::Value>,
+    /// Structured detail, e.g. every problem of a rejected plan (boxed, as the service's).
+    pub details: Option<Box<serde_json::Value>>,
     /// For a 429: the `Retry-After` seconds.
     pub retry_after_s: Option<u64>,
 }
@@ -85,7 +85,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
-                details: self.details,
+                details: self.details.map(|d| *d),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

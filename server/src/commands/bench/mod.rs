@@ -87,6 +87,16 @@ pub fn millis(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// `--dtype`'s parser: the dtype or a line naming the accepted values.
+fn parse_dtype(text: &str) -> Result<switchyard_inference::ComputeDType, String> {
+    switchyard_inference::ComputeDType::parse(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a dtype ({})",
+            switchyard_inference::ComputeDType::EXPECTED
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,14 +111,4 @@ mod tests {
         assert_eq!(thousands(999.0), "999");
         assert_eq!(millis(Duration::from_micros(1500)), "1.50 ms");
     }
-}
-
-/// `--dtype`'s parser: the dtype or a line naming the accepted values.
-fn parse_dtype(text: &str) -> Result<switchyard_inference::ComputeDType, String> {
-    switchyard_inference::ComputeDType::parse(text).ok_or_else(|| {
-        format!(
-            "{text:?} is not a dtype ({})",
-            switchyard_inference::ComputeDType::EXPECTED
-        )
-    })
 }
