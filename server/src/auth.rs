@@ -16,8 +16,10 @@ use crate::config::{Config, FirstAdmin, Secret};
 /// Loads or generates the signing secret and creates the first admin when asked to. The
 /// error is one line.
 pub async fn prepare(config: &Config, db: &Database) -> Result<Access, String> {
-    let secret =
-        switchyard_auth::secret::load_or_generate(config.jwt_secret.as_deref(), &config.data_dir)?;
+    let secret = switchyard_auth::secret::load_or_generate(
+        config.jwt_secret.as_ref().map(|Secret(s)| s.as_str()),
+        &config.data_dir,
+    )?;
     let keys = TokenKeys::new(&secret).map_err(|e| e.to_string())?;
     bootstrap_admin(db, config.first_admin.as_ref()).await?;
     if config.auth_required && users::count(db).await.map_err(|e| e.to_string())? == 0 {

@@ -3,6 +3,9 @@
 //! key). Printed as a table; zero unauthorized 2xx, and every refusal is the right one (401
 //! without valid credentials, 403 without the permission). Also API-key rate limits under a
 //! burst and immediate revocation.
+//!
+//! Over 600 lines on purpose: the matrix (routes, server functions, callers, expected
+//! refusals) is one table that must be read and changed together.
 
 mod common;
 

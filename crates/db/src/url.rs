@@ -11,13 +11,20 @@ use switchyard_protocol::DatabaseKind;
 
 use crate::DbError;
 
-/// A checked database URL.
-#[derive(Debug, Clone)]
+/// A checked database URL. Its `Debug` is [`DatabaseUrl::display`]: a password never
+/// reaches a log line.
+#[derive(Clone)]
 pub enum DatabaseUrl {
     /// `sqlite://PATH` or `sqlite:PATH`; the file is created if missing.
     Sqlite { path: PathBuf },
     /// `postgres://…` or `postgresql://…`, as libpq-style URLs.
     Postgres { url: String },
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DatabaseUrl").field(&self.display()).finish()
+    }
 }
 
 impl DatabaseUrl {

@@ -1,6 +1,9 @@
 //! The engine running real plans with real tools on a real SQLite file (and one run on the
 //! real PostgreSQL). Each test waits for the run to end and checks the stored log replays to
 //! the stored state.
+//!
+//! Over 600 lines on purpose: one harness (tools that record what ran, the replay check) shared
+//! by every engine scenario; split by behaviour when a second harness appears.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,7 +10,6 @@
 //! default_model = "qwen"
 //! ```
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use crate::config::args::ServeArgs;
 use crate::config::{ConfigError, FileConfig};
 
 /// One entry of `models` in the config file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileModel {
     /// Default: the file or directory name without extension.
@@ -237,7 +236,7 @@ pub fn planner(file: &FileConfig) -> Result<PlannerSettings, ConfigError> {
     let cache_defaults = PlanCacheSettings::default();
     let threshold = file
         .plan_cache_threshold
-        .unwrap_or(cache_defaults.threshold);
+        .map_or(cache_defaults.threshold, |t| t as f32);
     if !(0.0..=1.0).contains(&threshold) {
         return Err(invalid(
             "plan_cache_threshold",
@@ -285,54 +284,39 @@ pub fn planner(file: &FileConfig) -> Result<PlannerSettings, ConfigError> {
     })
 }
 
-/// The settings as config-file lines, for `switchyard config`.
-pub fn write_toml(settings: &HostSettings, planner: &PlannerSettings, out: &mut String) {
-    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let models: Vec<String> = settings
-        .models
-        .iter()
-        .map(|m| {
-            let isq = m
-                .isq
-                .map(|q| format!(", isq = {}", quote(q.as_str())))
-                .unwrap_or_default();
-            let dtype = match m.dtype {
-                ComputeDType::Auto => String::new(),
-                dtype => format!(", dtype = {}", quote(dtype.as_str())),
-            };
-            format!(
-                "{{ id = {}, path = {}{isq}{dtype} }}",
-                quote(&m.id),
-                quote(&m.path.to_string_lossy())
-            )
-        })
-        .collect();
-    let _ = writeln!(out, "models = [{}]", models.join(", "));
-    if let Some(default) = &settings.default_model {
-        let _ = writeln!(out, "default_model = {}", quote(default));
-    }
+/// Fills the models' and planner's keys of the printed config.
+pub fn print_into(settings: &HostSettings, planner: &PlannerSettings, file: &mut FileConfig) {
+    file.models = Some(
+        settings
+            .models
+            .iter()
+            .map(|m| FileModel {
+                id: Some(m.id.clone()),
+                path: m.path.clone(),
+                isq: m.isq.map(|q| q.as_str().to_owned()),
+                dtype: (m.dtype != ComputeDType::Auto).then(|| m.dtype.as_str().to_owned()),
+            })
+            .collect(),
+    );
+    file.default_model = settings.default_model.clone();
     let l = &settings.limits;
-    let _ = writeln!(out, "inference_max_concurrent = {}", l.max_concurrent);
-    let _ = writeln!(out, "inference_queue = {}", l.queue);
-    let _ = writeln!(out, "inference_max_tokens = {}", l.max_tokens);
-    let _ = writeln!(out, "inference_max_prompt_tokens = {}", l.max_prompt_tokens);
-    let _ = writeln!(out, "inference_deadline_s = {}", l.deadline.as_secs());
-    if let Some(model) = &planner.model {
-        let _ = writeln!(out, "planner_model = {}", quote(model));
-    }
-    let tools: Vec<String> = planner.tools.iter().map(|t| quote(t)).collect();
-    let _ = writeln!(out, "planner_tools = [{}]", tools.join(", "));
-    let _ = writeln!(out, "planner_max_attempts = {}", planner.max_attempts);
-    let _ = writeln!(out, "planner_max_steps = {}", planner.max_steps);
-    let _ = writeln!(out, "planner_max_tokens = {}", planner.max_tokens);
+    file.inference_max_concurrent = Some(l.max_concurrent as u64);
+    file.inference_queue = Some(l.queue as u64);
+    file.inference_max_tokens = Some(l.max_tokens as u64);
+    file.inference_max_prompt_tokens = Some(l.max_prompt_tokens as u64);
+    file.inference_deadline_s = Some(l.deadline.as_secs());
+    file.planner_model = planner.model.clone();
+    file.planner_tools = Some(planner.tools.clone());
+    file.planner_max_attempts = Some(planner.max_attempts);
+    file.planner_max_steps = Some(planner.max_steps);
+    file.planner_max_tokens = Some(planner.max_tokens);
     match &planner.cache {
         Some(c) => {
-            let _ = writeln!(out, "plan_cache_threshold = {}", c.threshold);
-            let _ = writeln!(out, "plan_cache_ttl_s = {}", c.ttl.as_secs());
-            let _ = writeln!(out, "plan_cache_entries = {}", c.capacity);
+            // f32's shortest text, read as f64: `0.85`, not `0.8500000238418579`.
+            file.plan_cache_threshold = c.threshold.to_string().parse().ok();
+            file.plan_cache_ttl_s = Some(c.ttl.as_secs());
+            file.plan_cache_entries = Some(c.capacity);
         }
-        None => {
-            let _ = writeln!(out, "plan_cache_entries = 0");
-        }
+        None => file.plan_cache_entries = Some(0),
     }
 }

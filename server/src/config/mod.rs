@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use switchyard_db::{DatabaseUrl, SqliteSync};
 
 use self::args::{GlobalArgs, ServeArgs};
@@ -56,9 +56,9 @@ pub const ENV_VARS: [&str; 24] = [
     "SWITCHYARD_MODEL",
 ];
 
-/// Set by the test command for the end-to-end suite, which starts the server with it in the
-/// environment; the server ignores it.
-pub const TOOLING_ENV_VARS: [&str; 1] = ["SWITCHYARD_BIN"];
+/// Read by the tests, not the server, which ignores them: the binary the end-to-end suite
+/// starts, and the switch that rewrites the README's crate table.
+pub const TOOLING_ENV_VARS: [&str; 2] = ["SWITCHYARD_BIN", "SWITCHYARD_WRITE_README"];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ pub struct Config {
     /// How goals become plans.
     pub planner: switchyard_planner::PlannerSettings,
     /// The access tokens' signing secret (never printed); `None`: the data dir's generated one.
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
     /// Whether `/api/v1` requires credentials (bearer token or API key).
     pub auth_required: bool,
     /// The largest request body accepted, in bytes.
@@ -153,60 +153,60 @@ pub struct FirstAdmin {
     pub password: Secret,
 }
 
+/// What a printed secret reads as.
+pub const REDACTED: &str = "***";
+
 impl Config {
-    /// The effective settings as TOML, loadable again with `--config`.
+    /// The effective settings in the config file's shape, secrets replaced by `***` and a
+    /// database URL's password masked: what `switchyard config` prints.
+    pub fn to_file(&self) -> FileConfig {
+        let strings = |v: &[String]| Some(v.to_vec());
+        let mut file = FileConfig {
+            listen: Some(self.listen.to_string()),
+            data_dir: Some(self.data_dir.clone()),
+            database_url: Some(self.database.display()),
+            sqlite_synchronous: Some(self.sqlite_sync.as_str().to_owned()),
+            log_format: Some(self.log_format.as_str().to_owned()),
+            log_level: Some(self.log_level.clone()),
+            site_dir: Some(self.site_dir.clone()),
+            server_url: Some(self.server_url.to_string()),
+            http_allow_hosts: strings(&self.http_allow_hosts),
+            lease_ttl_ms: Some(self.lease_ttl.as_millis() as u64),
+            max_runs: Some(self.max_runs),
+            auth_required: Some(self.auth_required),
+            http_body_limit_bytes: Some(self.body_limit as u64),
+            ingest_body_limit_bytes: Some(self.ingest_body_limit as u64),
+            user_rate_per_min: Some(self.user_limits.rate_per_min),
+            user_max_concurrency: Some(self.user_limits.max_concurrency),
+            cors_allow_origins: strings(&self.cors_allow_origins),
+            jwt_secret: self.jwt_secret.as_ref().map(|_| REDACTED.to_owned()),
+            ..FileConfig::default()
+        };
+        self.store.print_into(&mut file);
+        crate::config::inference::print_into(&self.inference, &self.planner, &mut file);
+        file
+    }
+
+    /// [`Config::to_file`] as TOML, loadable again with `--config`.
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
         if let Some(file) = &self.config_file {
             let _ = writeln!(out, "# read from {}", file.display());
         }
-        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let _ = writeln!(out, "listen = {}", quote(&self.listen.to_string()));
-        let _ = writeln!(
-            out,
-            "data_dir = {}",
-            quote(&self.data_dir.to_string_lossy())
-        );
-        let _ = writeln!(out, "database_url = {}", quote(&self.database.display()));
-        let _ = writeln!(
-            out,
-            "sqlite_synchronous = {}",
-            quote(self.sqlite_sync.as_str())
-        );
-        let _ = writeln!(out, "log_format = {}", quote(self.log_format.as_str()));
-        let _ = writeln!(out, "log_level = {}", quote(&self.log_level));
-        let _ = writeln!(
-            out,
-            "site_dir = {}",
-            quote(&self.site_dir.to_string_lossy())
-        );
-        let _ = writeln!(out, "server_url = {}", quote(self.server_url.as_str()));
-        let hosts: Vec<String> = self.http_allow_hosts.iter().map(|h| quote(h)).collect();
-        let _ = writeln!(out, "http_allow_hosts = [{}]", hosts.join(", "));
-        let _ = writeln!(out, "lease_ttl_ms = {}", self.lease_ttl.as_millis());
-        let _ = writeln!(out, "max_runs = {}", self.max_runs);
-        let _ = writeln!(out, "auth_required = {}", self.auth_required);
-        let _ = writeln!(out, "http_body_limit_bytes = {}", self.body_limit);
-        let _ = writeln!(out, "ingest_body_limit_bytes = {}", self.ingest_body_limit);
-        let _ = writeln!(out, "user_rate_per_min = {}", self.user_limits.rate_per_min);
-        let _ = writeln!(
-            out,
-            "user_max_concurrency = {}",
-            self.user_limits.max_concurrency
-        );
-        let origins: Vec<String> = self.cors_allow_origins.iter().map(|o| quote(o)).collect();
-        let _ = writeln!(out, "cors_allow_origins = [{}]", origins.join(", "));
-        self.store.write_toml(&mut out);
-        crate::config::inference::write_toml(&self.inference, &self.planner, &mut out);
-        if self.jwt_secret.is_some() {
-            let _ = writeln!(out, "jwt_secret = \"***\"");
+        match toml::Table::try_from(self.to_file()) {
+            Ok(table) => out.push_str(&table.to_string()),
+            // Every field is a string, number, bool or list of them: this cannot fail.
+            Err(e) => {
+                let _ = writeln!(out, "# cannot print the settings: {e}");
+            }
         }
         out
     }
 }
 
 /// The config file's keys. Unknown keys are an error: a typo must not be silently ignored.
-#[derive(Debug, Default, Deserialize)]
+/// Also the printed form of a [`Config`] ([`Config::to_file`]); unset keys are left out.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
@@ -251,7 +251,8 @@ pub struct FileConfig {
     pub planner_max_attempts: Option<u32>,
     pub planner_max_steps: Option<usize>,
     pub planner_max_tokens: Option<usize>,
-    pub plan_cache_threshold: Option<f32>,
+    /// Read as f64 (what TOML holds) so a printed threshold reads `0.85`, not f32's widening.
+    pub plan_cache_threshold: Option<f64>,
     pub plan_cache_ttl_s: Option<u64>,
     pub plan_cache_entries: Option<usize>,
 }
@@ -545,7 +546,7 @@ pub fn resolve(
         store: store?,
         inference: inference?,
         planner: planner?,
-        jwt_secret,
+        jwt_secret: jwt_secret.map(Secret),
         auth_required,
         body_limit,
         ingest_body_limit,
@@ -564,171 +565,4 @@ pub fn resolve(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resolve_with(global: GlobalArgs, serve: ServeArgs, file: &str) -> Result<Config, String> {
-        let file = parse_file(file)?;
-        resolve(&global, &serve, file, None).map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn defaults_are_the_embedded_ones() {
-        let config = resolve_with(GlobalArgs::default(), ServeArgs::default(), "").unwrap();
-        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(config.data_dir, PathBuf::from("data"));
-        assert_eq!(config.database.display(), "sqlite://data/switchyard.db");
-        assert_eq!(config.sqlite_sync, SqliteSync::Normal);
-        assert_eq!(config.log_format, LogFormat::Human);
-        assert_eq!(config.site_dir, PathBuf::from("target/site"));
-    }
-
-    #[test]
-    fn flags_beat_the_file_and_the_file_beats_defaults() {
-        let file = "listen = \"127.0.0.1:4000\"\ndata_dir = \"/srv/sy\"\nlog_format = \"json\"\n";
-        let from_file = resolve_with(GlobalArgs::default(), ServeArgs::default(), file).unwrap();
-        assert_eq!(from_file.listen.to_string(), "127.0.0.1:4000");
-        assert_eq!(from_file.data_dir, PathBuf::from("/srv/sy"));
-        assert_eq!(
-            from_file.database.display(),
-            "sqlite:///srv/sy/switchyard.db"
-        );
-        assert_eq!(from_file.log_format, LogFormat::Json);
-
-        let global = GlobalArgs {
-            data_dir: Some("/flag".into()),
-            ..GlobalArgs::default()
-        };
-        let serve = ServeArgs {
-            listen: Some("0.0.0.0:5000".into()),
-            ..ServeArgs::default()
-        };
-        let from_flags = resolve_with(global, serve, file).unwrap();
-        assert_eq!(from_flags.listen.to_string(), "0.0.0.0:5000");
-        assert_eq!(from_flags.data_dir, PathBuf::from("/flag"));
-        assert_eq!(
-            from_flags.log_format,
-            LogFormat::Json,
-            "unset flags fall through"
-        );
-    }
-
-    #[test]
-    fn bad_values_name_the_setting() {
-        let cases = [
-            ("listen = \"localhost\"", "invalid listen 'localhost'"),
-            (
-                "sqlite_synchronous = \"sometimes\"",
-                "invalid sqlite_synchronous 'sometimes'",
-            ),
-            (
-                "log_format = \"xml\"",
-                "invalid log_format 'xml': expected human or json",
-            ),
-            ("log_level = \"info,=[\"", "invalid log_level"),
-            (
-                "database_url = \"mysql://x\"",
-                "invalid database URL 'mysql://x'",
-            ),
-            ("data_dir = \"\"", "invalid data_dir '': must not be empty"),
-            ("server_url = \"ftp://x\"", "invalid server_url 'ftp://x'"),
-        ];
-        for (file, needle) in cases {
-            let err = resolve_with(GlobalArgs::default(), ServeArgs::default(), file).unwrap_err();
-            assert!(err.contains(needle), "{file}: {err}");
-            assert!(!err.contains('\n'), "{file}: {err}");
-        }
-    }
-
-    #[test]
-    fn unknown_file_keys_are_refused_with_their_line() {
-        let err = parse_file("listen = \"127.0.0.1:1\"\nlissten = \"x\"\n").unwrap_err();
-        assert!(err.starts_with("line 2: unknown field `lissten`"), "{err}");
-        assert!(err.contains("expected one of"), "{err}");
-        assert!(!err.contains('\n'));
-        let err = parse_file("listen = ").unwrap_err();
-        assert!(err.starts_with("line 1:"), "{err}");
-    }
-
-    #[test]
-    fn unknown_switchyard_env_vars_are_refused() {
-        let ok = [
-            "PATH",
-            "SWITCHYARD_LISTEN",
-            "SWITCHYARD_DATA_DIR",
-            "SWITCHYARD_BIN",
-        ];
-        check_env(ok.iter().map(|s| s.to_string())).unwrap();
-        let err = check_env(["SWITCHYARD_LISTN".to_string()].into_iter())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("unknown environment variable SWITCHYARD_LISTN"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn printed_config_loads_back_to_the_same_settings() {
-        let global = GlobalArgs {
-            database_url: Some("postgres://u:pw@db.example:5433/sy".into()),
-            sqlite_synchronous: Some("FULL".into()),
-            ..GlobalArgs::default()
-        };
-        let config = resolve(&global, &ServeArgs::default(), FileConfig::default(), None).unwrap();
-        let text = config.to_toml();
-        assert!(
-            text.contains("postgres://u:***@db.example:5433/sy"),
-            "{text}"
-        );
-        assert!(!text.contains("pw"), "{text}");
-        let again = resolve_with(
-            GlobalArgs::default(),
-            ServeArgs::default(),
-            &text.replace(":***@", "@"),
-        )
-        .unwrap();
-        assert_eq!(again.sqlite_sync, SqliteSync::Full);
-        assert_eq!(again.listen, config.listen);
-    }
-
-    #[test]
-    fn a_model_dtype_is_parsed_and_a_bad_one_names_the_setting() {
-        let dir = tempfile::tempdir().unwrap();
-        let model = dir.path().join("m.gguf");
-        std::fs::write(&model, b"GGUF").unwrap();
-        let entry = |extra: &str| {
-            format!(
-                "models = [{{ path = {}{extra} }}]\n",
-                toml::Value::String(model.display().to_string())
-            )
-        };
-        let config = resolve_with(
-            GlobalArgs::default(),
-            ServeArgs::default(),
-            &entry(", dtype = \"bf16\""),
-        )
-        .unwrap();
-        assert_eq!(config.inference.models[0].id, "m");
-        assert_eq!(
-            config.inference.models[0].dtype,
-            switchyard_inference::ComputeDType::Bf16
-        );
-        let config = resolve_with(GlobalArgs::default(), ServeArgs::default(), &entry("")).unwrap();
-        assert_eq!(
-            config.inference.models[0].dtype,
-            switchyard_inference::ComputeDType::Auto
-        );
-
-        let error = resolve_with(
-            GlobalArgs::default(),
-            ServeArgs::default(),
-            &entry(", dtype = \"int4\""),
-        )
-        .unwrap_err();
-        assert_eq!(
-            error,
-            "invalid models.dtype 'int4': expected auto, f32, bf16 or f16"
-        );
-    }
-}
+mod tests;

@@ -2,7 +2,6 @@
 //! objects live, the tiering policy, the write queue and the archive key; and opening the
 //! store they describe.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -193,51 +192,26 @@ impl StoreSettings {
         })
     }
 
-    /// The settings as config-file lines (the key as `***`).
-    pub fn write_toml(&self, out: &mut String) {
-        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let _ = match &self.objects {
-            ObjectsLocation::Dir(dir) => {
-                writeln!(out, "objects_dir = {}", quote(&dir.to_string_lossy()))
-            }
-            ObjectsLocation::Url(url) => writeln!(out, "objects_url = {}", quote(url)),
-        };
+    /// Fills the store's keys of the printed config; the archive key as `***`.
+    pub fn print_into(&self, file: &mut FileConfig) {
+        match &self.objects {
+            ObjectsLocation::Dir(dir) => file.objects_dir = Some(dir.clone()),
+            ObjectsLocation::Url(url) => file.objects_url = Some(url.clone()),
+        }
         let policy = &self.policy;
-        let _ = writeln!(out, "store_l2_max_age_s = {}", policy.l2_max_age.as_secs());
-        let _ = writeln!(
-            out,
-            "store_tier_interval_ms = {}",
-            self.tier_interval.as_millis()
-        );
-        let _ = writeln!(out, "store_write_queue = {}", self.write_queue);
-        let optional = [
-            (
-                "store_archive_after_s",
-                policy.archive_after.map(|d| d.as_secs()),
-            ),
-            ("store_l2_max_bytes", policy.l2_max_bytes),
-            ("store_l3_max_bytes", policy.l3_max_bytes),
-            (
-                "store_l2_retention_s",
-                policy.l2_retention.map(|d| d.as_secs()),
-            ),
-            (
-                "store_l3_retention_s",
-                policy.l3_retention.map(|d| d.as_secs()),
-            ),
-            (
-                "store_l4_retention_s",
-                policy.l4_retention.map(|d| d.as_secs()),
-            ),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                let _ = writeln!(out, "{key} = {value}");
-            }
-        }
-        if self.archive_key.is_some() {
-            let _ = writeln!(out, "archive_key = \"***\"");
-        }
+        file.store_l2_max_age_s = Some(policy.l2_max_age.as_secs());
+        file.store_tier_interval_ms = Some(self.tier_interval.as_millis() as u64);
+        file.store_write_queue = Some(self.write_queue as u64);
+        file.store_archive_after_s = policy.archive_after.map(|d| d.as_secs());
+        file.store_l2_max_bytes = policy.l2_max_bytes;
+        file.store_l3_max_bytes = policy.l3_max_bytes;
+        file.store_l2_retention_s = policy.l2_retention.map(|d| d.as_secs());
+        file.store_l3_retention_s = policy.l3_retention.map(|d| d.as_secs());
+        file.store_l4_retention_s = policy.l4_retention.map(|d| d.as_secs());
+        file.archive_key = self
+            .archive_key
+            .as_ref()
+            .map(|_| crate::config::REDACTED.to_owned());
     }
 
     /// The object store, checked: a local directory is written to, a remote store is probed
