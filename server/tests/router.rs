@@ -198,3 +198,52 @@ async fn the_openapi_document_describes_the_api() {
     );
     assert!(schemas["ErrorBody"].is_object());
 }
+
+/// Every `(method, path)` the `/api/v1` router answers, read from the route table in
+/// `server/src/routes.rs` (its `.route("/…", get(…).post(…))` calls).
+fn api_routes() -> Vec<(String, String)> {
+    let source = include_str!("../src/routes.rs");
+    let start = source.find("let api_v1 = Router::new()").unwrap();
+    let end = source[start..].find(".fallback(").unwrap() + start;
+    let mut routes = Vec::new();
+    for chunk in source[start..end].split(".route(").skip(1) {
+        let Some(path) = chunk.trim_start().strip_prefix('"') else {
+            // A constant path (HEALTH, OPENAPI), checked by name elsewhere.
+            continue;
+        };
+        let path = &path[..path.find('"').unwrap()];
+        for method in ["get", "post", "put", "delete"] {
+            let called = |prefix: &str| chunk.contains(&format!("{prefix}{method}("));
+            if called(" ") || called("(") || called(".") || called("routing::") || called("\n") {
+                routes.push((method.to_owned(), format!("/api/v1{path}")));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let h = harness().await;
+    let (_, _, body) = send(app(&h, false), get("/api/v1/openapi.json")).await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let routes = api_routes();
+    assert!(routes.len() >= 35, "read too few routes: {routes:?}");
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|(method, path)| !doc["paths"][path][method].is_object())
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in the OpenAPI document: {missing:?}"
+    );
+    // Routes that need a caller document its refusals.
+    let users = &doc["paths"]["/api/v1/admin/users"]["get"]["responses"];
+    for status in ["200", "401", "403", "429"] {
+        assert!(
+            users[status].is_object(),
+            "GET /api/v1/admin/users lacks {status}"
+        );
+    }
+}

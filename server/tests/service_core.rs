@@ -110,4 +110,15 @@ async fn a_limit_above_the_maximum_is_refused_not_clamped() {
     );
     let (status, body) = h.json(get("/api/v1/runs?limit=500")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The document states the bound the API enforces.
+    let (_, doc) = h.json(get("/api/v1/openapi.json")).await;
+    let limit = doc["paths"]["/api/v1/runs"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["maximum"], 500, "{limit}");
+    assert_eq!(limit["schema"]["minimum"], 1, "{limit}");
 }

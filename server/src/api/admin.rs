@@ -21,7 +21,7 @@ use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Caller;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -34,6 +34,11 @@ pub struct NewUser {
 }
 
 /// Every account.
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses(
+        (status = 200, description = "Every account", body = Vec<Object>),
+        crate::api::error::Refusals
+    ))]
 pub async fn list_users(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -43,6 +48,15 @@ pub async fn list_users(
 
 /// Creates an account: 201 `{"user", "password"}` (the password only when it was generated),
 /// 400 for a bad email, role or password, 404 for an unknown project, 409 when it exists.
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
+    responses(
+        (status = 201, description = "Created: `{\"user\", \"password\"}`, the password only when generated", body = Object),
+        (status = 400, description = "Malformed JSON, or an input that breaks a rule (named in the message)", body = crate::api::error::ErrorBody),
+        (status = 404, description = "An unknown project", body = crate::api::error::ErrorBody),
+        (status = 409, description = "The email is taken", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals,
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn create_user(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -64,13 +78,21 @@ pub async fn create_user(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     pub role: String,
 }
 
 /// Gives an account another role: 204; 400 for an unknown role, 404 for an unknown user.
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", params(("id" = String, Path, description = "User id")), request_body = NewRole,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed JSON, or an input that breaks a rule (named in the message)", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals,
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn set_role(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -82,6 +104,11 @@ pub async fn set_role(
 }
 
 /// Every project and its members.
+#[utoipa::path(get, path = "/api/v1/admin/projects", tag = "admin",
+    responses(
+        (status = 200, description = "Every project and its members", body = Vec<Object>),
+        crate::api::error::Refusals
+    ))]
 pub async fn list_projects(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -89,13 +116,21 @@ pub async fn list_projects(
     Ok(Json(service.projects(&who).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     pub name: String,
 }
 
 /// Creates a project: 201; 400 for a bad name, 409 when it exists.
+#[utoipa::path(post, path = "/api/v1/admin/projects", tag = "admin", request_body = NewProject,
+    responses(
+        (status = 201, description = "Created"),
+        (status = 400, description = "Malformed JSON, or an input that breaks a rule (named in the message)", body = crate::api::error::ErrorBody),
+        (status = 409, description = "The project exists", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals,
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn create_project(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -106,6 +141,12 @@ pub async fn create_project(
 }
 
 /// Adds (`PUT`) or removes (`DELETE`) a member: 204; 404 for an unknown project or user.
+#[utoipa::path(put, path = "/api/v1/admin/projects/{project}/members/{user}", tag = "admin", params(("project" = String, Path, description = "Project name"), ("user" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "A member now"),
+        (status = 404, description = "No such project or user", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn add_member(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -116,6 +157,12 @@ pub async fn add_member(
 }
 
 /// See [`add_member`].
+#[utoipa::path(delete, path = "/api/v1/admin/projects/{project}/members/{user}", tag = "admin", params(("project" = String, Path, description = "Project name"), ("user" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "No longer a member"),
+        (status = 404, description = "No such project or user", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn remove_member(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -126,6 +173,13 @@ pub async fn remove_member(
 }
 
 /// Disables an account and ends its logins at once.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/disable", tag = "admin", params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Disabled; its logins ended"),
+        (status = 400, description = "The caller's own account", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No such user", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn disable_user(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -136,6 +190,12 @@ pub async fn disable_user(
 }
 
 /// Re-enables an account.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/enable", tag = "admin", params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Enabled"),
+        (status = 404, description = "No such user", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn enable_user(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -145,7 +205,7 @@ pub async fn enable_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     pub name: String,
@@ -169,6 +229,11 @@ fn default_concurrency() -> u32 {
 }
 
 /// Every key (never a secret).
+#[utoipa::path(get, path = "/api/v1/admin/keys", tag = "admin",
+    responses(
+        (status = 200, description = "Every key, never a secret", body = Vec<Object>),
+        crate::api::error::Refusals
+    ))]
 pub async fn list_keys(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -177,6 +242,14 @@ pub async fn list_keys(
 }
 
 /// Creates a key: 201 `{"key", "secret"}`; the secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/admin/keys", tag = "admin", request_body = CreateKey,
+    responses(
+        (status = 201, description = "Created: `{\"key\", \"secret\"}`; the secret only in this answer", body = Object),
+        (status = 400, description = "Malformed JSON, or an input that breaks a rule (named in the message)", body = crate::api::error::ErrorBody),
+        (status = 404, description = "An unknown project", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals,
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn create_key(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -197,6 +270,12 @@ pub async fn create_key(
 }
 
 /// Revokes a key at once: 204, or 404 when there is no live key with this id.
+#[utoipa::path(delete, path = "/api/v1/admin/keys/{id}", tag = "admin", params(("id" = String, Path, description = "Key id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No live key with this id", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn revoke_key(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -207,6 +286,11 @@ pub async fn revoke_key(
 }
 
 /// The capabilities that are off.
+#[utoipa::path(get, path = "/api/v1/admin/switches", tag = "admin",
+    responses(
+        (status = 200, description = "The capabilities that are off", body = Vec<Object>),
+        crate::api::error::Refusals
+    ))]
 pub async fn list_switches(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -214,7 +298,7 @@ pub async fn list_switches(
     Ok(Json(service.switched_off(&who).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SwitchOff {
     pub reason: String,
@@ -222,6 +306,14 @@ pub struct SwitchOff {
 
 /// Turns a capability off for every server, with a reason: 204; 404 for an unknown
 /// capability.
+#[utoipa::path(put, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = String, Path, description = "new_runs, http_tool, event_ingest or inference")), request_body = SwitchOff,
+    responses(
+        (status = 204, description = "Off for every server"),
+        (status = 400, description = "Malformed JSON or an empty reason", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No such capability", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals,
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn switch_off(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -233,6 +325,12 @@ pub async fn switch_off(
 }
 
 /// Turns a capability back on: 204.
+#[utoipa::path(delete, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = String, Path, description = "new_runs, http_tool, event_ingest or inference")),
+    responses(
+        (status = 204, description = "On again"),
+        (status = 404, description = "No such capability", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn switch_on(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -242,17 +340,28 @@ pub async fn switch_on(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AuditParams {
+    /// Only entries after this sequence number (default 0: from the start).
     #[serde(default)]
     pub after: i64,
+    /// 1–1000 (default 100); outside that range is 400.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Only this actor's entries.
     pub actor: Option<String>,
+    /// Only this action's entries (e.g. `runs.create`).
     pub action: Option<String>,
 }
 
 /// Audit entries after `after`, oldest first (at most `limit`, default 100, up to 1,000),
 /// optionally one actor's or one action's.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditParams),
+    responses(
+        (status = 200, description = "Entries after `after`, oldest first", body = Vec<Object>),
+        (status = 400, description = "`limit` outside 1–1000", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn audit_log(
     Caller(who): Caller,
     State(service): State<Service>,
@@ -268,6 +377,11 @@ pub async fn audit_log(
 }
 
 /// Walks the chain: `{"intact": true, "rows"}` or `{"intact": false, "problem"}`.
+#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin",
+    responses(
+        (status = 200, description = "`{\"intact\": true, \"rows\"}` or `{\"intact\": false, \"problem\"}`", body = Object),
+        crate::api::error::Refusals
+    ))]
 pub async fn audit_verify(
     Caller(who): Caller,
     State(service): State<Service>,

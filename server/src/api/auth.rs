@@ -71,7 +71,11 @@ fn session(state: &Access, user: User, refresh_token: &str, headers: &HeaderMap)
 
 /// Logs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = Session), (status = 401, body = crate::api::error::ErrorBody)))]
+    responses((status = 200, body = Session),
+        (status = 400, description = "Malformed JSON or a missing field", body = crate::api::error::ErrorBody),
+        (status = 401, body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn login(
     State(state): State<Access>,
     Peer(client): Peer,
@@ -164,7 +168,9 @@ pub struct PasswordChange {
 /// login of the account ends; 400 when the current password is wrong or the new one too short.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = 400, body = crate::api::error::ErrorBody),
-        (status = 401, body = crate::api::error::ErrorBody)))]
+        (status = 401, body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals
+    ))]
 pub async fn change_password(
     Caller(who): Caller,
     State(service): State<Service>,

@@ -68,6 +68,33 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// The refusals any route that needs a caller may answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the document, never built
+pub enum Refusals {
+    /// No valid credentials (with `auth_required`); `WWW-Authenticate` says how to send them.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The caller lacks the permission (or the API key the scope) the route needs.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// Over the caller's rate or concurrency limit; `Retry-After` says when to try again.
+    #[response(status = 429)]
+    RateLimited(ErrorBody),
+}
+
+/// What a route that reads a JSON body may also answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the document, never built
+pub enum BodyRefusals {
+    /// The body is over the size limit (`http_body_limit_bytes`).
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not sent as `Content-Type: application/json`.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+}
+
 /// What went wrong: a stable `code` for programs and a `message` for people.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {

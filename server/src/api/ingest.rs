@@ -120,7 +120,8 @@ fn log_prefix(project: &str) -> String {
         (status = 400, description = "Malformed, empty, too many events, or a bad field (named)", body = crate::api::error::ErrorBody),
         (status = 404, description = "A project the caller does not see", body = crate::api::error::ErrorBody),
         (status = 413, description = "Over `ingest_body_limit_bytes`", body = crate::api::error::ErrorBody),
-        (status = 503, description = "An admin switched event ingest off; the message says why", body = crate::api::error::ErrorBody)
+        (status = 503, description = "An admin switched event ingest off; the message says why", body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals
     ))]
 pub async fn ingest(
     Caller(who): Caller,

@@ -49,6 +49,15 @@ enum ClientMessage {
     },
 }
 
+#[utoipa::path(get, path = "/api/v1/live", tag = "runs",
+    params(("ticket" = Option<String>, Query,
+        description = "A ticket from `POST /api/v1/auth/ws-ticket`, for clients that can send neither the session cookie nor `Authorization`")),
+    responses(
+        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}` or `{\"unsubscribe\": RUN_ID}`; receive `{\"run\", \"event\"}` for each event (the missed ones first) or `{\"error\"}`"),
+        (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain"),
+        (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain"),
+        crate::api::error::Refusals
+    ))]
 pub async fn live(
     Caller(who): Caller,
     State(service): State<Service>,

@@ -7,7 +7,7 @@ use switchyard_protocol::{
 use utoipa::OpenApi;
 
 use crate::api::error::{ErrorBody, ErrorDetail};
-use crate::api::runs;
+use crate::api::{admin, runs};
 
 /// Every documented `/api/v1` route and schema. A route handler joins by being listed here.
 #[derive(OpenApi)]
@@ -38,7 +38,25 @@ use crate::api::runs;
         crate::api::auth::change_password,
         crate::api::auth::ws_ticket,
         crate::api::ingest::ingest,
-        crate::api::ingest::read
+        crate::api::ingest::read,
+        crate::api::live::live,
+        admin::list_users,
+        admin::create_user,
+        admin::set_role,
+        admin::disable_user,
+        admin::enable_user,
+        admin::list_projects,
+        admin::create_project,
+        admin::add_member,
+        admin::remove_member,
+        admin::list_keys,
+        admin::create_key,
+        admin::revoke_key,
+        admin::list_switches,
+        admin::switch_off,
+        admin::switch_on,
+        admin::audit_log,
+        admin::audit_verify
     ),
     components(schemas(
         Health,
@@ -63,7 +81,12 @@ use crate::api::runs;
         crate::api::ingest::IngestBatch,
         crate::api::ingest::IngestEvent,
         crate::api::ingest::Ingested,
-        crate::api::ingest::LogLine
+        crate::api::ingest::LogLine,
+        admin::NewUser,
+        admin::NewRole,
+        admin::NewProject,
+        admin::CreateKey,
+        admin::SwitchOff
     ))
 )]
 pub struct ApiDoc;

@@ -55,7 +55,8 @@ pub struct ListQuery {
     /// Only runs with this status (`queued`, `running`, `paused`, `awaiting_approval`,
     /// `compensating`, `succeeded`, `failed`, `cancelled`).
     pub status: Option<String>,
-    /// Page size, 1–500 (default 50).
+    /// Page size, 1–500 (default 50); outside that range is 400, not clamped.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Cursor: the `next` value of the previous page.
     pub before: Option<String>,
@@ -104,7 +105,8 @@ pub struct Reason {
         (status = 200, description = "A run with this Idempotency-Key already exists", body = RunCreated),
         (status = 400, description = "Malformed JSON or unknown field", body = crate::api::error::ErrorBody),
         (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody),
-        (status = 503, description = "An admin switched new runs off; the message gives the reason", body = crate::api::error::ErrorBody)
+        (status = 503, description = "An admin switched new runs off; the message gives the reason", body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals
     ))]
 pub async fn submit(
     Caller(who): Caller,
@@ -226,8 +228,10 @@ macro_rules! run_command {
             request_body(content = Reason, description = "Optional"),
             responses(
                 (status = 204, description = $what),
+                (status = 400, description = "A body that is not the optional `{\"reason\"}`", body = crate::api::error::ErrorBody),
                 (status = 404, description = "No such run", body = crate::api::error::ErrorBody),
-                (status = 409, description = "Not possible in the run's state", body = crate::api::error::ErrorBody)
+                (status = 409, description = "Not possible in the run's state", body = crate::api::error::ErrorBody),
+                crate::api::error::Refusals
             ))]
         pub async fn $name(
             Caller(who): Caller,
@@ -255,8 +259,9 @@ macro_rules! step_decision {
                 (status = 204, description = $what),
                 (status = 400, description = "Missing rationale or malformed JSON", body = crate::api::error::ErrorBody),
                 (status = 404, description = "No such run or step", body = crate::api::error::ErrorBody),
-                (status = 409, description = "The step is not awaiting approval", body = crate::api::error::ErrorBody)
-            ))]
+                (status = 409, description = "The step is not awaiting approval", body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals
+    ))]
         pub async fn $name(
             Caller(who): Caller,
             State(service): State<Service>,
