@@ -3,7 +3,8 @@
 #   1. rustfmt check
 #   2. clippy -D warnings, server side (ssr) and browser side (hydrate, wasm32)
 #   3. unit and integration tests (real SQLite files and the real PostgreSQL)
-#   4. release build with cargo-leptos (server binary + WASM bundle)
+#   4. release build with cargo-leptos (server binary + WASM bundle), the bundle held under its
+#      size ceiling
 #   5. Playwright suite in Debian's Chromium against the release server
 # Nothing is skipped: a missing PostgreSQL or Chromium is installed or started first, and if
 # that fails the run fails.
@@ -38,10 +39,26 @@ step "release build (cargo leptos build --release)"
 cargo leptos build --release
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 
-step "bundle sizes"
+step "bundle sizes (the first page's WASM+JS, gzip, held under a ceiling)"
 for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
   printf '  %-52s %9d bytes raw %9d bytes gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
+# The budget is 200 kB (seed 001); the bundle is far over it (678 kB on 2026-12-06: 670 kB of
+# WASM, 7.5 kB of JS) until the heavy parts load lazily. Until then this ceiling stops it
+# growing unnoticed: a change that needs more raises it here, in the same commit, where review
+# sees it.
+BUNDLE_TARGET_BYTES=200000
+BUNDLE_CEILING_BYTES=690000
+first_page=0
+for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
+  first_page=$((first_page + $(gzip -9c "$f" | wc -c)))
+done
+printf '  first page (WASM+JS, gzip): %d bytes; ceiling %d, budget %d (%d over it)\n' \
+  "$first_page" "$BUNDLE_CEILING_BYTES" "$BUNDLE_TARGET_BYTES" "$((first_page - BUNDLE_TARGET_BYTES))"
+if [ "$first_page" -gt "$BUNDLE_CEILING_BYTES" ]; then
+  echo "the first page's bundle grew past its ceiling ($first_page > $BUNDLE_CEILING_BYTES bytes gzip)" >&2
+  exit 1
+fi
 
 step "end-to-end (Playwright + Chromium)"
 (cd end2end && SWITCHYARD_BIN="$target_dir/release/switchyard" E2E_DATA_DIR="$logs/e2e-data" \
