@@ -279,7 +279,25 @@ impl RunLog {
     }
 
     /// Replays the run's log and compares it with the stored state and step rows.
+    ///
+    /// The log, the state and the rows are separate reads, and an engine may commit to the
+    /// run between them (a caller that saw a run end in an engine's memory can get here before
+    /// that commit lands). A verdict stands only when the run's last seq was the same before
+    /// and after the reads; otherwise they are read again.
     pub async fn verify(&self, run_id: &str) -> Result<Verification, RunLogError> {
+        let mut verdict = Verification::Matches;
+        for _ in 0..VERIFY_READS {
+            let before = self.state(run_id).await?.last_seq;
+            verdict = self.compare_with_log(run_id).await?;
+            if self.state(run_id).await?.last_seq == before {
+                return Ok(verdict);
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// One pass of [`RunLog::verify`].
+    async fn compare_with_log(&self, run_id: &str) -> Result<Verification, RunLogError> {
         let events = self.events(run_id, 0).await?;
         if events.is_empty() {
             return Err(RunLogError::NotFound(run_id.to_owned()));
@@ -314,6 +332,10 @@ impl RunLog {
         Ok(Verification::Matches)
     }
 }
+
+/// How many times [`RunLog::verify`] reads a run that keeps changing before it answers with
+/// its last verdict.
+const VERIFY_READS: usize = 20;
 
 fn check_change(change: &RunChange) -> Result<(), RunLogError> {
     let invalid = |reason: String| RunLogError::Invalid {
