@@ -38,7 +38,7 @@ test("messages go to the list with their mode, and the mode is remembered", asyn
   await expect(messages).toHaveCount(2);
   await expect(messages.nth(0)).toContainText("You · Chat");
   await expect(messages.nth(0)).toContainText("Summarise yesterday's failed runs");
-  await expect(messages.nth(1)).toContainText("Chat mode needs the orchestrator and a model");
+  await expect(messages.nth(1)).toContainText("Chat mode: this panel does not send messages to the server");
   await expect(input).toHaveValue("");
   await expect(page.locator("#prompt-counter")).toHaveText("0 / 10,000");
 

@@ -279,7 +279,7 @@ pub async fn guard(State(state): State<Access>, request: Request, next: Next) ->
     let client = Peer::of(&parts);
     let line = crate::api::principal::request_line(&parts);
     let mut request = Request::from_parts(parts, body);
-    if let Some(operator) = state.without_sign_in(client.clone(), line.clone()) {
+    if let Ok(operator) = state.without_sign_in(client.clone(), line.clone()) {
         request.extensions_mut().insert(operator);
         return next.run(request).await;
     }

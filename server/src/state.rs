@@ -6,8 +6,6 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use switchyard_auth::kill::KillSwitches;
 use switchyard_orchestrator::engine::Engine;
-use switchyard_orchestrator::runlog::RunLog;
-use switchyard_service::planning::Planning;
 use switchyard_service::{Access, Service};
 use switchyard_store::Store;
 
@@ -31,10 +29,8 @@ macro_rules! part_of_service {
 
 part_of_service!(
     Engine => engine,
-    RunLog => runs,
     Store => store,
     switchyard_inference::Host => inference,
-    Planning => planning,
     Access => access,
     KillSwitches => switches,
 );

@@ -1,9 +1,9 @@
 //! The right panel: talk to the orchestrator in one of four modes.
 //!
 //! The input enforces [`MAX_PROMPT_CHARS`] (the same constant the API will check) and shows a
-//! live counter. Messages are kept for this tab. Planning and chat need the orchestrator and a
-//! model; until a server has them, the panel answers with a note that says exactly that
-//! instead of pretending.
+//! live counter. Messages are kept for this tab. The panel does not reach the server yet: it
+//! answers with a note that says so and where the same thing works today, instead of
+//! pretending.
 
 use leptos::prelude::*;
 use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
@@ -63,8 +63,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
         push(
             Author::Switchyard,
             format!(
-                "{} mode needs the orchestrator and a model, and this server has neither \
-                 installed yet. Your message is kept in this tab.",
+                "{} mode: this panel does not send messages to the server. Goals are planned \
+                 and run through POST /api/v1/runs {{\"goal\": …}}; models answer at \
+                 /v1/chat/completions. Your message is kept in this tab.",
                 mode.label()
             ),
         );

@@ -70,18 +70,15 @@ impl Access {
         client: Client,
         request: String,
     ) -> Result<Principal, ServiceError> {
+        let (client, request) = match self.without_sign_in(client, request) {
+            Ok(operator) => return Ok(operator),
+            Err(unsigned) => unsigned,
+        };
         let trail = Trail {
             db: self.db.clone(),
             client,
             request,
         };
-        if !self.required {
-            return Ok(Principal::local_operator(
-                self.db.clone(),
-                trail.client,
-                trail.request,
-            ));
-        }
         match self.authenticate(presented, trail.clone()).await {
             Ok(principal) => Ok(principal),
             Err((actor, refusal)) => {
@@ -92,9 +89,17 @@ impl Access {
         }
     }
 
-    /// The local operator when sign-in is off; `None` when it is on (the caller must sign in).
-    pub fn without_sign_in(&self, client: Client, request: String) -> Option<Principal> {
-        (!self.required).then(|| Principal::local_operator(self.db.clone(), client, request))
+    /// The local operator when sign-in is off; when it is on, the request back (the caller
+    /// must sign in).
+    pub fn without_sign_in(
+        &self,
+        client: Client,
+        request: String,
+    ) -> Result<Principal, (Client, String)> {
+        if self.required {
+            return Err((client, request));
+        }
+        Ok(Principal::local_operator(self.db.clone(), client, request))
     }
 
     /// The caller behind a verified access token's subject — the signed-in user, if it
