@@ -7,6 +7,7 @@
 #   scripts/setup.sh --postgres also make sure PostgreSQL answers on 127.0.0.1:5432 with a `test` database,
 #                               and install moto (an S3-compatible server) for the store's tests and
 #                               the openai Python client for the OpenAI-compatible API's tests
+#                               and Schemathesis for the API's check against its OpenAPI document
 set -euo pipefail
 
 SETUP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -104,31 +105,31 @@ ensure_postgres() {
     || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE test"
 }
 
-# The S3-compatible server the store's tests run against (moto, from PyPI). Tests only: the
-# app itself never needs it.
-MOTO_VERSION="5.2.1"
-ensure_s3_server() {
-  if command -v moto_server >/dev/null \
-     && [ "$(python3 -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')" = "$MOTO_VERSION" ]; then
+# Installs a PyPI package at an exact version unless it is there; with a command name, also
+# checks that the command is on PATH afterwards.
+#   ensure_pip_package DIST VERSION "why" [COMMAND] [REQUIREMENT]
+ensure_pip_package() {
+  local dist="$1" version="$2" why="$3" command="${4:-}" requirement="${5:-$1}"
+  if [ "$(python3 -m pip show "$dist" 2>/dev/null | sed -n 's/^Version: //p')" = "$version" ] \
+     && { [ -z "$command" ] || command -v "$command" >/dev/null; }; then
     return
   fi
   command -v python3 >/dev/null || apt_install python3 python3-pip
-  say "installing moto[server] $MOTO_VERSION (an S3-compatible server for the store's tests)"
-  python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "moto[server]==$MOTO_VERSION"
-  command -v moto_server >/dev/null || die "moto_server is not on PATH after installing moto[server]"
+  say "installing $requirement $version ($why)"
+  python3 -m pip install --quiet --disable-pip-version-check "$requirement==$version" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$requirement==$version"
+  if [ -n "$command" ]; then
+    command -v "$command" >/dev/null || die "$command is not on PATH after installing $requirement"
+  fi
 }
 
-# The stock OpenAI client the OpenAI-compatible API is tested with (tests only).
-OPENAI_VERSION="3.57.0"
-ensure_openai_client() {
-  if [ "$(python3 -m pip show openai 2>/dev/null | sed -n 's/^Version: //p')" = "$OPENAI_VERSION" ]; then
-    return
-  fi
-  command -v python3 >/dev/null || apt_install python3 python3-pip
-  say "installing the openai Python client $OPENAI_VERSION (for the OpenAI-compatible API's tests)"
-  python3 -m pip install --quiet --disable-pip-version-check "openai==$OPENAI_VERSION" \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "openai==$OPENAI_VERSION"
+# Tests only, never the app: an S3-compatible server for the store's tests (moto), the stock
+# OpenAI client the OpenAI-compatible API is tested with, and Schemathesis, which checks the
+# API against its OpenAPI document.
+ensure_test_tools() {
+  ensure_pip_package moto 5.2.1 "an S3-compatible server for the store's tests" moto_server "moto[server]"
+  ensure_pip_package openai 3.57.0 "for the OpenAI-compatible API's tests"
+  ensure_pip_package schemathesis 4.32.5 "checks the API against its OpenAPI document" st
 }
 
 setup_main() {
@@ -136,7 +137,9 @@ setup_main() {
   ensure_build_tools
   ensure_npm_packages
   ensure_chromium
-  if [ "${1:-}" = "--postgres" ]; then ensure_postgres; ensure_s3_server; ensure_openai_client; fi
+  if [ "${1:-}" = "--postgres" ]; then
+    ensure_postgres; ensure_test_tools
+  fi
   # The leptos crates read this at compile time; cargo-leptos sets it for its builds, so
   # setting it for every cargo command keeps them from rebuilding leptos back and forth.
   export LEPTOS_OUTPUT_NAME=switchyard

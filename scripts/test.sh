@@ -5,7 +5,8 @@
 #   3. unit and integration tests (real SQLite files and the real PostgreSQL)
 #   4. release build with cargo-leptos (server binary + WASM bundle), the bundle held under its
 #      size ceiling
-#   5. Playwright suite in Debian's Chromium against the release server
+#   5. the REST API against its own OpenAPI document (Schemathesis, scripts/api-fuzz.sh)
+#   6. Playwright suite in Debian's Chromium against the release server
 # Nothing is skipped: a missing PostgreSQL or Chromium is installed or started first, and if
 # that fails the run fails.
 set -euo pipefail
@@ -59,6 +60,9 @@ if [ "$first_page" -gt "$BUNDLE_CEILING_BYTES" ]; then
   echo "the first page's bundle grew past its ceiling ($first_page > $BUNDLE_CEILING_BYTES bytes gzip)" >&2
   exit 1
 fi
+
+step "API against its OpenAPI document (Schemathesis)"
+bash scripts/api-fuzz.sh "$target_dir/release/switchyard" 2>&1 | tee "$logs/api-fuzz.log"
 
 step "end-to-end (Playwright + Chromium)"
 (cd end2end && SWITCHYARD_BIN="$target_dir/release/switchyard" E2E_DATA_DIR="$logs/e2e-data" \

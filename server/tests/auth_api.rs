@@ -197,10 +197,26 @@ async fn disabling_ends_an_account_at_once_but_never_ones_own() {
             &admin_token,
         ))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "own_account");
     assert!(
         body.to_string()
             .contains("you cannot disable your own account"),
+        "{body}"
+    );
+    // Nor their own role (the fuzzer once demoted its own admin mid-run).
+    let (status, body) = h
+        .json(
+            Request::put(format!("/api/v1/admin/users/{}/role", admin.id))
+                .header(header::AUTHORIZATION, format!("Bearer {admin_token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"role": "viewer"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.to_string().contains("nobody changes their own role"),
         "{body}"
     );
     let (status, body) = h

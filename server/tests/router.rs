@@ -238,6 +238,31 @@ async fn every_api_route_is_in_the_openapi_document() {
         missing.is_empty(),
         "not in the OpenAPI document: {missing:?}"
     );
+    // The OpenAI-compatible routes, with their request and answer schemas.
+    let chat = &doc["paths"]["/v1/chat/completions"]["post"];
+    assert_eq!(
+        chat["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ChatCompletionRequest"
+    );
+    for status in ["200", "400", "401", "404", "503"] {
+        assert!(chat["responses"][status].is_object(), "chat lacks {status}");
+    }
+    assert!(doc["paths"]["/v1/models"]["get"]["responses"]["200"].is_object());
+    // The email rule, as a pattern, is the one the server applies.
+    assert_eq!(
+        doc["components"]["schemas"]["NewUser"]["properties"]["email"]["pattern"],
+        switchyard_protocol::api::admin::EMAIL_PATTERN
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Decision"]["properties"]["rationale"]["pattern"],
+        switchyard_protocol::api::NOT_BLANK_PATTERN
+    );
+    // Answers are typed, not free-form objects.
+    let run = &doc["paths"]["/api/v1/runs/{id}"]["get"]["responses"]["200"];
+    assert_eq!(
+        run["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/RunView"
+    );
     // Routes that need a caller document its refusals.
     let users = &doc["paths"]["/api/v1/admin/users"]["get"]["responses"];
     for status in ["200", "401", "403", "429"] {

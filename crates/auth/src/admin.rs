@@ -17,6 +17,9 @@ pub enum AdminError {
     Invalid(String),
     #[error("{0}")]
     Exists(String),
+    /// An admin acting on their own account in a way that could lock them out.
+    #[error("{0}")]
+    OwnAccount(String),
     #[error("{0}")]
     NotFound(String),
     #[error("the database failed: {0}")]
@@ -88,7 +91,7 @@ pub async fn set_disabled(
     by: Option<&str>,
 ) -> Result<(), AdminError> {
     if disabled && by == Some(id) {
-        return Err(AdminError::Invalid(
+        return Err(AdminError::OwnAccount(
             "you cannot disable your own account".into(),
         ));
     }
@@ -140,6 +143,13 @@ pub struct KeyRequest<'a> {
     pub max_concurrency: u32,
 }
 
+/// The longest key name, in characters.
+pub const MAX_KEY_NAME: usize = 200;
+/// The highest request rate a key may be given, per minute.
+pub const MAX_RATE_PER_MIN: u32 = 1_000_000;
+/// The most requests a key may have in flight at once.
+pub const MAX_CONCURRENCY: u32 = 10_000;
+
 /// Checks a key request and issues the key: the key and its secret (shown once).
 pub async fn issue_key(
     db: &Database,
@@ -147,14 +157,21 @@ pub async fn issue_key(
     created_by: &str,
 ) -> Result<(ApiKey, String), AdminError> {
     let name = request.name.trim();
-    if name.is_empty() {
-        return Err(AdminError::Invalid("name must not be empty".into()));
+    if name.is_empty() || request.name.chars().count() > MAX_KEY_NAME {
+        return Err(AdminError::Invalid(format!(
+            "name must be 1 to {MAX_KEY_NAME} characters, not blank"
+        )));
     }
     let scopes = Scope::parse_list(request.scopes).map_err(AdminError::Invalid)?;
-    if request.rate_per_min == 0 || request.max_concurrency == 0 {
-        return Err(AdminError::Invalid(
-            "rate_per_min and max_concurrency must be at least 1".into(),
-        ));
+    if !(1..=MAX_RATE_PER_MIN).contains(&request.rate_per_min) {
+        return Err(AdminError::Invalid(format!(
+            "rate_per_min must be 1 to {MAX_RATE_PER_MIN}"
+        )));
+    }
+    if !(1..=MAX_CONCURRENCY).contains(&request.max_concurrency) {
+        return Err(AdminError::Invalid(format!(
+            "max_concurrency must be 1 to {MAX_CONCURRENCY}"
+        )));
     }
     projects::require(db, request.project).await?;
     Ok(api_keys::create(

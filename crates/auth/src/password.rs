@@ -6,13 +6,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 
 /// The shortest password accepted.
 pub const MIN_LENGTH: usize = 12;
+/// The longest password accepted, in characters.
+pub const MAX_LENGTH: usize = 1024;
 
 /// Why a password was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PasswordError {
     #[error("the password must be at least {MIN_LENGTH} characters long")]
     TooShort,
-    #[error("the password must not be longer than 1024 bytes")]
+    #[error("the password must not be longer than {MAX_LENGTH} characters")]
     TooLong,
 }
 
@@ -21,7 +23,7 @@ pub fn acceptable(password: &str) -> Result<(), PasswordError> {
     if password.chars().count() < MIN_LENGTH {
         return Err(PasswordError::TooShort);
     }
-    if password.len() > 1024 {
+    if password.chars().count() > MAX_LENGTH {
         return Err(PasswordError::TooLong);
     }
     Ok(())

@@ -40,18 +40,25 @@ pub enum UserError {
     Db(#[from] sqlx::Error),
 }
 
-/// Lowercased, trimmed, and plausibly an address.
+/// The longest email accepted, in characters (before trimming).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Lowercased, trimmed of ASCII whitespace, and plausibly an address: `name@domain` with no
+/// whitespace, control or zero-width no-break characters inside, at most
+/// [`MAX_EMAIL_CHARS`] characters as sent. The API document states the same rule as a
+/// pattern.
 pub fn normalise_email(email: &str) -> Result<String, UserError> {
-    let email = email.trim().to_lowercase();
-    let plausible = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && email
+    let invisible = |c: char| c.is_whitespace() || c.is_control() || c == '\u{feff}';
+    let trimmed = email.trim_matches(|c: char| c.is_ascii_whitespace());
+    let plausible = email.chars().count() <= MAX_EMAIL_CHARS
+        && !trimmed.chars().any(invisible)
+        && trimmed
             .split_once('@')
             .is_some_and(|(name, domain)| !name.is_empty() && !domain.is_empty());
     if plausible {
-        Ok(email)
+        Ok(trimmed.to_lowercase())
     } else {
-        Err(UserError::BadEmail(email))
+        Err(UserError::BadEmail(email.trim().to_lowercase()))
     }
 }
 
@@ -231,7 +238,21 @@ mod tests {
             normalise_email("  Ada@Example.COM ").unwrap(),
             "ada@example.com"
         );
-        for bad in ["", "ada", "@example.com", "ada@", "a da@example.com"] {
+        assert_eq!(normalise_email("\tada@b@c\r\n").unwrap(), "ada@b@c");
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "a da@example.com",
+            // Not ASCII whitespace: refused, not trimmed (the API document's pattern agrees).
+            "\u{2003}ada@example.com",
+            "ada@example.com\u{85}",
+            "\u{feff}ada@example.com",
+            "ada@exa\u{7}mple.com",
+            &long,
+        ] {
             assert!(
                 matches!(normalise_email(bad), Err(UserError::BadEmail(_))),
                 "{bad}"

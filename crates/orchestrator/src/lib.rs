@@ -53,13 +53,7 @@ pub mod template;
 pub mod tools;
 pub mod validate;
 
-/// The project runs belong to unless their submitter names another.
-pub const DEFAULT_PROJECT: &str = "default";
-
-/// [`DEFAULT_PROJECT`], owned (for serde defaults).
-pub fn default_project() -> String {
-    DEFAULT_PROJECT.to_owned()
-}
+pub use switchyard_protocol::{DEFAULT_PROJECT, default_project};
 
 pub use catalog::{AgentSpec, Catalog, CatalogError, ToolSpec};
 pub use event::{EventKind, RunEvent};

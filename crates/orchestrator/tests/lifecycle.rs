@@ -1,5 +1,6 @@
 //! Runs driven through the commands, the way the engine will drive them. After every command
-//! the log is replayed from scratch and must equal the state built incrementally.
+//! the log is replayed from scratch and must equal the state built incrementally, and the
+//! API's view of the state (`RunState::view`) must serialize exactly as the state does.
 
 mod common;
 
@@ -40,6 +41,12 @@ impl Run {
             RunState::replay(&self.log).unwrap(),
             self.state,
             "replay diverged"
+        );
+        // The API answers with the view; it must say exactly what the state says.
+        assert_eq!(
+            serde_json::to_value(self.state.view()).unwrap(),
+            serde_json::to_value(&self.state).unwrap(),
+            "the API's view of the run differs from its state"
         );
         names
     }

@@ -104,8 +104,7 @@ pub enum PlanningError {
     BadGoal(String),
 }
 
-/// The longest goal accepted, in characters.
-pub const MAX_GOAL_CHARS: usize = 10_000;
+pub use switchyard_protocol::api::runs::MAX_GOAL_CHARS;
 
 /// Plans goals against one catalog. Cheap to clone; clones share the cache.
 #[derive(Debug, Clone)]

@@ -1,7 +1,13 @@
-//! Wire types shared by the Switchyard server and the browser.
+//! Wire types shared by the Switchyard server, its CLI and the browser: the REST API's bodies,
+//! the plans and events of runs, and what the pages show.
 //!
 //! # Layout
 //!
+//! - [`plan`]: the plan a run executes (steps, retries, compensation), as JSON.
+//! - [`status`]: run and step statuses.
+//! - [`event`]: the events of a run's append-only log.
+//! - [`api`]: the REST API's request bodies and answers.
+//! - [`whole`]: integers in request bodies that JSON may carry as `23.0`.
 //! - [`account`]: who a browser session belongs to.
 //! - [`admin`]: what the admin page shows.
 //! - [`health`]: the `GET /api/v1/health` document.
@@ -14,14 +20,30 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod chat;
+pub mod event;
 pub mod health;
+pub mod plan;
 pub mod runs;
+pub mod status;
+pub mod whole;
 
 pub use account::Account;
 pub use chat::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
+pub use event::{EventKind, RunEvent};
 pub use health::{
     DatabaseHealth, DatabaseKind, Health, HealthStatus, InferenceHealth, ModelHealth,
     PlanCacheHealth, ServiceHealth, StoreHealth,
 };
+pub use plan::{Compensation, Plan, RetryPolicy, StepSpec};
 pub use runs::{RunDetail, RunRow, StepDetail};
+pub use status::{RunStatus, StepStatus};
+
+/// The project runs belong to unless their submitter names another.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// [`DEFAULT_PROJECT`], owned (for serde defaults).
+pub fn default_project() -> String {
+    DEFAULT_PROJECT.to_owned()
+}

@@ -97,7 +97,7 @@ impl Service {
             .await
     }
 
-    /// Gives account `user_id` another role.
+    /// Gives account `user_id` another role; nobody changes their own.
     pub async fn set_role(
         &self,
         who: &Principal,
@@ -106,9 +106,16 @@ impl Service {
     ) -> Result<(), ServiceError> {
         who.require(Permission::ManageUsers).await?;
         let role = Role::parse(role).map_err(ServiceError::invalid)?;
-        let done = users::set_role(self.db(), user_id, role)
-            .await
-            .map_err(AdminError::from);
+        // As with disabling: an admin who demoted themselves could lock the last admin out.
+        let done = if who.user_id() == Some(user_id) {
+            Err(AdminError::OwnAccount(
+                "nobody changes their own role: ask another admin".into(),
+            ))
+        } else {
+            users::set_role(self.db(), user_id, role)
+                .await
+                .map_err(AdminError::from)
+        };
         let ok = format!("ok: {}", role.as_str());
         self.audit_outcome(who, ("users.set_role", user_id), &ok, done)
             .await

@@ -143,6 +143,7 @@ impl From<switchyard_auth::admin::AdminError> for ServiceError {
         match e {
             AdminError::Invalid(m) => Self::invalid(m),
             AdminError::Exists(m) => Self::conflict(m),
+            AdminError::OwnAccount(m) => Self::new(ErrorKind::Forbidden, "own_account", m),
             AdminError::NotFound(m) => Self::not_found(m),
             AdminError::Db(e) => Self::internal(&e),
         }

@@ -61,6 +61,9 @@ impl Bucket {
     }
 }
 
+/// The latest time a point may have: the end of year 9999, in milliseconds since 1970.
+pub const MAX_AT_MS: i64 = 253_402_300_799_999;
+
 fn bucket_start(at_ms: i64, width_ms: i64) -> i64 {
     at_ms.div_euclid(width_ms) * width_ms
 }
@@ -70,6 +73,8 @@ fn bucket_start(at_ms: i64, width_ms: i64) -> i64 {
 pub enum SeriesError {
     #[error("point at {at_ms} ms has a value that is not a finite number")]
     NotFinite { at_ms: i64 },
+    #[error("point at {at_ms} ms is outside 0 to {MAX_AT_MS} ms (1970 to the end of year 9999)")]
+    Time { at_ms: i64 },
     #[error("step must be at least 1000 ms, got {0}")]
     Step(i64),
     #[error("the database failed: {0}")]
@@ -82,6 +87,9 @@ type Key = (i64, i64); // (resolution_s, bucket_ms)
 pub async fn append(db: &Database, series: &str, points: &[Point]) -> Result<(), SeriesError> {
     if let Some(bad) = points.iter().find(|p| !p.value.is_finite()) {
         return Err(SeriesError::NotFinite { at_ms: bad.at_ms });
+    }
+    if let Some(bad) = points.iter().find(|p| !(0..=MAX_AT_MS).contains(&p.at_ms)) {
+        return Err(SeriesError::Time { at_ms: bad.at_ms });
     }
     let mut buckets: BTreeMap<Key, Bucket> = BTreeMap::new();
     for point in points {

@@ -101,6 +101,19 @@ async fn exercise(db: Database, objects: &std::path::Path) {
         .await
         .unwrap_err();
     assert!(matches!(err, SeriesError::NotFinite { .. }), "{err}");
+    // A time far outside the calendar once overflowed the bucket arithmetic (found by
+    // Schemathesis through POST /api/v1/events).
+    let err = store
+        .append(
+            "cpu",
+            &[Point {
+                at_ms: -9_223_372_036_854_775_807,
+                value: 1.0,
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SeriesError::Time { .. }), "{err}");
     assert!(matches!(
         store.query("cpu", base, base + HOUR, 500).await,
         Err(SeriesError::Step(500))

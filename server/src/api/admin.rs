@@ -5,7 +5,7 @@
 //! `ReadAudit`) and audits every change with its outcome.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use switchyard_auth::admin::KeyRequest;
@@ -13,44 +13,38 @@ use switchyard_auth::api_keys::ApiKey;
 use switchyard_auth::audit::{self, Verdict};
 use switchyard_auth::kill::Switch;
 use switchyard_auth::projects;
-use switchyard_auth::users::User;
+use switchyard_protocol::api::admin::{
+    CapabilityName, CreateKey, NewProject, NewRole, NewUser, SCOPES, SwitchOff, UserCreated,
+    UserView,
+};
 use switchyard_service::Service;
 use switchyard_service::admin::AuditQuery;
 
+use crate::api::auth::user_view;
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Caller;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub email: String,
-    /// Omitted: one is generated and returned once.
-    pub password: Option<String>,
-    pub role: String,
-    /// The projects the account joins (default: `default`).
-    #[serde(default)]
-    pub projects: Vec<String>,
-}
+use crate::api::query::ApiQuery;
 
 /// Every account.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
     responses(
-        (status = 200, description = "Every account", body = Vec<Object>),
+        (status = 200, description = "Every account", body = Vec<UserView>),
         crate::api::error::Refusals
     ))]
 pub async fn list_users(
     Caller(who): Caller,
     State(service): State<Service>,
-) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(service.users(&who).await?))
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    let users = service.users(&who).await?;
+    Ok(Json(users.into_iter().map(user_view).collect()))
 }
 
 /// Creates an account: 201 `{"user", "password"}` (the password only when it was generated),
 /// 400 for a bad email, role or password, 404 for an unknown project, 409 when it exists.
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
     responses(
-        (status = 201, description = "Created: `{\"user\", \"password\"}`, the password only when generated", body = Object),
+        (status = 201, description = "Created; the password only when it was generated", body = UserCreated),
         (status = 400, description = "Malformed JSON, or an input that breaks a rule (named in the message)", body = crate::api::error::ErrorBody),
         (status = 404, description = "An unknown project", body = crate::api::error::ErrorBody),
         (status = 409, description = "The email is taken", body = crate::api::error::ErrorBody),
@@ -61,7 +55,7 @@ pub async fn create_user(
     Caller(who): Caller,
     State(service): State<Service>,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
     let (user, password) = service
         .invite_user(
             &who,
@@ -74,17 +68,15 @@ pub async fn create_user(
     let password = new.password.is_none().then_some(password);
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"user": user, "password": password})),
+        Json(UserCreated {
+            user: user_view(user),
+            password,
+        }),
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRole {
-    pub role: String,
-}
-
-/// Gives an account another role: 204; 400 for an unknown role, 404 for an unknown user.
+/// Gives an account another role: 204; 400 for an unknown role, 403 for the caller's own
+/// account, 404 for an unknown user.
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", params(("id" = String, Path, description = "User id")), request_body = NewRole,
     responses(
         (status = 204, description = "Changed"),
@@ -114,12 +106,6 @@ pub async fn list_projects(
     State(service): State<Service>,
 ) -> Result<Json<Vec<projects::Project>>, ApiError> {
     Ok(Json(service.projects(&who).await?))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewProject {
-    pub name: String,
 }
 
 /// Creates a project: 201; 400 for a bad name, 409 when it exists.
@@ -176,7 +162,7 @@ pub async fn remove_member(
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/disable", tag = "admin", params(("id" = String, Path, description = "User id")),
     responses(
         (status = 204, description = "Disabled; its logins ended"),
-        (status = 400, description = "The caller's own account", body = crate::api::error::ErrorBody),
+        (status = 403, description = "The caller's own account (`own_account`), or no permission", body = crate::api::error::ErrorBody),
         (status = 404, description = "No such user", body = crate::api::error::ErrorBody),
         crate::api::error::Refusals
     ))]
@@ -203,29 +189,6 @@ pub async fn enable_user(
 ) -> Result<StatusCode, ApiError> {
     service.set_disabled(&who, &id, false).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateKey {
-    pub name: String,
-    pub scopes: Vec<String>,
-    #[serde(default = "default_project")]
-    pub project: String,
-    #[serde(default = "default_rate")]
-    pub rate_per_min: u32,
-    #[serde(default = "default_concurrency")]
-    pub max_concurrency: u32,
-}
-
-fn default_project() -> String {
-    "default".into()
-}
-fn default_rate() -> u32 {
-    600
-}
-fn default_concurrency() -> u32 {
-    8
 }
 
 /// Every key (never a secret).
@@ -255,6 +218,13 @@ pub async fn create_key(
     State(service): State<Service>,
     ApiJson(new): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    // Each scope exactly as named: the list is not text to split and trim.
+    if let Some(bad) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown scope '{bad}': expected {}",
+            SCOPES.join(", ")
+        )));
+    }
     let request = KeyRequest {
         name: &new.name,
         project: &new.project,
@@ -298,15 +268,9 @@ pub async fn list_switches(
     Ok(Json(service.switched_off(&who).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SwitchOff {
-    pub reason: String,
-}
-
 /// Turns a capability off for every server, with a reason: 204; 404 for an unknown
 /// capability.
-#[utoipa::path(put, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = String, Path, description = "new_runs, http_tool, event_ingest or inference")), request_body = SwitchOff,
+#[utoipa::path(put, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = CapabilityName, Path, description = "new_runs, http_tool, event_ingest or inference")), request_body = SwitchOff,
     responses(
         (status = 204, description = "Off for every server"),
         (status = 400, description = "Malformed JSON or an empty reason", body = crate::api::error::ErrorBody),
@@ -325,7 +289,7 @@ pub async fn switch_off(
 }
 
 /// Turns a capability back on: 204.
-#[utoipa::path(delete, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = String, Path, description = "new_runs, http_tool, event_ingest or inference")),
+#[utoipa::path(delete, path = "/api/v1/admin/switches/{capability}", tag = "admin", params(("capability" = CapabilityName, Path, description = "new_runs, http_tool, event_ingest or inference")),
     responses(
         (status = 204, description = "On again"),
         (status = 404, description = "No such capability", body = crate::api::error::ErrorBody),
@@ -341,6 +305,7 @@ pub async fn switch_on(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Only entries after this sequence number (default 0: from the start).
     #[serde(default)]
@@ -365,7 +330,7 @@ pub struct AuditParams {
 pub async fn audit_log(
     Caller(who): Caller,
     State(service): State<Service>,
-    Query(query): Query<AuditParams>,
+    ApiQuery(query): ApiQuery<AuditParams>,
 ) -> Result<Json<Vec<audit::Row>>, ApiError> {
     let query = AuditQuery {
         after: query.after,
@@ -395,4 +360,35 @@ pub async fn audit_verify(
             "intact": false, "problem": format!("rows are missing after row {after} (next present: {next})")
         }),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_auth::api_keys::Scope;
+    use switchyard_auth::kill::Capability;
+    use switchyard_auth::role::Role;
+    use switchyard_protocol::api::admin::{CAPABILITIES, ROLES, SCOPES};
+
+    /// The names the API document lists are the names the server accepts.
+    #[test]
+    fn documented_names_match_the_rules() {
+        let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(scopes, SCOPES);
+        for role in ROLES {
+            assert_eq!(Role::parse(role).unwrap().as_str(), role);
+        }
+        assert!(Role::parse("root").is_err());
+        for capability in CAPABILITIES {
+            assert_eq!(Capability::parse(capability).unwrap().as_str(), capability);
+        }
+        assert_eq!(Capability::ALL.len(), CAPABILITIES.len());
+        assert_eq!(
+            switchyard_auth::admin::MAX_RATE_PER_MIN,
+            switchyard_protocol::api::admin::MAX_RATE_PER_MIN
+        );
+        assert_eq!(
+            switchyard_auth::admin::MAX_CONCURRENCY,
+            switchyard_protocol::api::admin::MAX_CONCURRENCY
+        );
+    }
 }

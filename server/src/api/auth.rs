@@ -11,10 +11,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 use switchyard_auth::refresh::{self, RefreshError};
 use switchyard_auth::users::{self, User};
 use switchyard_auth::{audit, token};
+use switchyard_protocol::api::admin::UserView;
+use switchyard_protocol::api::auth::{Login, PasswordChange, Session, WsTicket};
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
@@ -23,23 +24,15 @@ use crate::auth::Peer;
 use crate::session::{self, SignIn};
 use switchyard_service::{Access, Service};
 
-/// The refresh cookie's name and path.
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Login {
-    pub email: String,
-    pub password: String,
-}
-
-/// A new access token and who it is for.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Session {
-    pub access_token: String,
-    pub token_type: &'static str,
-    /// Seconds.
-    pub expires_in: u64,
-    #[schema(value_type = Object)]
-    pub user: User,
+/// An account as the API shows it.
+pub fn user_view(user: User) -> UserView {
+    UserView {
+        id: user.id,
+        email: user.email,
+        role: user.role.as_str().to_owned(),
+        disabled: user.disabled,
+        created_at_ms: user.created_at_ms,
+    }
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -55,9 +48,9 @@ fn session(state: &Access, user: User, refresh_token: &str, headers: &HeaderMap)
     let cookies = session::session_cookies(state, &user, refresh_token, headers);
     let mut response = Json(Session {
         access_token,
-        token_type: "Bearer",
+        token_type: "Bearer".to_owned(),
         expires_in: token::ACCESS_TTL.as_secs(),
-        user,
+        user: user_view(user),
     })
     .into_response();
     for cookie in cookies {
@@ -137,8 +130,11 @@ pub async fn logout(
 
 /// The user a bearer token belongs to.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = Object), (status = 401, body = crate::api::error::ErrorBody)))]
-pub async fn me(State(state): State<Access>, headers: HeaderMap) -> Result<Json<User>, ApiError> {
+    responses((status = 200, body = UserView), (status = 401, body = crate::api::error::ErrorBody)))]
+pub async fn me(
+    State(state): State<Access>,
+    headers: HeaderMap,
+) -> Result<Json<UserView>, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -153,23 +149,16 @@ pub async fn me(State(state): State<Access>, headers: HeaderMap) -> Result<Json<
         .map_err(|e| ApiError::internal(&e))?
         .filter(|u| !u.disabled)
         .ok_or_else(|| unauthorized("invalid or expired token"))?;
-    Ok(Json(user))
-}
-
-/// `POST /api/v1/auth/password`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current: String,
-    pub new: String,
+    Ok(Json(user_view(user)))
 }
 
 /// Changes the caller's own password (a signed-in user, not an API key): 204, and every
 /// login of the account ends; 400 when the current password is wrong or the new one too short.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204), (status = 400, body = crate::api::error::ErrorBody),
-        (status = 401, body = crate::api::error::ErrorBody),
-        crate::api::error::BodyRefusals
+    responses((status = 204, description = "Changed; every login of the account ended"),
+        (status = 400, description = "The current password is wrong, the new one too short or too long, or the caller is an API key", body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals,
+        crate::api::error::Refusals
     ))]
 pub async fn change_password(
     Caller(who): Caller,
@@ -182,20 +171,14 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/auth/ws-ticket`'s answer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WsTicket {
-    /// Pass as `?ticket=` when opening `/api/v1/live`.
-    pub ticket: String,
-    pub expires_in_s: u64,
-}
-
 /// A 30-second ticket for opening the live WebSocket from a client that can send neither the
 /// session cookie nor an `Authorization` header. Signed-in users only; it is refused
 /// anywhere but on the socket.
 #[utoipa::path(post, path = "/api/v1/auth/ws-ticket", tag = "auth",
-    responses((status = 200, body = WsTicket), (status = 400, body = crate::api::error::ErrorBody),
-        (status = 401, body = crate::api::error::ErrorBody)))]
+    responses((status = 200, body = WsTicket),
+        (status = 400, description = "The caller is not a signed-in user (API keys send `Authorization` on the upgrade)", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
+    ))]
 pub async fn ws_ticket(
     Caller(who): Caller,
     State(state): State<Access>,

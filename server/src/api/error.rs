@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::OriginalUri;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use switchyard_service::ServiceError;
 
 /// An error answered to an API client. Messages name what was wrong; internal causes stay in
@@ -62,11 +61,7 @@ impl From<switchyard_orchestrator::engine::EngineError> for ApiError {
     }
 }
 
-/// The body of every API error.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
+pub use switchyard_protocol::api::error::{ErrorBody, ErrorDetail};
 
 /// The refusals any route that needs a caller may answer, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
@@ -93,17 +88,6 @@ pub enum BodyRefusals {
     /// The body is not sent as `Content-Type: application/json`.
     #[response(status = 415)]
     NotJson(ErrorBody),
-}
-
-/// What went wrong: a stable `code` for programs and a `message` for people.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// e.g. `not_found`, `invalid_input`, `invalid_plan`, `conflict`.
-    pub code: String,
-    pub message: String,
-    /// For `invalid_plan`: every problem, each with `index`, `step`, `field` and `message`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
 }
 
 impl IntoResponse for ApiError {

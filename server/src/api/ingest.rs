@@ -5,84 +5,33 @@
 //! (`ingest_body_limit_bytes`, 4 MiB by default, against 1 MiB for the rest of the API).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use switchyard_auth::Permission;
 use switchyard_auth::kill::{Capability, KillSwitches};
 use switchyard_store::Store;
 use switchyard_store::series::Point;
-use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Caller;
+use crate::api::query::ApiQuery;
 
-/// Most events one request may carry.
-pub const MAX_EVENTS: usize = 1_000;
-/// Longest `source`, metric `name` or project-relative series name.
-const MAX_NAME: usize = 128;
+pub use switchyard_protocol::api::events::{
+    IngestBatch, IngestEvent, Ingested, LEVELS, LogLine, MAX_AT_MS, MAX_EVENTS, MAX_NAME,
+};
+
 /// Newest log lines one read returns, at most.
 pub const MAX_READ: u32 = 500;
 
-/// `POST /api/v1/events`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IngestBatch {
-    /// The project the events belong to. Default: an API key's project, or the caller's only
-    /// project, or `default`.
-    pub project: Option<String>,
-    /// 1 to 1,000 events.
-    pub events: Vec<IngestEvent>,
-}
-
-/// One reported event: a log line (`message`) or a metric point (`name` and `value`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum IngestEvent {
-    Log {
-        /// Who reports it, e.g. an agent's name.
-        source: String,
-        /// `debug`, `info`, `warn` or `error` (default `info`).
-        #[serde(default = "default_level")]
-        level: String,
-        message: String,
-        /// Milliseconds since the epoch; default: when it arrived.
-        at_ms: Option<i64>,
-    },
-    Metric {
-        source: String,
-        name: String,
-        value: f64,
-        at_ms: Option<i64>,
-    },
-}
-
-fn default_level() -> String {
-    "info".into()
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Ingested {
-    pub project: String,
-    pub logs: usize,
-    pub metrics: usize,
-}
-
-/// A stored log line, as `GET /api/v1/events` returns it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LogLine {
-    pub source: String,
-    pub level: String,
-    pub message: String,
-    pub at_ms: i64,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReadQuery {
     /// The project to read (default as for ingest).
     pub project: Option<String>,
-    /// 1–500 (default 100).
+    /// 1–500 (default 100); outside that range is 400.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -97,6 +46,17 @@ fn name(field: &str, index: usize, value: &str) -> Result<(), ApiError> {
         Err(ApiError::bad_request(format!(
             "events[{index}].{field}: expected 1 to {MAX_NAME} visible ASCII characters without '/'"
         )))
+    }
+}
+
+/// Checks a reported time: 0 to [`MAX_AT_MS`] (the end of year 9999).
+fn checked_time(index: usize, at_ms: Option<i64>, now: i64) -> Result<i64, ApiError> {
+    match at_ms {
+        None => Ok(now),
+        Some(at) if (0..=MAX_AT_MS).contains(&at) => Ok(at),
+        Some(at) => Err(ApiError::bad_request(format!(
+            "events[{index}].at_ms: {at} is outside 0–{MAX_AT_MS} (milliseconds since 1970 up to the end of year 9999)"
+        ))),
     }
 }
 
@@ -121,7 +81,8 @@ fn log_prefix(project: &str) -> String {
         (status = 404, description = "A project the caller does not see", body = crate::api::error::ErrorBody),
         (status = 413, description = "Over `ingest_body_limit_bytes`", body = crate::api::error::ErrorBody),
         (status = 503, description = "An admin switched event ingest off; the message says why", body = crate::api::error::ErrorBody),
-        crate::api::error::BodyRefusals
+        crate::api::error::BodyRefusals,
+        crate::api::error::Refusals
     ))]
 pub async fn ingest(
     Caller(who): Caller,
@@ -151,12 +112,12 @@ pub async fn ingest(
                 at_ms,
             } => {
                 name("source", index, &source)?;
-                if !matches!(level.as_str(), "debug" | "info" | "warn" | "error") {
+                if !LEVELS.contains(&level.as_str()) {
                     return Err(ApiError::bad_request(format!(
                         "events[{index}].level: '{level}' is not one of debug, info, warn, error"
                     )));
                 }
-                let at_ms = at_ms.unwrap_or(now);
+                let at_ms = checked_time(index, at_ms, now)?;
                 let line = LogLine {
                     source,
                     level,
@@ -174,6 +135,7 @@ pub async fn ingest(
             } => {
                 name("source", index, &source)?;
                 name("name", index, &metric)?;
+                let at_ms = checked_time(index, at_ms, now)?;
                 if !value.is_finite() {
                     return Err(ApiError::bad_request(format!(
                         "events[{index}].value: must be a finite number"
@@ -181,10 +143,7 @@ pub async fn ingest(
                 }
                 metrics.push((
                     format!("{project}/{source}/{metric}"),
-                    Point {
-                        at_ms: at_ms.unwrap_or(now),
-                        value,
-                    },
+                    Point { at_ms, value },
                 ));
             }
         }
@@ -221,12 +180,14 @@ pub async fn ingest(
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ReadQuery),
     responses(
         (status = 200, description = "The newest log lines, newest first", body = Vec<LogLine>),
-        (status = 404, description = "A project the caller does not see", body = crate::api::error::ErrorBody)
+        (status = 400, description = "A limit outside 1–500, or a malformed query", body = crate::api::error::ErrorBody),
+        (status = 404, description = "A project the caller does not see", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn read(
     Caller(who): Caller,
     State(store): State<Store>,
-    Query(query): Query<ReadQuery>,
+    ApiQuery(query): ApiQuery<ReadQuery>,
 ) -> Result<Json<Vec<LogLine>>, ApiError> {
     who.require(Permission::ReadRuns).await?;
     let project = who.project_for_new(query.project.as_deref()).await?;
@@ -259,5 +220,10 @@ mod tests {
         for bad in ["", "a/b", "a b", &"x".repeat(129)] {
             assert!(name("source", 3, bad).is_err(), "{bad}");
         }
+        assert_eq!(checked_time(0, None, 42).unwrap(), 42);
+        assert_eq!(checked_time(0, Some(MAX_AT_MS), 42).unwrap(), MAX_AT_MS);
+        // Found by Schemathesis: this time took the server down.
+        let err = checked_time(2, Some(-9_223_372_036_854_775_807), 42).unwrap_err();
+        assert!(err.message.contains("events[2].at_ms"), "{}", err.message);
     }
 }

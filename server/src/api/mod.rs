@@ -9,5 +9,6 @@ pub mod json;
 pub mod live;
 pub mod openapi;
 pub mod principal;
+pub mod query;
 pub mod runs;
 pub mod stream;

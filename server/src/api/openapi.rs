@@ -1,6 +1,7 @@
 //! `GET /api/v1/openapi.json`: the REST API described for clients and code generators.
 
 use axum::Json;
+use switchyard_protocol::api as wire;
 use switchyard_protocol::{
     DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth,
 };
@@ -9,7 +10,7 @@ use utoipa::OpenApi;
 use crate::api::error::{ErrorBody, ErrorDetail};
 use crate::api::{admin, runs};
 
-/// Every documented `/api/v1` route and schema. A route handler joins by being listed here.
+/// Every documented route (`/api/v1` and the OpenAI-compatible `/v1`) and schema. A route handler joins by being listed here.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -56,8 +57,11 @@ use crate::api::{admin, runs};
         admin::switch_off,
         admin::switch_on,
         admin::audit_log,
-        admin::audit_verify
+        admin::audit_verify,
+        crate::openai::chat::completions,
+        crate::openai::models::list
     ),
+    modifiers(&PlanOrGoal),
     components(schemas(
         Health,
         HealthStatus,
@@ -67,29 +71,88 @@ use crate::api::{admin, runs};
         DatabaseKind,
         ErrorBody,
         ErrorDetail,
-        runs::SubmitRun,
-        runs::RunCreated,
-        runs::RunList,
-        runs::EventList,
-        runs::Decision,
-        runs::Reason,
-        runs::PendingApproval,
-        crate::api::auth::Login,
-        crate::api::auth::Session,
-        crate::api::auth::PasswordChange,
-        crate::api::auth::WsTicket,
-        crate::api::ingest::IngestBatch,
-        crate::api::ingest::IngestEvent,
-        crate::api::ingest::Ingested,
-        crate::api::ingest::LogLine,
-        admin::NewUser,
-        admin::NewRole,
-        admin::NewProject,
-        admin::CreateKey,
-        admin::SwitchOff
+        wire::runs::SubmitRun,
+        wire::runs::RunCreated,
+        wire::runs::Planned,
+        wire::runs::RunList,
+        wire::runs::RunSummary,
+        wire::runs::EventList,
+        wire::runs::Decision,
+        wire::runs::Reason,
+        wire::runs::RunView,
+        wire::runs::StepView,
+        wire::runs::LeaseView,
+        wire::runs::ApprovalView,
+        wire::runs::PendingApproval,
+        switchyard_protocol::Plan,
+        switchyard_protocol::StepSpec,
+        switchyard_protocol::RetryPolicy,
+        switchyard_protocol::Compensation,
+        switchyard_protocol::RunStatus,
+        switchyard_protocol::StepStatus,
+        switchyard_protocol::RunEvent,
+        switchyard_protocol::EventKind,
+        wire::auth::Login,
+        wire::auth::Session,
+        wire::auth::PasswordChange,
+        wire::auth::WsTicket,
+        wire::events::IngestBatch,
+        wire::events::IngestEvent,
+        wire::events::Ingested,
+        wire::events::LogLine,
+        wire::admin::NewUser,
+        wire::admin::UserCreated,
+        wire::admin::UserView,
+        wire::admin::NewRole,
+        wire::admin::NewProject,
+        wire::admin::CreateKey,
+        wire::admin::SwitchOff,
+        wire::admin::RoleName,
+        wire::admin::ScopeName,
+        wire::admin::CapabilityName,
+        wire::admin::ProjectName,
+        crate::openai::types::ChatCompletionRequest,
+        crate::openai::types::ChatCompletion,
+        crate::openai::types::ModelList,
+        crate::openai::types::OpenAiErrorBody
     ))
 )]
 pub struct ApiDoc;
+
+/// `SubmitRun` takes a plan or a goal, exactly one: said in the schema as `oneOf`, which the
+/// derive cannot write, so that a client (and the fuzzer) knows before it asks.
+struct PlanOrGoal;
+
+impl utoipa::Modify for PlanOrGoal {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{
+            AllOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+        };
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        let Some(submit) = components.schemas.remove("SubmitRun") else {
+            return;
+        };
+        // `null` counts as absent: each branch wants its field present and of its type.
+        let given = |field: &str, kind: Type| {
+            ObjectBuilder::new()
+                .property(
+                    field,
+                    ObjectBuilder::new().schema_type(SchemaType::Type(kind)),
+                )
+                .required(field)
+        };
+        let exactly_one = OneOfBuilder::new()
+            .item(given("plan", Type::Object))
+            .item(given("goal", Type::String));
+        let schema = AllOfBuilder::new().item(submit).item(exactly_one).build();
+        components
+            .schemas
+            .insert("SubmitRun".to_owned(), RefOr::T(Schema::AllOf(schema)));
+    }
+}
 
 /// This document.
 #[utoipa::path(

@@ -4,56 +4,31 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use switchyard_orchestrator::runlog::RunSummary;
-use switchyard_orchestrator::{Plan, RunEvent, RunState};
+use serde::Deserialize;
+use switchyard_protocol::api::runs::{
+    Decision, EventList, Reason, RunCreated, RunList, RunView, SubmitRun,
+};
 use switchyard_service::Service;
 use switchyard_service::runs::read::ListRuns;
 use switchyard_service::runs::steer::{Steer, Verdict};
-use switchyard_service::runs::submit::{Planned, Submission};
-use utoipa::ToSchema;
+use switchyard_service::runs::submit::Submission;
 
 use crate::api::error::ApiError;
 use crate::api::json::ApiJson;
 use crate::api::principal::Caller;
+use crate::api::query::ApiQuery;
 
 pub use switchyard_service::runs::MAX_PAGE;
 pub use switchyard_service::runs::steer::PendingApproval;
 
-/// `POST /api/v1/runs`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitRun {
-    /// The plan: `{"steps": [{"key", "agent", "tool", "input", "depends_on", …}]}`. Give a
-    /// plan or a goal, not both.
-    #[schema(value_type = Option<Object>)]
-    pub plan: Option<Plan>,
-    /// A goal in words, planned by the default model (or `planner_model`) into a validated
-    /// plan; how it was planned is kept (`GET /api/v1/runs/{id}/planning`).
-    pub goal: Option<String>,
-    /// Higher runs first when steps compete for workers. Default 0.
-    #[serde(default)]
-    pub priority: i32,
-    /// The project the run belongs to. Default: an API key's project, or the caller's only
-    /// project, or `default`.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RunCreated {
-    pub id: String,
-    /// For a goal: the plan the model wrote and the attempts it took.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub planned: Option<Planned>,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only runs with this status (`queued`, `running`, `paused`, `awaiting_approval`,
     /// `compensating`, `succeeded`, `failed`, `cancelled`).
+    #[param(value_type = Option<switchyard_protocol::RunStatus>)]
     pub status: Option<String>,
     /// Page size, 1–500 (default 50); outside that range is 400, not clamped.
     #[param(minimum = 1, maximum = 500)]
@@ -62,51 +37,26 @@ pub struct ListQuery {
     pub before: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RunList {
-    #[schema(value_type = Vec<Object>)]
-    pub runs: Vec<RunSummary>,
-    /// Pass as `before` for the next page; absent on the last page.
-    pub next: Option<String>,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events with a larger `seq` (default 0: all).
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub after: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventList {
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<RunEvent>,
-}
-
-/// Body of approve and reject.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Decision {
-    /// Why: recorded with the decision. Required.
-    pub rationale: String,
-}
-
-/// Optional body of cancel, pause and resume.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reason {
-    pub reason: Option<String>,
-}
-
 #[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = SubmitRun,
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "Create the run at most once: a repeat with the same key answers 200 with the first run's id")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x21-\\x7e]{1,255}$",
+        description = "Create the run at most once: a repeat with the same key answers 200 with the first run's id. 1 to 255 visible ASCII characters")),
     responses(
         (status = 201, description = "Validated, recorded and started", body = RunCreated),
         (status = 200, description = "A run with this Idempotency-Key already exists", body = RunCreated),
-        (status = 400, description = "Malformed JSON or unknown field", body = crate::api::error::ErrorBody),
-        (status = 422, description = "The plan has problems; `details` lists every one", body = crate::api::error::ErrorBody),
-        (status = 503, description = "An admin switched new runs off; the message gives the reason", body = crate::api::error::ErrorBody),
-        crate::api::error::BodyRefusals
+        (status = 400, description = "Malformed JSON, an unknown field, both or neither of plan and goal, or a bad Idempotency-Key", body = crate::api::error::ErrorBody),
+        (status = 404, description = "A project the caller is not a member of", body = crate::api::error::ErrorBody),
+        (status = 422, description = "The plan has problems (`invalid_plan`; `details` lists every one), or the model wrote no valid plan for the goal (`planning_failed`)", body = crate::api::error::ErrorBody),
+        (status = 503, description = "An admin switched new runs off (the message gives the reason), or a goal was given and no model is configured to plan it", body = crate::api::error::ErrorBody),
+        crate::api::error::BodyRefusals,
+        crate::api::error::Refusals
     ))]
 pub async fn submit(
     Caller(who): Caller,
@@ -144,7 +94,8 @@ pub async fn submit(
     params(("id" = String, Path, description = "Run id")),
     responses(
         (status = 200, description = "How the run's goal was planned: every prompt, raw answer and problem", body = Object),
-        (status = 404, description = "No such run, or the run was submitted with a plan", body = crate::api::error::ErrorBody)
+        (status = 404, description = "No such run, or the run was submitted with a plan", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn planning_record(
     Caller(who): Caller,
@@ -157,12 +108,13 @@ pub async fn planning_record(
 #[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(ListQuery),
     responses(
         (status = 200, description = "Runs, newest first", body = RunList),
-        (status = 400, description = "Bad status or limit", body = crate::api::error::ErrorBody)
+        (status = 400, description = "Bad status, limit or cursor", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn list(
     Caller(who): Caller,
     State(service): State<Service>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<RunList>, ApiError> {
     let page = service
         .list_runs(
@@ -183,31 +135,34 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs",
     params(("id" = String, Path, description = "Run id")),
     responses(
-        (status = 200, description = "The run's state: plan, status, every step", body = Object),
-        (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
+        (status = 200, description = "The run's state: plan, status, every step", body = RunView),
+        (status = 404, description = "No such run", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn get(
     Caller(who): Caller,
     State(service): State<Service>,
     Path(id): Path<String>,
-) -> Result<Json<RunState>, ApiError> {
-    Ok(Json(service.run_state(&who, &id).await?))
+) -> Result<Json<RunView>, ApiError> {
+    Ok(Json(service.run_state(&who, &id).await?.view()))
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "runs",
     params(("id" = String, Path, description = "Run id"), EventsQuery),
     responses(
         (status = 200, description = "The run's log after `after`, in order", body = EventList),
-        (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
+        (status = 400, description = "A malformed query", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No such run", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn events(
     Caller(who): Caller,
     State(service): State<Service>,
     Path(id): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventList>, ApiError> {
     let events = service
-        .run_events(&who, &id, query.after.unwrap_or(0))
+        .run_events(&who, &id, crate::api::query::seq_cursor(query.after)?)
         .await?;
     Ok(Json(EventList { events }))
 }
@@ -260,7 +215,8 @@ macro_rules! step_decision {
                 (status = 400, description = "Missing rationale or malformed JSON", body = crate::api::error::ErrorBody),
                 (status = 404, description = "No such run or step", body = crate::api::error::ErrorBody),
                 (status = 409, description = "The step is not awaiting approval", body = crate::api::error::ErrorBody),
-        crate::api::error::BodyRefusals
+        crate::api::error::BodyRefusals,
+        crate::api::error::Refusals
     ))]
         pub async fn $name(
             Caller(who): Caller,
@@ -290,7 +246,9 @@ step_decision!(
 );
 
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
-    responses((status = 200, description = "Steps waiting for a person", body = Vec<PendingApproval>)))]
+    responses((status = 200, description = "Steps waiting for a person", body = Vec<PendingApproval>),
+        crate::api::error::Refusals
+    ))]
 pub async fn approvals(
     Caller(who): Caller,
     State(service): State<Service>,

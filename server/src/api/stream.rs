@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -22,11 +22,14 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::api::error::ApiError;
 use crate::api::principal::Caller;
+use crate::api::query::ApiQuery;
 use switchyard_auth::Permission;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Send events with a larger `seq` (default 0: the whole log).
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub after: Option<u64>,
 }
 
@@ -44,13 +47,15 @@ struct Cursor {
     params(("id" = String, Path, description = "Run id"), StreamQuery),
     responses(
         (status = 200, description = "text/event-stream: one `message` per event, id = seq, data = the event as JSON; ends after the run's last event", content_type = "text/event-stream"),
-        (status = 404, description = "No such run", body = crate::api::error::ErrorBody)
+        (status = 400, description = "A malformed query", body = crate::api::error::ErrorBody),
+        (status = 404, description = "No such run", body = crate::api::error::ErrorBody),
+        crate::api::error::Refusals
     ))]
 pub async fn stream(
     Caller(who): Caller,
     State(service): State<Service>,
     Path(id): Path<String>,
-    Query(query): Query<StreamQuery>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     who.require(Permission::ReadRuns).await?;
@@ -63,7 +68,7 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let after = query.after.or(resume_from).unwrap_or(0);
+    let after = crate::api::query::seq_cursor(query.after.or(resume_from))?;
     let backlog = store
         .events(&id, after)
         .await

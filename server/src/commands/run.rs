@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use switchyard_protocol::Plan;
+use switchyard_protocol::api::error::ErrorBody;
+use switchyard_protocol::api::runs::{RunCreated, RunList, RunView, StepView, SubmitRun};
+use switchyard_protocol::status::{RunStatus, StepStatus};
 
 use crate::config::Config;
 
@@ -52,15 +57,15 @@ pub async fn run(config: &Config, command: RunCommand) -> Result<(), String> {
             watch,
         } => {
             let plan = read_plan(&file)?;
-            let created = client
-                .send(
-                    client
-                        .http
-                        .post(client.url("runs"))
-                        .json(&json!({"plan": plan, "priority": priority})),
-                )
+            let body = SubmitRun {
+                plan: Some(plan),
+                priority,
+                ..SubmitRun::default()
+            };
+            let created: RunCreated = client
+                .send(client.http.post(client.url("runs")).json(&body))
                 .await?;
-            let id = created["id"].as_str().unwrap_or_default().to_owned();
+            let id = created.id;
             println!("{id}");
             if watch {
                 watch_run(&client, &id).await
@@ -73,17 +78,18 @@ pub async fn run(config: &Config, command: RunCommand) -> Result<(), String> {
             if let Some(status) = status {
                 query.push(("status", status));
             }
-            let list = client
+            let list: RunList = client
                 .send(client.http.get(client.url("runs")).query(&query))
                 .await?;
             println!("{:<36}  {:<18}  {:>6}  UPDATED", "ID", "STATUS", "EVENTS");
-            for run in list["runs"].as_array().into_iter().flatten() {
+            for run in list.runs {
                 println!(
                     "{:<36}  {:<18}  {:>6}  {}",
-                    run["id"].as_str().unwrap_or_default(),
-                    run["status"].as_str().unwrap_or_default(),
-                    run["events"].as_u64().unwrap_or(0),
-                    run["updated_at"].as_str().unwrap_or_default(),
+                    run.id,
+                    run.status.as_str(),
+                    run.events,
+                    run.updated_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 );
             }
             Ok(())
@@ -125,8 +131,12 @@ impl Client {
             .unwrap_or_else(|_| self.base.clone())
     }
 
-    /// Sends the request; a non-2xx answer becomes its error message.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, String> {
+    /// Sends the request and reads the answer as `T`; a non-2xx answer becomes its error
+    /// message, an answer of another shape says so.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, String> {
         let response = request.send().await.map_err(|e| {
             format!(
                 "cannot reach the Switchyard server at {}: {}",
@@ -135,14 +145,20 @@ impl Client {
             )
         })?;
         let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let url = response.url().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer from {url}: {}", root_cause(&e)))?;
         if status.is_success() {
-            Ok(body)
+            serde_json::from_slice(&body).map_err(|e| {
+                format!("the server's answer to {url} is not what this client expects: {e}")
+            })
         } else {
-            let message = body["error"]["message"]
-                .as_str()
-                .map_or_else(|| format!("the server answered {status}"), str::to_owned);
-            Err(message)
+            Err(serde_json::from_slice::<ErrorBody>(&body).map_or_else(
+                |_| format!("the server answered {status}"),
+                |b| b.error.message,
+            ))
         }
     }
 }
@@ -155,7 +171,7 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-fn read_plan(file: &std::path::Path) -> Result<Value, String> {
+fn read_plan(file: &std::path::Path) -> Result<Plan, String> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
     } else {
@@ -164,7 +180,8 @@ fn read_plan(file: &std::path::Path) -> Result<Value, String> {
     let plan: Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     // Accept both a bare plan and a submission body.
-    Ok(plan.get("plan").cloned().unwrap_or(plan))
+    let plan = plan.get("plan").cloned().unwrap_or(plan);
+    serde_json::from_value(plan).map_err(|e| format!("{}: not a plan: {e}", file.display()))
 }
 
 async fn watch_run(client: &Client, id: &str) -> Result<(), String> {
@@ -178,11 +195,11 @@ async fn watch_run(client: &Client, id: &str) -> Result<(), String> {
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let mut by_step: HashMap<String, ProgressBar> = HashMap::new();
     let run = loop {
-        let run = client
+        let run: RunView = client
             .send(client.http.get(client.url(&format!("runs/{id}"))))
             .await?;
-        for step in run["steps"].as_array().into_iter().flatten() {
-            let key = step["key"].as_str().unwrap_or_default().to_owned();
+        for step in &run.steps {
+            let key = step.key.clone();
             let bar = by_step.entry(key.clone()).or_insert_with(|| {
                 let bar = bars.add(ProgressBar::new_spinner().with_style(style.clone()));
                 bar.set_prefix(key.clone());
@@ -190,12 +207,11 @@ async fn watch_run(client: &Client, id: &str) -> Result<(), String> {
                 bar
             });
             bar.set_message(step_line(step));
-            if is_final_step(step) && !bar.is_finished() {
+            if step.status.is_final() && !bar.is_finished() {
                 bar.finish();
             }
         }
-        let status = run["status"].as_str().unwrap_or_default();
-        if matches!(status, "succeeded" | "failed" | "cancelled") {
+        if run.status.is_final() {
             break run;
         }
         tokio::time::sleep(POLL).await;
@@ -203,41 +219,34 @@ async fn watch_run(client: &Client, id: &str) -> Result<(), String> {
     for bar in by_step.values() {
         bar.finish_and_clear();
     }
-    let status = run["status"].as_str().unwrap_or_default();
+    let status = run.status;
     println!(
         "run {id} {status} after {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    for step in run["steps"].as_array().into_iter().flatten() {
-        println!(
-            "  {:<24} {}",
-            step["key"].as_str().unwrap_or_default(),
-            step_line(step)
-        );
+    for step in &run.steps {
+        println!("  {:<24} {}", step.key, step_line(step));
     }
     match status {
-        "succeeded" => Ok(()),
+        RunStatus::Succeeded => Ok(()),
         _ => Err(format!(
             "run {id} {status}: {}",
-            run["reason"].as_str().unwrap_or("no reason recorded")
+            run.reason.as_deref().unwrap_or("no reason recorded")
         )),
     }
 }
 
-fn step_line(step: &Value) -> String {
-    let status = step["status"].as_str().unwrap_or_default();
-    let attempt = step["attempt"].as_u64().unwrap_or(0);
-    match step["error"].as_str() {
-        Some(error) if status == "ready" => format!("retrying after attempt {attempt}: {error}"),
-        Some(error) if status != "succeeded" => format!("{status} (attempt {attempt}): {error}"),
+fn step_line(step: &StepView) -> String {
+    let status = step.status;
+    let attempt = step.attempt;
+    match step.error.as_deref() {
+        Some(error) if status == StepStatus::Ready => {
+            format!("retrying after attempt {attempt}: {error}")
+        }
+        Some(error) if status != StepStatus::Succeeded => {
+            format!("{status} (attempt {attempt}): {error}")
+        }
         _ if attempt > 0 => format!("{status} (attempt {attempt})"),
-        _ => status.to_owned(),
+        _ => status.to_string(),
     }
-}
-
-fn is_final_step(step: &Value) -> bool {
-    matches!(
-        step["status"].as_str(),
-        Some("succeeded" | "failed" | "skipped" | "compensated")
-    )
 }

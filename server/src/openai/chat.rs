@@ -31,6 +31,20 @@ pub async fn admit(
     Ok(who)
 }
 
+/// A chat completion from a local model, whole or streamed (`"stream": true`: server-sent
+/// events, one `chat.completion.chunk` each, then `data: [DONE]`).
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
+    request_body = ChatCompletionRequest,
+    responses(
+        (status = 200, description = "The answer; with `stream`, server-sent events of `chat.completion.chunk` objects",
+            content((ChatCompletion = "application/json"), (String = "text/event-stream"))),
+        (status = 400, description = "A request this server cannot answer as asked (the field is in `param`)", body = super::types::OpenAiErrorBody),
+        (status = 401, description = "No valid credentials (with `auth_required`)", body = super::types::OpenAiErrorBody),
+        (status = 403, description = "The caller may not use models", body = super::types::OpenAiErrorBody),
+        (status = 404, description = "No such model", body = super::types::OpenAiErrorBody),
+        (status = 429, description = "Over the caller's limits; `Retry-After` says when to try again", body = super::types::OpenAiErrorBody),
+        (status = 503, description = "No model configured (set `models`), the model is still loading, its queue is full, or an admin switched inference off", body = super::types::OpenAiErrorBody)
+    ))]
 pub async fn completions(
     who: Result<Caller, Refusal>,
     State(host): State<Host>,
@@ -62,6 +76,12 @@ fn chat_request(body: ChatCompletionRequest) -> Result<ChatRequest, OpenAiError>
         return Err(OpenAiError::invalid(
             Some("tools"),
             "tools are not supported; use response_format with a JSON schema",
+        ));
+    }
+    if body.messages.is_empty() {
+        return Err(OpenAiError::invalid(
+            Some("messages"),
+            "messages must hold at least one message",
         ));
     }
     let mut messages = Vec::with_capacity(body.messages.len());

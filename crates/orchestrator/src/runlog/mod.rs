@@ -99,19 +99,8 @@ impl From<sqlx::Error> for RunLogError {
     }
 }
 
-/// One line of a run listing.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RunSummary {
-    pub id: String,
-    pub status: crate::status::RunStatus,
-    pub priority: i32,
-    /// Events recorded so far.
-    pub events: u64,
-    pub reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub project: String,
-}
+/// One line of a run listing (the API's type: the server sends it as it is).
+pub use switchyard_protocol::api::runs::RunSummary;
 
 /// What [`RunLog::verify`] found.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,6 @@
 //! Steering runs: cancel, pause, resume; approving or rejecting a step that waits for a
 //! person; the inbox of such steps. Every command is audited with its outcome.
 
-use serde::Serialize;
 use switchyard_auth::Permission;
 use switchyard_orchestrator::StepStatus;
 use switchyard_orchestrator::engine::RunCommand;
@@ -36,18 +35,7 @@ pub enum Verdict {
     Reject,
 }
 
-/// A step waiting for a person.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
-pub struct PendingApproval {
-    pub run_id: String,
-    pub step: String,
-    pub agent: String,
-    pub tool: String,
-    pub risk: f64,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub input: serde_json::Value,
-}
+pub use switchyard_protocol::api::runs::PendingApproval;
 
 impl Service {
     /// Cancels (with `reason`), pauses or resumes run `id`; 409 when its state does not

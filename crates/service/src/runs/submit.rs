@@ -1,6 +1,5 @@
 //! Submitting a run: a plan as given, or a goal planned by the model into a validated plan.
 
-use serde::Serialize;
 use switchyard_auth::Permission;
 use switchyard_auth::kill::Capability;
 use switchyard_auth::projects::{self, ProjectError};
@@ -31,16 +30,7 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
 }
 
-/// What planning a goal produced.
-#[derive(Debug, Clone, Serialize)]
-pub struct Planned {
-    pub model: String,
-    /// The model's tries (0 when the plan came from the cache).
-    pub attempts: usize,
-    /// Whether the semantic plan cache supplied the plan.
-    pub cache_hit: bool,
-    pub plan: Plan,
-}
+pub use switchyard_protocol::api::runs::Planned;
 
 /// A submission's result.
 #[derive(Debug, Clone)]
