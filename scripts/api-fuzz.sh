@@ -51,11 +51,13 @@ for _ in $(seq 1 50); do
 done
 
 status=0
-st --config-file scripts/schemathesis.toml run "$base/api/v1/openapi.json" \
+config="$PWD/scripts/schemathesis.toml"
+# From the scratch folder: Schemathesis keeps a cache of crashes in the working directory.
+(cd "$work" && st --config-file "$config" run "$base/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all --max-examples "$examples" --workers 2 --seed 20261206 \
   --generation-database none --no-color \
-  --report junit --report-dir "$work/report" || status=$?
+  --report junit --report-dir "$work/report") || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines) ---" >&2
   tail -n 40 "$work/server.log" >&2

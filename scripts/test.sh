@@ -72,5 +72,6 @@ step "end-to-end (Playwright + Chromium)"
 sum() { grep -oE "$1" "$2" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
 rust_passed=$(sum 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log")
 e2e_passed=$(sum '^ +[0-9]+ passed' "$logs/playwright.log")
-step "all checks passed in $((SECONDS - started))s: $rust_passed Rust tests, $e2e_passed browser tests"
+api_cases=$(sum '[0-9]+ generated' "$logs/api-fuzz.log")
+step "all checks passed in $((SECONDS - started))s: $rust_passed Rust tests, $e2e_passed browser tests, $api_cases API cases (Schemathesis)"
 echo "$((rust_passed + e2e_passed)) passed, 0 failed"
