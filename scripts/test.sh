@@ -44,12 +44,16 @@ step "bundle sizes (the first page's WASM+JS, gzip, held under a ceiling)"
 for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
   printf '  %-52s %9d bytes raw %9d bytes gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
-# The budget is 200 kB (seed 001); the bundle is far over it (678 kB on 2026-12-06: 670 kB of
-# WASM, 7.5 kB of JS) until the heavy parts load lazily. Until then this ceiling stops it
-# growing unnoticed: a change that needs more raises it here, in the same commit, where review
-# sees it.
+# The budget is 200 kB (seed 001); the bundle is far over it until the heavy parts load lazily
+# (code splitting by route). Until then this ceiling stops it growing unnoticed: a change that
+# needs more raises it here, in the same commit, where review sees it. History (gzip, WASM+JS):
+#   678 kB  2026-12-06  ceiling set at 690 kB
+#   680 kB  2026-12-06  REST wire types in the protocol crate
+#   755 kB  2026-12-07  the tab's live WebSocket (gloo-net, futures channels), the approvals
+#                       inbox and its sidebar count, the Runs page following changes: ceiling
+#                       raised to 760 kB
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=690000
+BUNDLE_CEILING_BYTES=760000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

@@ -8,6 +8,8 @@
 //! - [`pages`]: one module per sidebar section plus the 404 page.
 //! - [`nav`]: the sections in sidebar order: path, label, icon, shortcut. Routes, sidebar,
 //!   breadcrumbs and search all read this one list.
+//! - [`live`]: the tab's one WebSocket to the server: live run events, changes under watched
+//!   topics, the link's state for the top bar.
 //! - [`markdown`]: Markdown from agents, models and people, rendered to safe HTML.
 //! - [`server_fns`]: server functions, one domain per module; their server halves call the
 //!   service ([`context::service`]).
@@ -18,6 +20,7 @@
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod icons;
+pub mod live;
 pub mod markdown;
 pub mod nav;
 pub mod pages;

@@ -34,14 +34,16 @@ test("the Runs page lists runs with their status", async ({ page, request }) => 
   await expect(row(gated).locator(".pill")).toHaveText("awaiting approval");
   await snap(page, "runs");
 
-  // Refresh picks up a change made elsewhere.
+  // Live: a change made elsewhere, and a new run, appear without a reload or a click.
+  await expect(page.locator("#link-indicator")).toHaveAttribute("data-state", "live");
   const approve = await request.post(`/api/v1/runs/${gated}/steps/gate/approve`, { data: { rationale: "looks right" } });
   expect(approve.status()).toBe(204);
-  await expect
-    .poll(async () => (await (await request.get(`/api/v1/runs/${gated}`)).json()).status)
-    .toBe("succeeded");
+  await expect(row(gated).locator(".pill")).toHaveText("succeeded", { timeout: 5_000 });
+  const fresh = await submit([{ key: "later", agent: "default", tool: "noop" }]);
+  await expect(row(fresh).locator(".pill")).toHaveText("succeeded", { timeout: 5_000 });
+  // Refresh still re-reads on demand.
   await page.locator("#refresh-runs").click();
-  await expect(row(gated).locator(".pill")).toHaveText("succeeded");
+  await expect(row(fresh)).toBeVisible();
 });
 
 test("a run's page shows what its agents produced, as safe Markdown", async ({ page, request }) => {

@@ -9,16 +9,17 @@ const repoRoot = path.resolve(__dirname, "../..");
 const binary = process.env.SWITCHYARD_BIN ?? path.join(repoRoot, "target/release/switchyard");
 
 /** Starts the server on `port` with `env` (and without the variables named in `unset`) and
- * waits until it answers; returns it. */
+ * waits until it answers; returns it. Its data lives in `dataDir` (default: a new folder), so
+ * a server started again on the same folder keeps its accounts and signing keys. */
 export async function startServer(
   port: number,
   env: Record<string, string>,
   unset: string[] = [],
+  dataDir: string = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-second-")),
 ): Promise<ChildProcess> {
   const environment: Record<string, string | undefined> = { ...process.env, ...env };
   for (const name of unset) delete environment[name];
   const base = `http://127.0.0.1:${port}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-second-"));
   const server = spawn(
     binary,
     ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", "target/site"],

@@ -392,6 +392,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("current_account", "", None),
         ("system_health", "", None),
         ("recent_runs", "", Some(Permission::ReadRuns)),
+        ("pending_approvals", "", Some(Permission::ReadRuns)),
         (
             "change_password",
             "current=wrong+password&new=another+long+password",
@@ -460,8 +461,16 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         Some(Permission::ReadRuns),
         true,
     ));
+    for (run, foreign_id) in [(&own, false), (&foreign, true)] {
+        fns.push((
+            "decide_step",
+            format!("run_id={run}&step=a&approve=true&rationale=checked"),
+            Some(Permission::Approve),
+            foreign_id,
+        ));
+    }
     for (endpoint, form, needs, foreign_id) in fns {
-        let shown = if endpoint == "run_detail" {
+        let shown = if matches!(endpoint, "run_detail" | "decide_step") {
             format!(
                 "server fn {endpoint} ({})",
                 if foreign_id { "foreign" } else { "own" }

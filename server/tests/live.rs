@@ -1,7 +1,8 @@
 //! The live WebSocket (`/api/v1/live`) over a real TCP socket, with `auth_required` on: who
 //! may connect (session cookie, bearer, a short-lived ticket; nobody else), from where (no
 //! cross-origin upgrade), what each subscription may see (own project yes, foreign id "not
-//! found"), and the message limit (over 64 KiB closes with 1009).
+//! found"), and the message limit (over 64 KiB closes with 1009); then what one tab's socket
+//! carries: watched topics, the heartbeat, and runs resumed after a seq.
 
 mod common;
 
@@ -15,6 +16,19 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// A viewer who is a member of project `alpha`, and an access token for them.
+async fn viewer_of_alpha(h: &Harness, email: &str) -> String {
+    let viewer = users::create(&h.db, email, "a long enough password", Role::Viewer)
+        .await
+        .unwrap();
+    projects::add_member(&h.db, "alpha", &viewer.id)
+        .await
+        .unwrap();
+    h.auth
+        .keys
+        .issue(&viewer.id, Role::Viewer, chrono::Utc::now().timestamp())
+}
 
 async fn serve(h: &Harness) -> SocketAddr {
     let app = h.app(false);
@@ -93,21 +107,7 @@ async fn the_live_socket_checks_who_where_what_and_how_much() {
     }
     let (own, foreign) = (runs[0].clone(), runs[1].clone());
     h.auth.required = true;
-    let viewer = users::create(
-        &h.db,
-        "viewer@example.com",
-        "a long enough password",
-        Role::Viewer,
-    )
-    .await
-    .unwrap();
-    projects::add_member(&h.db, "alpha", &viewer.id)
-        .await
-        .unwrap();
-    let token = h
-        .auth
-        .keys
-        .issue(&viewer.id, Role::Viewer, chrono::Utc::now().timestamp());
+    let token = viewer_of_alpha(&h, "viewer@example.com").await;
     let addr = serve(&h).await;
 
     // Who: nobody and a bad ticket are refused before the handshake.
@@ -229,4 +229,96 @@ async fn the_live_socket_checks_who_where_what_and_how_much() {
         )
         .await;
     assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED, "{body}");
+}
+
+/// One socket per tab: topics, the heartbeat and resuming a run. A viewer watching `runs` and
+/// `approvals` hears of every run in their project and of none in another; `ping` is answered
+/// `pong` with its number; a subscription with `after` resumes after that seq.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_socket_carries_topics_a_heartbeat_and_resumable_runs() {
+    let mut h = Harness::new().await;
+    for name in ["alpha", "beta"] {
+        projects::create(&h.db, name, "test").await.unwrap();
+    }
+    let token = viewer_of_alpha(&h, "watcher@example.com").await;
+    h.auth.required = true;
+    let addr = serve(&h).await;
+    // Runs are submitted below through an app without sign-in; the socket's server keeps it.
+    h.auth.required = false;
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade(
+        addr,
+        "",
+        &[
+            ("cookie", format!("switchyard_access={token}")),
+            ("origin", format!("http://{addr}")),
+        ],
+    ))
+    .await
+    .unwrap();
+    let send = |value: Value| Message::text(value.to_string());
+    socket.send(send(json!({"ping": 7}))).await.unwrap();
+    assert_eq!(next_json(&mut socket).await, json!({"pong": 7}));
+    socket.send(send(json!({"watch": "runs"}))).await.unwrap();
+    socket
+        .send(send(json!({"watch": "approvals"})))
+        .await
+        .unwrap();
+    socket.send(send(json!({"ping": 8}))).await.unwrap();
+    assert_eq!(next_json(&mut socket).await, json!({"pong": 8}));
+
+    let submit = async |project: &str| {
+        let (status, created) = h
+            .json(post_json(
+                "/api/v1/runs",
+                &json!({"plan": {"steps": [{"key": "gate", "agent": "default", "tool": "approval",
+                                            "input": {"summary": "ship it"}}]},
+                        "project": project}),
+            ))
+            .await;
+        assert_eq!(status, axum::http::StatusCode::CREATED, "{created}");
+        created["id"].as_str().unwrap().to_owned()
+    };
+    let foreign = submit("beta").await;
+    let own = submit("alpha").await;
+
+    // Both topics report the own run's first two events; nothing of the foreign run arrives.
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    while seen.len() < 4 {
+        let message = next_json(&mut socket).await;
+        assert_ne!(message["change"]["run"], foreign.as_str(), "{message}");
+        assert_eq!(message["change"]["run"], own.as_str(), "{message}");
+        seen.push((
+            message["topic"].as_str().unwrap().to_owned(),
+            message["change"]["seq"].as_u64().unwrap(),
+        ));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("approvals".to_owned(), 1),
+            ("approvals".to_owned(), 2),
+            ("runs".to_owned(), 1),
+            ("runs".to_owned(), 2)
+        ]
+    );
+    socket.send(send(json!({"ping": 9}))).await.unwrap();
+    loop {
+        let message = next_json(&mut socket).await;
+        if message == json!({"pong": 9}) {
+            break;
+        }
+        assert_ne!(message["change"]["run"], foreign.as_str(), "{message}");
+    }
+
+    // Resuming after seq 1: the next event is seq 2, and nothing is sent twice.
+    socket
+        .send(send(json!({"subscribe": own, "after": 1})))
+        .await
+        .unwrap();
+    let resumed = next_json(&mut socket).await;
+    assert_eq!(resumed["run"], own.as_str(), "{resumed}");
+    assert_eq!(resumed["event"]["seq"], 2, "{resumed}");
+    assert_eq!(resumed["event"]["kind"], "run_started", "{resumed}");
 }

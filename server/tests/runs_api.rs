@@ -180,8 +180,19 @@ async fn approvals_are_listed_decided_once_and_explained_when_refused() {
     )
     .await;
     wait_status(&h, &id, "awaiting_approval").await;
-    let (status, pending) = h.json(get("/api/v1/approvals")).await;
+    let (status, mut pending) = h.json(get("/api/v1/approvals")).await;
     assert_eq!(status, StatusCode::OK);
+    // It waits since the run started (the step has no dependencies): the run_started event.
+    let (_, events) = h.json(get(&format!("/api/v1/runs/{id}/events"))).await;
+    let started = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "run_started")
+        .unwrap()["at"]
+        .clone();
+    assert_eq!(pending[0]["waiting_since"], started, "{pending}");
+    pending[0].as_object_mut().unwrap().remove("waiting_since");
     assert_eq!(
         pending,
         json!([{"run_id": id, "step": "gate", "agent": "default", "tool": "approval",

@@ -11,7 +11,13 @@ use crate::server_fns::runs::recent_runs;
 #[component]
 pub fn Runs() -> impl IntoView {
     let refresh = RwSignal::new(0_u32);
-    let runs = Resource::new(move || refresh.get(), |_| recent_runs());
+    // New runs and status changes re-read the list, without a reload.
+    let live = crate::live::Live::expect();
+    live.watch(switchyard_protocol::api::live::Topic::Runs);
+    let runs = Resource::new(
+        move || (refresh.get(), live.runs_changed.get()),
+        |_| recent_runs(),
+    );
     view! {
         <Title text="Runs" />
         <Transition fallback=|| view! { <div class="page"><p class="muted">"Loading runs…"</p></div> }>
@@ -105,7 +111,7 @@ fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
 }
 
 /// The last 12 characters of a UUIDv7 (its random part), enough to tell runs apart.
-fn short_id(id: &str) -> String {
+pub fn short_id(id: &str) -> String {
     let tail: String = id
         .chars()
         .rev()

@@ -6,5 +6,6 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod approvals;
 pub mod runs;
 pub mod system;

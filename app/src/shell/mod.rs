@@ -37,6 +37,7 @@ impl CurrentAccount {
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let state = ShellState::provide();
+    crate::live::Live::provide();
     state::sync_with_browser(state);
     shortcuts::install(state);
     provide_context(CurrentAccount(Resource::new(

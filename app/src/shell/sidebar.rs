@@ -10,6 +10,7 @@ use crate::shell::{CurrentAccount, ShellState};
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = ShellState::expect();
+    let live = crate::live::Live::expect();
     view! {
         <nav id="sidebar" class="sidebar" aria-label="Sections">
             <ul>
@@ -29,6 +30,7 @@ pub fn Sidebar() -> impl IntoView {
                                 >
                                     <IconSvg icon=section.icon />
                                     <span class="nav-label">{section.label}</span>
+                                    {(section.path == "/approvals").then(|| view! { <ApprovalsBadge /> })}
                                     <kbd class="nav-key" aria-hidden="true">
                                         {format!("g {}", section.go_key)}
                                     </kbd>
@@ -40,10 +42,45 @@ pub fn Sidebar() -> impl IntoView {
             </ul>
             <AdminLink />
             <p class="sidebar-foot">
-                <span class="status-dot" aria-hidden="true"></span>
+                <span
+                    class="status-dot"
+                    aria-hidden="true"
+                    data-state=move || live.link.get().word()
+                ></span>
                 <span class="nav-label">{concat!("v", env!("CARGO_PKG_VERSION"))}</span>
             </p>
         </nav>
+    }
+}
+
+/// How many steps wait for a person, on the Approvals link; kept current by the live
+/// connection. Nothing when none wait.
+#[component]
+fn ApprovalsBadge() -> impl IntoView {
+    let live = crate::live::Live::expect();
+    live.watch(switchyard_protocol::api::live::Topic::Approvals);
+    let pending = Resource::new(
+        move || live.approvals_changed.get(),
+        |_| crate::server_fns::approvals::pending_approvals(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let waiting = pending.await.map(|list| list.len()).unwrap_or(0);
+                (waiting > 0)
+                    .then(|| {
+                        view! {
+                            <span
+                                class="nav-badge"
+                                id="approvals-badge"
+                                title=format!("{waiting} waiting for a person")
+                            >
+                                {waiting}
+                            </span>
+                        }
+                    })
+            })}
+        </Transition>
     }
 }
 

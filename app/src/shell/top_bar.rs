@@ -36,6 +36,7 @@ pub fn TopBar() -> impl IntoView {
             <Breadcrumbs />
             <GlobalSearch />
             <div class="top-bar-actions">
+                <LinkIndicator />
                 <Notifications />
                 <UserMenu />
                 <button
@@ -51,6 +52,25 @@ pub fn TopBar() -> impl IntoView {
                 </button>
             </div>
         </header>
+    }
+}
+
+/// Where the tab's live connection stands: live, connecting, reconnecting or offline.
+#[component]
+fn LinkIndicator() -> impl IntoView {
+    let link = crate::live::Live::expect().link;
+    view! {
+        <span
+            class="link-indicator"
+            id="link-indicator"
+            role="status"
+            aria-live="polite"
+            data-state=move || link.get().word()
+            title=move || link.get().explain()
+        >
+            <span class="link-dot" aria-hidden="true"></span>
+            <span class="link-word">{move || link.get().word()}</span>
+        </span>
     }
 }
 
@@ -74,7 +94,7 @@ fn Breadcrumbs() -> impl IntoView {
     }
 }
 
-/// The bell. Nothing publishes notifications yet, so it says so rather than showing a fake count.
+/// The bell. The server keeps no notifications, so it says so rather than showing a fake count.
 #[component]
 fn Notifications() -> impl IntoView {
     let state = ShellState::expect();
@@ -96,7 +116,7 @@ fn Notifications() -> impl IntoView {
                 <div class="popover" role="dialog" aria-label="Notifications">
                     <p class="popover-title">"Notifications"</p>
                     <p class="muted">
-                        "You're all caught up. Approvals and alerts will show up here."
+                        "No notifications: the server does not keep any. Runs and their status are on the Runs page."
                     </p>
                 </div>
             </Show>
@@ -104,7 +124,7 @@ fn Notifications() -> impl IntoView {
     }
 }
 
-/// The user menu. Sign-in arrives with identity and access; until then the operator is local.
+/// The user menu: who is signed in, their account page, signing out.
 #[component]
 fn UserMenu() -> impl IntoView {
     let state = ShellState::expect();

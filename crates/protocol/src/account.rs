@@ -17,4 +17,9 @@ impl Account {
     pub fn is_admin(&self) -> bool {
         self.role == "admin"
     }
+
+    /// Whether this account may approve or reject steps (admins and operators).
+    pub fn may_decide(&self) -> bool {
+        matches!(self.role.as_str(), "admin" | "operator")
+    }
 }

@@ -9,11 +9,13 @@
 //! - **Where from.** An upgrade whose `Origin` is another site (and not in
 //!   `cors_allow_origins`) is refused with 403 before the handshake
 //!   ([`crate::hardening::same_origin_writes`]).
-//! - **What.** The client sends `{"subscribe": "<run id>", "after": 0}` and
-//!   `{"unsubscribe": "<run id>"}`; each subscription is checked (permission `ReadRuns`, and
-//!   the run's project: a foreign or unknown id answers the same "not found"). The server
-//!   sends `{"run": id, "event": …}` for the stored events after `after`, then live ones, and
-//!   `{"error": …}` for a refused message.
+//! - **What.** The messages are [`switchyard_protocol::api::live`]'s. The client sends
+//!   `{"subscribe": "<run id>", "after": 0}` and `{"unsubscribe": "<run id>"}`; each
+//!   subscription is checked (permission `ReadRuns`, and the run's project: a foreign or
+//!   unknown id answers the same "not found"). The server sends `{"run": id, "event": …}` for
+//!   the stored events after `after`, then live ones. `{"watch": "runs" | "approvals"}` adds
+//!   `{"topic", "change": {"run", "seq", "kind"}}` for the runs the caller may see. `{"ping":
+//!   n}` is answered `{"pong": n}`. A refused message is answered `{"error": …}`.
 //! - **Limits.** Messages and frames over [`MAX_MESSAGE_BYTES`] close the socket with 1009
 //!   (message too big); at most [`MAX_SUBSCRIPTIONS`] runs per socket.
 
@@ -22,8 +24,10 @@ use std::collections::{HashMap, HashSet};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
-use serde::Deserialize;
 use switchyard_auth::Permission;
+use switchyard_protocol::api::live::{
+    ClientMessage, RunChange, ServerMessage, Topic, touches_approvals,
+};
 use switchyard_service::Service;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -35,25 +39,11 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The most runs one socket may follow.
 pub const MAX_SUBSCRIPTIONS: usize = 64;
 
-/// What a client sends.
-#[derive(Debug, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
-enum ClientMessage {
-    Subscribe {
-        subscribe: String,
-        #[serde(default)]
-        after: u64,
-    },
-    Unsubscribe {
-        unsubscribe: String,
-    },
-}
-
 #[utoipa::path(get, path = "/api/v1/live", tag = "runs",
     params(("ticket" = Option<String>, Query,
         description = "A ticket from `POST /api/v1/auth/ws-ticket`, for clients that can send neither the session cookie nor `Authorization`")),
     responses(
-        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}` or `{\"unsubscribe\": RUN_ID}`; receive `{\"run\", \"event\"}` for each event (the missed ones first) or `{\"error\"}`"),
+        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"}`, `{\"unwatch\": …}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"pong\": N}`, or `{\"error\"}`"),
         (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain"),
         (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain"),
         crate::api::error::Refusals
@@ -70,16 +60,21 @@ pub async fn live(
         .on_upgrade(move |socket| serve(socket, who, service)))
 }
 
+fn message(message: &ServerMessage) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
 fn event_message(run: &str, event: &switchyard_orchestrator::RunEvent) -> Message {
-    Message::Text(
-        serde_json::json!({"run": run, "event": event})
-            .to_string()
-            .into(),
-    )
+    message(&ServerMessage::Event {
+        run: run.to_owned(),
+        event: event.clone(),
+    })
 }
 
 fn error_message(text: &str) -> Message {
-    Message::Text(serde_json::json!({"error": text}).to_string().into())
+    message(&ServerMessage::Error {
+        error: text.to_owned(),
+    })
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
@@ -91,11 +86,58 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         .await;
 }
 
+/// Sends the topic messages one event makes, to a caller who may see its run. `Err` when the
+/// socket is gone.
+async fn send_changes(
+    socket: &mut WebSocket,
+    service: &Service,
+    who: &Principal,
+    watching: &HashSet<Topic>,
+    visible: &mut HashMap<String, bool>,
+    run: &str,
+    event: &switchyard_orchestrator::RunEvent,
+) -> Result<(), ()> {
+    let may_see = match visible.get(run) {
+        Some(known) => *known,
+        None => {
+            // Bounded: a socket that outlives many runs forgets and asks again.
+            if visible.len() >= 10_000 {
+                visible.clear();
+            }
+            let known = service.visible_run(who, run).await.is_ok();
+            visible.insert(run.to_owned(), known);
+            known
+        }
+    };
+    if !may_see {
+        return Ok(());
+    }
+    let kind = event.kind.name();
+    for topic in [Topic::Runs, Topic::Approvals] {
+        let wanted = watching.contains(&topic) && (topic == Topic::Runs || touches_approvals(kind));
+        if wanted {
+            let change = RunChange {
+                run: run.to_owned(),
+                seq: event.seq,
+                kind: kind.to_owned(),
+            };
+            socket
+                .send(message(&ServerMessage::Changed { topic, change }))
+                .await
+                .map_err(|_| ())?;
+        }
+    }
+    Ok(())
+}
+
 async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
     let store = service.runs();
     let mut bus = service.engine().subscribe();
     // Run id → the last seq sent.
     let mut following: HashMap<String, u64> = HashMap::new();
+    let mut watching: HashSet<Topic> = HashSet::new();
+    // Run id → whether the caller may see it, learnt on its first event under a topic.
+    let mut visible: HashMap<String, bool> = HashMap::new();
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -148,9 +190,21 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     Ok(ClientMessage::Unsubscribe { unsubscribe }) => {
                         following.remove(&unsubscribe);
                     }
+                    Ok(ClientMessage::Watch { watch }) => {
+                        watching.insert(watch);
+                    }
+                    Ok(ClientMessage::Unwatch { unwatch }) => {
+                        watching.remove(&unwatch);
+                    }
+                    Ok(ClientMessage::Ping { ping }) => {
+                        if socket.send(message(&ServerMessage::Pong { pong: ping })).await.is_err() {
+                            return;
+                        }
+                    }
                     Err(_) => {
                         let _ = socket.send(error_message(
-                            "expected {\"subscribe\": \"<run id>\", \"after\": 0} or {\"unsubscribe\": \"<run id>\"}",
+                            "expected {\"subscribe\": \"<run id>\", \"after\": 0}, {\"unsubscribe\": \"<run id>\"}, \
+                             {\"watch\": \"runs\"|\"approvals\"}, {\"unwatch\": …} or {\"ping\": n}",
                         )).await;
                     }
                 }
@@ -165,6 +219,13 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                             if socket.send(event_message(&run, &event)).await.is_err() {
                                 return;
                             }
+                        }
+                        if !watching.is_empty()
+                            && send_changes(&mut socket, &service, &who, &watching, &mut visible, &run, &event)
+                                .await
+                                .is_err()
+                        {
+                            return;
                         }
                     }
                     Err(RecvError::Lagged(_)) => {

@@ -5,12 +5,14 @@
 //! - [`admin`]: accounts, projects, API keys and kill switches.
 //! - [`auth`]: signing in, tokens, one's own password.
 //! - [`events`]: what external agents report, and their log lines read back.
+//! - [`live`]: the messages of the live WebSocket.
 //! - [`error`]: the error body every route answers with.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod live;
 pub mod runs;
 
 /// "Not blank" as the API document's patterns say it (ECMA-262, as JSON Schema reads it): a

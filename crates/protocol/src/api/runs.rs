@@ -200,4 +200,9 @@ pub struct PendingApproval {
     pub risk: f64,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub input: Value,
+    /// Since when it waits (RFC 3339, UTC): when its last dependency finished, or the run
+    /// started. Text, not a parsed time, so the browser bundle needs no date parser.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub waiting_since: Option<String>,
 }

@@ -103,6 +103,34 @@ impl Service {
         Ok(())
     }
 
+    /// When step `index` of run `run_id` began to wait, written as the API writes times: the
+    /// time of the event that completed its last dependency, or of the run's start when it
+    /// has none.
+    async fn waiting_since(
+        &self,
+        run_id: &str,
+        state: &switchyard_orchestrator::RunState,
+        index: usize,
+    ) -> Option<String> {
+        let ready_at_seq = state.steps[index]
+            .deps
+            .iter()
+            .filter_map(|&dep| state.steps[dep].completed_seq)
+            .max();
+        let events = self.runs().events(run_id, 0).await.ok()?;
+        events
+            .iter()
+            .find(|event| match ready_at_seq {
+                Some(seq) => event.seq == seq,
+                None => matches!(event.kind, switchyard_orchestrator::EventKind::RunStarted),
+            })
+            .map(|event| {
+                event
+                    .at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            })
+    }
+
     /// Steps waiting for a person, in runs `who` sees.
     pub async fn approvals(&self, who: &Principal) -> Result<Vec<PendingApproval>, ServiceError> {
         who.require(Permission::ReadRuns).await?;
@@ -125,6 +153,7 @@ impl Service {
             if state.steps[index].status != StepStatus::AwaitingApproval {
                 continue;
             }
+            let waiting_since = self.waiting_since(&run_id, &state, index).await;
             let spec = &state.plan.steps[index];
             pending.push(PendingApproval {
                 run_id,
@@ -133,6 +162,7 @@ impl Service {
                 tool: spec.tool.clone(),
                 risk: state.steps[index].risk,
                 input: spec.input.clone(),
+                waiting_since,
             });
         }
         Ok(pending)

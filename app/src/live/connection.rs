@@ -1,0 +1,323 @@
+//! The socket itself (browser only): open, resubscribe, heartbeat, reconnect.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_util::future::{Either, select};
+use futures_util::{SinkExt, StreamExt};
+use gloo_net::websocket::Message;
+use gloo_net::websocket::futures::WebSocket;
+use leptos::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+use switchyard_protocol::api::live::{ClientMessage, Topic};
+
+use super::{LinkState, Live};
+
+/// A heartbeat this often.
+const PING_EVERY_MS: f64 = 5_000.0;
+/// Silence this long (no pong, no event) means the socket is dead, whatever `send` says.
+const DEAD_AFTER_MS: f64 = 12_000.0;
+/// How often the session looks at the clock when nothing arrives.
+const TICK_MS: u64 = 1_000;
+/// Failed tries in a row before the indicator says offline.
+const OFFLINE_AFTER: u32 = 4;
+/// Changes under a topic within this window tick its counter once.
+const COALESCE_MS: u64 = 250;
+
+/// What the tab follows and watches, so a reconnect can ask for it again.
+#[derive(Default)]
+pub struct Tab {
+    outbox: Option<UnboundedSender<ClientMessage>>,
+    following: HashMap<String, Followed>,
+    watching: HashSet<Topic>,
+    runs_pending: bool,
+    approvals_pending: bool,
+}
+
+struct Followed {
+    /// The last `seq` the tab has.
+    last: u64,
+    events: RwSignal<Vec<Value>>,
+}
+
+/// [`switchyard_protocol::api::live::ServerMessage`] as the tab reads it: events stay JSON
+/// (their `seq` read out), so the bundle carries no decoder for every event kind, plan and
+/// timestamp; a page that shows events reads the fields it shows.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Incoming {
+    Event {
+        run: String,
+        event: Value,
+    },
+    Changed {
+        topic: Topic,
+    },
+    Pong {
+        #[allow(dead_code)] // matched, not read
+        pong: u64,
+    },
+    Error {
+        error: String,
+    },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The socket failed, closed or went silent: connect again.
+    Lost,
+    /// The tab's handle is gone: stop.
+    Closed,
+}
+
+pub fn start(live: Live) {
+    let (outbox, inbox) = unbounded();
+    live.tab.update_value(|tab| tab.outbox = Some(outbox));
+    leptos::task::spawn_local(run(live, inbox));
+}
+
+pub fn watch(live: Live, topic: Topic) {
+    let new = live
+        .tab
+        .try_update_value(|tab| tab.watching.insert(topic))
+        .unwrap_or(false);
+    if new {
+        send(live, ClientMessage::Watch { watch: topic });
+    }
+}
+
+pub fn follow(live: Live, id: &str) -> RwSignal<Vec<Value>> {
+    if let Some(events) = live
+        .tab
+        .with_value(|tab| tab.following.get(id).map(|f| f.events))
+    {
+        return events;
+    }
+    let events = RwSignal::new(Vec::new());
+    live.tab.update_value(|tab| {
+        tab.following
+            .insert(id.to_owned(), Followed { last: 0, events });
+    });
+    send(
+        live,
+        ClientMessage::Subscribe {
+            subscribe: id.to_owned(),
+            after: 0,
+        },
+    );
+    events
+}
+
+fn send(live: Live, message: ClientMessage) {
+    live.tab.with_value(|tab| {
+        if let Some(outbox) = &tab.outbox {
+            let _ = outbox.unbounded_send(message);
+        }
+    });
+}
+
+async fn run(live: Live, mut outbox: UnboundedReceiver<ClientMessage>) {
+    let mut failures: u32 = 0;
+    loop {
+        let opened = now();
+        let ended = match WebSocket::open(&url()) {
+            Ok(socket) => session(live, socket, &mut outbox).await,
+            Err(_) => Ended::Lost,
+        };
+        if ended == Ended::Closed {
+            return;
+        }
+        // A connection that lived a while starts the count again.
+        failures = if now() - opened > 30_000.0 {
+            1
+        } else {
+            failures + 1
+        };
+        live.link.set(if failures >= OFFLINE_AFTER || !online() {
+            LinkState::Offline
+        } else {
+            LinkState::Reconnecting
+        });
+        sleep(backoff_ms(failures)).await;
+    }
+}
+
+/// 1 s, 2 s, 4 s … up to 15 s, each ±50 % at random so tabs do not return in step.
+fn backoff_ms(failures: u32) -> u64 {
+    let base = (500_u64 << failures.min(5)).min(15_000) as f64;
+    (base * (0.5 + web_sys::js_sys::Math::random())) as u64
+}
+
+async fn session(
+    live: Live,
+    socket: WebSocket,
+    outbox: &mut UnboundedReceiver<ClientMessage>,
+) -> Ended {
+    let (mut write, mut read) = socket.split();
+    // What queued while the link was down is in the hello below.
+    while outbox.try_recv().is_ok() {}
+    let hello: Vec<ClientMessage> = live.tab.with_value(|tab| {
+        let topics = tab
+            .watching
+            .iter()
+            .map(|&watch| ClientMessage::Watch { watch });
+        let runs = tab
+            .following
+            .iter()
+            .map(|(id, followed)| ClientMessage::Subscribe {
+                subscribe: id.clone(),
+                after: followed.last,
+            });
+        topics.chain(runs).collect()
+    });
+    let mut ping: u64 = 1;
+    for message in std::iter::once(ClientMessage::Ping { ping }).chain(hello) {
+        if write.send(text(&message)).await.is_err() {
+            return Ended::Lost;
+        }
+    }
+    let (mut last_heard, mut last_ping) = (now(), now());
+    loop {
+        let incoming = select(read.next(), outbox.next());
+        match select(incoming, Box::pin(sleep(TICK_MS))).await {
+            Either::Left((Either::Left((frame, _)), _)) => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    last_heard = now();
+                    dispatch(live, &text);
+                }
+                Some(Ok(Message::Bytes(_))) => last_heard = now(),
+                Some(Err(_)) | None => return Ended::Lost,
+            },
+            Either::Left((Either::Right((message, _)), _)) => match message {
+                Some(message) => {
+                    if write.send(text(&message)).await.is_err() {
+                        return Ended::Lost;
+                    }
+                }
+                None => return Ended::Closed,
+            },
+            Either::Right(_) => {}
+        }
+        let now = now();
+        if now - last_heard > DEAD_AFTER_MS {
+            return Ended::Lost;
+        }
+        if now - last_ping >= PING_EVERY_MS {
+            ping += 1;
+            last_ping = now;
+            if write
+                .send(text(&ClientMessage::Ping { ping }))
+                .await
+                .is_err()
+            {
+                return Ended::Lost;
+            }
+        }
+    }
+}
+
+fn dispatch(live: Live, text: &str) {
+    // from_slice, as server functions decode: one copy of the JSON decoder in the bundle.
+    let Ok(message) = serde_json::from_slice::<Incoming>(text.as_bytes()) else {
+        return;
+    };
+    match message {
+        Incoming::Pong { .. } => {
+            if live.link.get_untracked() != LinkState::Live {
+                live.link.set(LinkState::Live);
+            }
+        }
+        Incoming::Event { run, event } => {
+            let Some(seq) = event["seq"].as_u64() else {
+                return;
+            };
+            // Decide inside, update the signal outside: its effects may call back here.
+            let target = live
+                .tab
+                .try_update_value(|tab| {
+                    let followed = tab.following.get_mut(&run)?;
+                    (seq > followed.last).then(|| {
+                        followed.last = seq;
+                        followed.events
+                    })
+                })
+                .flatten();
+            if let Some(events) = target {
+                events.update(|list| list.push(event));
+            }
+        }
+        Incoming::Changed { topic } => tick_soon(live, topic),
+        Incoming::Error { error } => leptos::logging::warn!("live: {error}"),
+    }
+}
+
+/// Ticks `topic`'s counter once for a burst of changes.
+fn tick_soon(live: Live, topic: Topic) {
+    let first = live
+        .tab
+        .try_update_value(|tab| {
+            let pending = match topic {
+                Topic::Runs => &mut tab.runs_pending,
+                Topic::Approvals => &mut tab.approvals_pending,
+            };
+            !std::mem::replace(pending, true)
+        })
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    set_timeout(
+        move || {
+            live.tab.update_value(|tab| match topic {
+                Topic::Runs => tab.runs_pending = false,
+                Topic::Approvals => tab.approvals_pending = false,
+            });
+            let counter = match topic {
+                Topic::Runs => live.runs_changed,
+                Topic::Approvals => live.approvals_changed,
+            };
+            counter.update(|n| *n += 1);
+        },
+        Duration::from_millis(COALESCE_MS),
+    );
+}
+
+fn text(message: &ClientMessage) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default())
+}
+
+fn now() -> f64 {
+    web_sys::js_sys::Date::now()
+}
+
+fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+fn url() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!(
+        "{scheme}://{}/api/v1/live",
+        location.host().unwrap_or_default()
+    )
+}
+
+async fn sleep(ms: u64) {
+    let (done, wait) = futures_channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        Duration::from_millis(ms),
+    );
+    let _ = wait.await;
+}

@@ -1,0 +1,59 @@
+// The tab's live connection, against a server of its own that the test stops and starts
+// again: the top bar says live, then reconnecting or offline while the server is away, then
+// live again once it is back (same data dir, so the session stays valid).
+//
+// This spec uses Playwright's own `test`, not ./fixtures: while the server is away Chromium
+// logs each failed WebSocket connection as a console error, which is what should happen
+// here. Page errors (a panic in the WASM) still fail it.
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expect, test } from "@playwright/test";
+import { startServer } from "./second-server";
+
+const port = Number(process.env.E2E_LIVE_PORT ?? 3109);
+const base = `http://127.0.0.1:${port}`;
+const admin = { email: "live@example.com", password: "a long enough password" };
+const env = {
+  SWITCHYARD_AUTH_REQUIRED: "true",
+  SWITCHYARD_ADMIN_EMAIL: admin.email,
+  SWITCHYARD_ADMIN_PASSWORD: admin.password,
+};
+
+test.use({ storageState: { cookies: [], origins: [] }, viewport: { width: 1440, height: 900 } });
+
+async function stop(server: ChildProcess) {
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  server.kill("SIGKILL");
+  await exited;
+}
+
+test("the link indicator goes live, notices the server leaving, and comes back with it", async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-live-"));
+  let server = await startServer(port, env, [], dataDir);
+  try {
+    await page.goto(`${base}/login?next=%2Fruns`);
+    await page.getByLabel("Email").fill(admin.email);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(`${base}/runs`);
+    await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+    const indicator = page.locator("#link-indicator");
+    await expect(indicator).toHaveAttribute("data-state", "live", { timeout: 10_000 });
+    await expect(indicator).toHaveText("live");
+    await page.screenshot({ path: "screenshots/live-link.png" });
+
+    await stop(server);
+    await expect(indicator).toHaveAttribute("data-state", /reconnecting|offline/, { timeout: 15_000 });
+    await page.screenshot({ path: "screenshots/live-link-lost.png" });
+
+    server = await startServer(port, env, [], dataDir);
+    await expect(indicator).toHaveAttribute("data-state", "live", { timeout: 30_000 });
+    expect(pageErrors).toEqual([]);
+  } finally {
+    server.kill();
+  }
+});
