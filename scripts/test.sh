@@ -52,8 +52,10 @@ done
 #   755 kB  2026-12-07  the tab's live WebSocket (gloo-net, futures channels), the approvals
 #                       inbox and its sidebar count, the Runs page following changes: ceiling
 #                       raised to 760 kB
+#   778 kB  2026-12-07  starting a run from a plan written in the browser (the editor, its
+#                       checks placed by step): ceiling raised to 780 kB
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=760000
+BUNDLE_CEILING_BYTES=780000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

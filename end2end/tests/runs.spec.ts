@@ -107,3 +107,46 @@ test("a run's page shows what its agents produced, as safe Markdown", async ({ p
   await gotoHydrated(page, "/runs/0192aaaa-0000-7000-8000-000000000000", 404);
   await expect(page.locator("#run-error")).toHaveText("run 0192aaaa-0000-7000-8000-000000000000 not found");
 });
+
+test("a plan written in the browser shows every problem under its step, submits nothing, and a good one starts", async ({
+  page,
+  request,
+}) => {
+  const count = async () => ((await (await request.get("/api/v1/runs?limit=500")).json()).runs as unknown[]).length;
+  const before = await count();
+  await gotoHydrated(page, "/runs");
+  await page.locator("#new-run").click();
+  // Three mistakes: an unknown tool, a misspelt dependency, a key with capitals and a space.
+  const plan = {
+    steps: [
+      { key: "fetch", agent: "default", tool: "teleport" },
+      { key: "store", agent: "default", tool: "noop", depends_on: ["fetchh"] },
+      { key: "Bad Key", agent: "default", tool: "noop" },
+    ],
+  };
+  await page.locator("#plan-text").fill(JSON.stringify(plan, null, 2));
+  await page.locator("#start-run").click();
+  const issues = page.locator("#plan-issues");
+  await expect(issues).toContainText("nothing was submitted");
+  const at = (index: number, field: string) =>
+    issues.locator(`.plan-issue-step[data-index="${index}"] .plan-issue[data-field="${field}"]`);
+  await expect(at(0, "tool")).toContainText("unknown tool 'teleport'");
+  await expect(at(1, "depends_on")).toContainText("unknown step 'fetchh'");
+  await expect(at(2, "key")).toContainText("'Bad Key'");
+  await expect(issues.locator(".plan-issue-step").nth(0)).toContainText("Step 1 · fetch");
+  await snap(page, "plan-editor-problems");
+  expect(await count()).toBe(before);
+
+  // Not JSON: one problem for the whole plan, naming where it stopped.
+  await page.locator("#plan-text").fill('{"steps": [');
+  await page.locator("#check-plan").click();
+  await expect(issues.locator('.plan-issue[data-field="json"]')).toContainText("line 1");
+
+  // Fixed: it starts, and the page goes to the new run.
+  await page.locator("#plan-text").fill(JSON.stringify({ steps: [{ key: "fetch", agent: "default", tool: "noop" }] }));
+  await page.locator("#check-plan").click();
+  await expect(page.locator("#plan-ok")).toBeVisible();
+  await page.locator("#start-run").click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
+  expect(await count()).toBe(before + 1);
+});

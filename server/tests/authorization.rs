@@ -394,6 +394,16 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("recent_runs", "", Some(Permission::ReadRuns)),
         ("pending_approvals", "", Some(Permission::ReadRuns)),
         (
+            "check_plan",
+            "plan=%7B%22steps%22%3A%5B%5D%7D",
+            Some(Permission::WriteRuns),
+        ),
+        (
+            "start_run",
+            "plan=%7B%22steps%22%3A%5B%5D%7D",
+            Some(Permission::WriteRuns),
+        ),
+        (
             "change_password",
             "current=wrong+password&new=another+long+password",
             None,

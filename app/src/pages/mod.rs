@@ -14,6 +14,7 @@ mod empty;
 mod login;
 mod logs;
 mod not_found;
+mod plan_editor;
 mod run_detail;
 mod runs;
 mod settings;

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use switchyard_protocol::RunRow;
 
-use super::empty::{Placeholder, section};
+use super::plan_editor::PlanEditor;
 use crate::server_fns::runs::recent_runs;
 
 #[component]
@@ -18,94 +18,111 @@ pub fn Runs() -> impl IntoView {
         move || (refresh.get(), live.runs_changed.get()),
         |_| recent_runs(),
     );
+    let editing = RwSignal::new(false);
     view! {
         <Title text="Runs" />
-        <Transition fallback=|| view! { <div class="page"><p class="muted">"Loading runs…"</p></div> }>
-            {move || Suspend::new(async move {
-                match runs.await {
-                    Ok(rows) if rows.is_empty() => {
-                        view! {
-                            <Placeholder
-                                section=section("/runs")
-                                detail="No runs yet. Submit a plan with `switchyard run submit plan.json` or POST /api/v1/runs, and it shows up here with its status."
-                            />
-                        }
-                            .into_any()
-                    }
-                    Ok(rows) => view! { <RunTable rows refresh /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <div class="page">
-                                <p class="error-text" role="alert">
-                                    {format!("Could not load runs: {e}")}
-                                </p>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn RunTable(rows: Vec<RunRow>, refresh: RwSignal<u32>) -> impl IntoView {
-    let count = rows.len();
-    view! {
         <div class="page">
             <header class="page-header page-header-row">
                 <div>
                     <h1>"Runs"</h1>
-                    <p class="muted">{format!("The {count} newest runs, newest first.")}</p>
+                    <p class="muted">"The newest runs, newest first; they change here as they happen."</p>
                 </div>
-                <button class="ghost-button" id="refresh-runs" on:click=move |_| refresh.update(|n| *n += 1)>
-                    "Refresh"
-                </button>
+                <div class="header-actions">
+                    <button
+                        class="ghost-button"
+                        id="refresh-runs"
+                        on:click=move |_| refresh.update(|n| *n += 1)
+                    >
+                        "Refresh"
+                    </button>
+                    <button
+                        class="button"
+                        id="new-run"
+                        aria-expanded=move || editing.get().to_string()
+                        on:click=move |_| editing.update(|open| *open = !*open)
+                    >
+                        "New run"
+                    </button>
+                </div>
             </header>
-            <div class="card table-card">
-                <table class="data-table" id="runs-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Run"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Project"</th>
-                            <th scope="col" class="numeric">"Events"</th>
-                            <th scope="col">"Updated"</th>
-                            <th scope="col">"Reason"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows
-                            .into_iter()
-                            .map(|run| {
-                                let row_id = run.id.clone();
-                                let title = run.id.clone();
-                                let href = format!("/runs/{}", run.id);
-                                let short = short_id(&run.id);
-                                view! {
-                                    <tr data-run=row_id>
-                                        <td>
-                                            <A href=href>
-                                                <code title=title>{short}</code>
-                                            </A>
-                                        </td>
-                                        <td>
-                                            <span class=status_class(&run.status) data-status=run.status.clone()>
-                                                {run.status.replace('_', " ")}
-                                            </span>
-                                        </td>
-                                        <td class="muted">{run.project}</td>
-                                        <td class="numeric">{run.events}</td>
-                                        <td class="muted">{short_time(&run.updated_at)}</td>
-                                        <td class="muted reason">{run.reason.unwrap_or_default()}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <Show when=move || editing.get()>
+                <PlanEditor />
+            </Show>
+            <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
+                {move || Suspend::new(async move {
+                    match runs.await {
+                        Ok(rows) if rows.is_empty() => {
+                            view! {
+                                <div class="card empty-card" id="runs-empty">
+                                    <p>"No runs yet."</p>
+                                    <p class="muted">
+                                        "Start one with New run, `switchyard run submit plan.json` or POST /api/v1/runs; it shows up here with its status."
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(rows) => view! { <RunTable rows /> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <p class="error-text" role="alert">
+                                    {format!("Could not load runs: {e}")}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn RunTable(rows: Vec<RunRow>) -> impl IntoView {
+    view! {
+        <div class="card table-card">
+            <table class="data-table" id="runs-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Run"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Project"</th>
+                        <th scope="col" class="numeric">"Events"</th>
+                        <th scope="col">"Updated"</th>
+                        <th scope="col">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|run| {
+                            let row_id = run.id.clone();
+                            let title = run.id.clone();
+                            let href = format!("/runs/{}", run.id);
+                            let short = short_id(&run.id);
+                            view! {
+                                <tr data-run=row_id>
+                                    <td>
+                                        <A href=href>
+                                            <code title=title>{short}</code>
+                                        </A>
+                                    </td>
+                                    <td>
+                                        <span class=status_class(&run.status) data-status=run.status.clone()>
+                                            {run.status.replace('_', " ")}
+                                        </span>
+                                    </td>
+                                    <td class="muted">{run.project}</td>
+                                    <td class="numeric">{run.events}</td>
+                                    <td class="muted">{short_time(&run.updated_at)}</td>
+                                    <td class="muted reason">{run.reason.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
         </div>
     }
 }

@@ -37,7 +37,7 @@ pub use health::{
     PlanCacheHealth, ServiceHealth, StoreHealth,
 };
 pub use plan::{Compensation, Plan, RetryPolicy, StepSpec};
-pub use runs::{RunDetail, RunRow, StepDetail};
+pub use runs::{PlanIssue, RunDetail, RunRow, StepDetail};
 pub use status::{RunStatus, StepStatus};
 
 /// The project runs belong to unless their submitter names another.

@@ -47,6 +47,19 @@ pub struct StepDetail {
     pub error: Option<String>,
 }
 
+/// One problem with a plan written in the browser, placed where it belongs: the step (its
+/// position and key as written) and the field, or the whole plan when it is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanIssue {
+    /// Position of the step in `steps`, when the problem belongs to one.
+    pub index: Option<usize>,
+    /// The step's key as written.
+    pub step: Option<String>,
+    /// e.g. `tool`, `depends_on`, `input/url`; `json` when the text does not parse.
+    pub field: String,
+    pub message: String,
+}
+
 /// An agent's output as Markdown: a string as it is, an object's string `text` (the
 /// convention for model and agent answers) as it is, anything else as JSON in a code block.
 pub fn output_markdown(output: &serde_json::Value) -> String {

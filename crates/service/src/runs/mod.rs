@@ -3,9 +3,11 @@
 //!
 //! - [`submit`]: goal or plan → a run, with the kill switch, the project, planning and the
 //!   audit entry.
+//! - [`check`]: a hand-written plan's problems, placed at their steps, before submitting.
 //! - [`read`]: listing, one run's state and log, how its goal was planned, the pages' views.
 //! - [`steer`]: cancel, pause, resume, approve, reject; the approvals inbox.
 
+pub mod check;
 pub mod read;
 pub mod steer;
 pub mod submit;
