@@ -16,6 +16,7 @@
 //! - [`status`]: run and step statuses and the state machine between them.
 //! - [`event`]: the events of a run's append-only log.
 //! - [`state`]: a run's state as the fold of its events; `replay` rebuilds it from the log.
+//! - [`view`]: a run's state as the API shows it.
 //! - [`decide`]: commands (lease, succeed, fail, approve, pause, cancel …) turned into events,
 //!   or refused with a reason; the saga's order is decided here.
 //! - [`retry`]: exponential backoff with jitter.
@@ -52,6 +53,7 @@ pub mod status;
 pub mod template;
 pub mod tools;
 pub mod validate;
+pub mod view;
 
 pub use switchyard_protocol::{DEFAULT_PROJECT, default_project};
 

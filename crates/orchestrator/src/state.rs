@@ -12,7 +12,6 @@ use serde_json::Value;
 use crate::event::{EventKind, RunEvent};
 use crate::plan::Plan;
 use crate::status::{RunStatus, StepStatus};
-use switchyard_protocol::api::runs::{ApprovalView, LeaseView, RunView, StepView};
 
 /// A worker's hold on a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,35 +51,6 @@ pub struct StepState {
     pub compensation_error: Option<String>,
 }
 
-impl StepState {
-    /// The step as the API shows it.
-    pub fn view(&self) -> StepView {
-        StepView {
-            key: self.key.clone(),
-            status: self.status,
-            attempt: self.attempt,
-            max_attempts: self.max_attempts,
-            risk: self.risk,
-            deps: self.deps.clone(),
-            not_before: self.not_before,
-            lease: self.lease.as_ref().map(|l| LeaseView {
-                worker: l.worker.clone(),
-                fencing_token: l.fencing_token,
-                expires_at: l.expires_at,
-            }),
-            output: self.output.clone(),
-            error: self.error.clone(),
-            approval: self.approval.as_ref().map(|a| ApprovalView {
-                approved: a.approved,
-                by: a.by.clone(),
-                rationale: a.rationale.clone(),
-            }),
-            completed_seq: self.completed_seq,
-            compensation_error: self.compensation_error.clone(),
-        }
-    }
-}
-
 /// A run's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -115,24 +85,6 @@ pub struct ApplyError {
 }
 
 impl RunState {
-    /// The state as the API shows it (`GET /api/v1/runs/{id}`).
-    pub fn view(&self) -> RunView {
-        RunView {
-            status: self.status,
-            plan: (*self.plan).clone(),
-            steps: self.steps.iter().map(StepState::view).collect(),
-            priority: self.priority,
-            project: self.project.clone(),
-            approval_threshold: self.approval_threshold,
-            last_seq: self.last_seq,
-            next_fencing_token: self.next_fencing_token,
-            compensation_queue: self.compensation_queue.clone(),
-            compensated: self.compensated.clone(),
-            reason: self.reason.clone(),
-            updated_at: self.updated_at,
-        }
-    }
-
     /// Folds a whole log. The first event must be `run_created` with `seq` 1.
     pub fn replay<'a>(events: impl IntoIterator<Item = &'a RunEvent>) -> Result<Self, ApplyError> {
         let mut events = events.into_iter();
