@@ -54,8 +54,10 @@ done
 #                       raised to 760 kB
 #   778 kB  2026-12-07  starting a run from a plan written in the browser (the editor, its
 #                       checks placed by step): ceiling raised to 780 kB
+#   790 kB  2026-12-07  a run's page steers it (pause, resume, cancel with a reason) and
+#                       follows its events: ceiling raised to 795 kB
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=780000
+BUNDLE_CEILING_BYTES=795000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

@@ -112,8 +112,12 @@ test("a plan written in the browser shows every problem under its step, submits 
   page,
   request,
 }) => {
-  const count = async () => ((await (await request.get("/api/v1/runs?limit=500")).json()).runs as unknown[]).length;
-  const before = await count();
+  // Other tests create runs meanwhile, so "nothing submitted" is read off the page's own
+  // calls: no start_run until the plan is fixed.
+  const starts: string[] = [];
+  page.on("request", (req) => {
+    if (req.url().includes("/api/fn/start_run")) starts.push(req.url());
+  });
   await gotoHydrated(page, "/runs");
   await page.locator("#new-run").click();
   // Three mistakes: an unknown tool, a misspelt dependency, a key with capitals and a space.
@@ -135,7 +139,7 @@ test("a plan written in the browser shows every problem under its step, submits 
   await expect(at(2, "key")).toContainText("'Bad Key'");
   await expect(issues.locator(".plan-issue-step").nth(0)).toContainText("Step 1 · fetch");
   await snap(page, "plan-editor-problems");
-  expect(await count()).toBe(before);
+  expect(starts).toEqual([]);
 
   // Not JSON: one problem for the whole plan, naming where it stopped.
   await page.locator("#plan-text").fill('{"steps": [');
@@ -148,5 +152,47 @@ test("a plan written in the browser shows every problem under its step, submits 
   await expect(page.locator("#plan-ok")).toBeVisible();
   await page.locator("#start-run").click();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
-  expect(await count()).toBe(before + 1);
+  expect(starts).toHaveLength(1);
+  const id = page.url().split("/").pop();
+  expect((await request.get(`/api/v1/runs/${id}`)).status()).toBe(200);
+});
+
+test("a run's page steers the run: pause, resume, cancel with a reason, each control off when it cannot apply", async ({
+  page,
+  request,
+}) => {
+  const res = await request.post("/api/v1/runs", {
+    data: { plan: { steps: [{ key: "wait", agent: "default", tool: "sleep", input: { ms: 600000 } }] } },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+  await expect.poll(async () => (await (await request.get(`/api/v1/runs/${id}`)).json()).status).toBe("running");
+  await gotoHydrated(page, `/runs/${id}`);
+  const status = page.locator("#run-status");
+  const control = (action: string) => page.locator(`#run-controls [data-action="${action}"]`);
+  await expect(status).toHaveText("running");
+  await expect(control("resume")).toBeDisabled();
+  await expect(control("resume")).toHaveAttribute("title", "only a paused run resumes");
+
+  await control("pause").click();
+  await expect(status).toHaveText("paused");
+  await expect(control("pause")).toBeDisabled();
+  await control("resume").click();
+  await expect(status).toHaveText("running");
+  // A change made elsewhere shows here too, without a reload: the page follows the run.
+  expect((await request.post(`/api/v1/runs/${id}/pause`)).status()).toBe(204);
+  await expect(status).toHaveText("paused");
+  expect((await request.post(`/api/v1/runs/${id}/resume`)).status()).toBe(204);
+  await expect(status).toHaveText("running");
+
+  await page.locator("#cancel-reason").fill("wrong target");
+  await snap(page, "run-controls");
+  await control("cancel").click();
+  await expect(status).toHaveText("cancelled");
+  for (const action of ["pause", "resume", "cancel"]) {
+    await expect(control(action)).toBeDisabled();
+    await expect(control(action)).toHaveAttribute("title", "the run has ended");
+  }
+  const run = await (await request.get(`/api/v1/runs/${id}`)).json();
+  expect(run.reason).toContain("wrong target");
 });

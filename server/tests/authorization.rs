@@ -473,6 +473,12 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     ));
     for (run, foreign_id) in [(&own, false), (&foreign, true)] {
         fns.push((
+            "steer_run",
+            format!("id={run}&action=resume"),
+            Some(Permission::WriteRuns),
+            foreign_id,
+        ));
+        fns.push((
             "decide_step",
             format!("run_id={run}&step=a&approve=true&rationale=checked"),
             Some(Permission::Approve),
@@ -480,7 +486,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ));
     }
     for (endpoint, form, needs, foreign_id) in fns {
-        let shown = if matches!(endpoint, "run_detail" | "decide_step") {
+        let shown = if matches!(endpoint, "run_detail" | "decide_step" | "steer_run") {
             format!(
                 "server fn {endpoint} ({})",
                 if foreign_id { "foreign" } else { "own" }

@@ -15,6 +15,7 @@ mod login;
 mod logs;
 mod not_found;
 mod plan_editor;
+mod run_controls;
 mod run_detail;
 mod runs;
 mod settings;

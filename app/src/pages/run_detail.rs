@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use switchyard_protocol::RunDetail;
 
+use super::run_controls::RunControls;
 use super::runs::status_class;
 use crate::markdown::to_safe_html;
 use crate::pages::account::server_message;
@@ -17,14 +18,23 @@ use crate::server_fns::runs::run_detail;
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let run = Resource::new(id, run_detail);
+    // Live: every event of the run re-reads it; a control's answer does too.
+    let live = crate::live::Live::expect();
+    let steer = ServerAction::<crate::server_fns::runs::SteerRun>::new();
+    let events = Memo::new(move |_| live.follow(&id()));
+    let run = Resource::new(
+        move || (id(), events.get().with(Vec::len), steer.version().get()),
+        |(id, _, _)| run_detail(id),
+    );
+    let account = crate::shell::CurrentAccount::expect().0;
     view! {
         <Title text="Run" />
         <div class="page">
             <Transition fallback=|| view! { <p class="muted">"Loading the run…"</p> }>
                 {move || Suspend::new(async move {
+                    let steers = account.await.is_ok_and(|a| a.may_decide());
                     match run.await {
-                        Ok(detail) => view! { <RunView detail /> }.into_any(),
+                        Ok(detail) => view! { <RunView detail steer steers /> }.into_any(),
                         Err(e) => view! {
                             <header class="page-header">
                                 <h1>"Run not found"</h1>
@@ -40,9 +50,17 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
+/// The run; `steers`: whether the account may steer it (the controls).
 #[component]
-fn RunView(detail: RunDetail) -> impl IntoView {
+fn RunView(
+    detail: RunDetail,
+    steer: ServerAction<crate::server_fns::runs::SteerRun>,
+    steers: bool,
+) -> impl IntoView {
     let status = detail.status.clone();
+    let controls = steers.then(|| {
+        view! { <RunControls id=detail.id.clone() status=status.clone() steer /> }
+    });
     view! {
         <header class="page-header">
             <p class="muted small"><A href="/runs">"Runs"</A> " / " <code>{detail.id.clone()}</code></p>
@@ -57,6 +75,7 @@ fn RunView(detail: RunDetail) -> impl IntoView {
                 {detail.reason.map(|r| format!(" · {r}"))}
             </p>
         </header>
+        {controls}
         <ol class="step-list" id="run-steps">
             {detail
                 .steps

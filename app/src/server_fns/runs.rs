@@ -53,3 +53,32 @@ pub async fn start_run(plan: String) -> Result<String, ServerFnError> {
     let outcome = service.submit(&who, submission).await.map_err(refused)?;
     Ok(outcome.run_id)
 }
+
+/// Cancels (`action = "cancel"`, with `reason`), pauses or resumes run `id`; refused when the
+/// run's state does not allow it, with the reason.
+#[server(prefix = "/api/fn", endpoint = "steer_run")]
+pub async fn steer_run(
+    id: String,
+    action: String,
+    reason: Option<String>,
+) -> Result<(), ServerFnError> {
+    use super::access::{refuse, refused, service_and_caller};
+    use switchyard_service::runs::steer::Steer;
+    let (steer, audited) = match action.as_str() {
+        "cancel" => (Steer::Cancel, "runs.cancel"),
+        "pause" => (Steer::Pause, "runs.pause"),
+        "resume" => (Steer::Resume, "runs.resume"),
+        other => {
+            return Err(refuse(
+                http::StatusCode::BAD_REQUEST,
+                format!("action '{other}' is not one of cancel, pause, resume"),
+            ));
+        }
+    };
+    let (service, who) = service_and_caller(audited)?;
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    service
+        .steer(&who, &id, steer, reason)
+        .await
+        .map_err(refused)
+}
