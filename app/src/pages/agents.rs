@@ -9,7 +9,7 @@ pub fn Agents() -> impl IntoView {
     view! {
         <Placeholder
             section=section("/agents")
-            detail="Departments (planner, researcher, coder …) and external agents that post events will be listed here with their tools and limits."
+            detail="The server keeps no list of agents: each step of a plan names its agent (a run's page shows them), and external agents report through POST /api/v1/events."
         />
     }
 }

@@ -9,7 +9,7 @@ pub fn Alerts() -> impl IntoView {
     view! {
         <Placeholder
             section=section("/alerts")
-            detail="Alert rules and guardrails, and the history of what fired, will be managed here."
+            detail="There are no alert rules: the server evaluates none. Steps that need a person wait in Approvals; an admin can switch capabilities off on the Admin page."
         />
     }
 }

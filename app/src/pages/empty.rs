@@ -1,4 +1,5 @@
-//! The page body for a section whose capability has not landed yet.
+//! The page body for a section with nothing to show: its heading, its summary, and a card
+//! that says plainly what is (and is not) there.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,7 +7,7 @@ use leptos_meta::Title;
 use crate::icons::IconSvg;
 use crate::nav::Section;
 
-/// Heading, summary and a calm "nothing here yet" card.
+/// Heading, summary and a "Nothing here" card with `detail`: what is true today.
 #[component]
 pub fn Placeholder(section: &'static Section, detail: &'static str) -> impl IntoView {
     view! {
@@ -20,7 +21,7 @@ pub fn Placeholder(section: &'static Section, detail: &'static str) -> impl Into
                 <span class="empty-icon">
                     <IconSvg icon=section.icon />
                 </span>
-                <h2>"Nothing here yet"</h2>
+                <h2>"Nothing here"</h2>
                 <p class="muted">{detail}</p>
             </section>
         </div>

@@ -9,7 +9,7 @@ pub fn Logs() -> impl IntoView {
     view! {
         <Placeholder
             section=section("/logs")
-            detail="A live, filterable stream of log lines from runs and external agents will scroll here."
+            detail="This page shows no log lines. The lines external agents report are stored and read back with GET /api/v1/events?project=NAME."
         />
     }
 }

@@ -1,8 +1,8 @@
 //! One module per section of the sidebar, plus the admin and account pages, the 404 page and
 //! the sign-in page.
 //!
-//! Sections whose capability has not landed yet render [`empty::Placeholder`]: it says what the
-//! page will hold, not a fake table.
+//! Sections with nothing to show render [`empty::Placeholder`]: it says what is true today
+//! (where the thing lives, or that the server has none), never a fake table or a promise.
 
 mod account;
 mod admin;

@@ -9,7 +9,7 @@ pub fn Settings() -> impl IntoView {
     view! {
         <Placeholder
             section=section("/settings")
-            detail="Models, storage tiers, users, roles and API keys will be configured here."
+            detail="Nothing is set from this page. The server reads flags, SWITCHYARD_* variables and its config file (`switchyard config` prints the result); users, projects, API keys and kill switches are on the Admin page."
         />
     }
 }
