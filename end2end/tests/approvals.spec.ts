@@ -24,6 +24,8 @@ test("an approval reaches every open inbox, and deciding it in one tab clears th
   // Live: within a second and a half in both tabs, no reload.
   await expect(card(page)).toBeVisible({ timeout: 1_500 });
   await expect(card(second)).toBeVisible({ timeout: 1_500 });
+  // The sidebar counts what the inbox lists.
+  await expect(page.locator("#approvals-badge")).toHaveText(String(await page.locator("#approvals-list .approval-card").count()));
   await expect(card(page)).toContainText("ship");
   await expect(card(page)).toContainText("tool approval");
 

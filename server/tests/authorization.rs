@@ -393,6 +393,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("system_health", "", None),
         ("recent_runs", "", Some(Permission::ReadRuns)),
         ("pending_approvals", "", Some(Permission::ReadRuns)),
+        ("approvals_waiting", "", Some(Permission::ReadRuns)),
         (
             "check_plan",
             "plan=%7B%22steps%22%3A%5B%5D%7D",

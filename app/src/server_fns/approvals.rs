@@ -13,6 +13,14 @@ pub async fn pending_approvals() -> Result<Vec<PendingApproval>, ServerFnError> 
     service.approvals(&who).await.map_err(refused)
 }
 
+/// How many steps wait for a person that the caller may see (the sidebar's count).
+#[server(prefix = "/api/fn", endpoint = "approvals_waiting")]
+pub async fn approvals_waiting() -> Result<usize, ServerFnError> {
+    use super::access::{refused, service_and_caller};
+    let (service, who) = service_and_caller("approvals.list")?;
+    service.approvals_waiting(&who).await.map_err(refused)
+}
+
 /// Approves (`approve = true`) or rejects step `step` of run `run_id`, with a rationale
 /// (required; recorded with the decision).
 #[server(prefix = "/api/fn", endpoint = "decide_step")]

@@ -61,12 +61,12 @@ fn ApprovalsBadge() -> impl IntoView {
     live.watch(switchyard_protocol::api::live::Topic::Approvals);
     let pending = Resource::new(
         move || live.approvals_changed.get(),
-        |_| crate::server_fns::approvals::pending_approvals(),
+        |_| crate::server_fns::approvals::approvals_waiting(),
     );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let waiting = pending.await.map(|list| list.len()).unwrap_or(0);
+                let waiting = pending.await.unwrap_or(0);
                 (waiting > 0)
                     .then(|| {
                         view! {

@@ -117,7 +117,9 @@ impl Service {
             .iter()
             .filter_map(|&dep| state.steps[dep].completed_seq)
             .max();
-        let events = self.runs().events(run_id, 0).await.ok()?;
+        // Only the log from that event on: a long run's history is not read for one time.
+        let after = ready_at_seq.map_or(0, |seq| seq - 1);
+        let events = self.runs().events(run_id, after).await.ok()?;
         events
             .iter()
             .find(|event| match ready_at_seq {
@@ -133,13 +135,42 @@ impl Service {
 
     /// Steps waiting for a person, in runs `who` sees.
     pub async fn approvals(&self, who: &Principal) -> Result<Vec<PendingApproval>, ServiceError> {
+        let mut pending = Vec::new();
+        for (run_id, state, index) in self.waiting_steps(who).await? {
+            let waiting_since = self.waiting_since(&run_id, &state, index).await;
+            let spec = &state.plan.steps[index];
+            pending.push(PendingApproval {
+                run_id,
+                step: spec.key.clone(),
+                agent: spec.agent.clone(),
+                tool: spec.tool.clone(),
+                risk: state.steps[index].risk,
+                input: spec.input.clone(),
+                waiting_since,
+            });
+        }
+        Ok(pending)
+    }
+
+    /// How many steps wait for a person in runs `who` sees (the sidebar's count): the same
+    /// steps as [`Self::approvals`], without reading when each began to wait.
+    pub async fn approvals_waiting(&self, who: &Principal) -> Result<usize, ServiceError> {
+        Ok(self.waiting_steps(who).await?.len())
+    }
+
+    /// Each step waiting for a person in a run `who` sees: its run's id and state, and its
+    /// position in the plan.
+    async fn waiting_steps(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(String, switchyard_orchestrator::RunState, usize)>, ServiceError> {
         who.require(Permission::ReadRuns).await?;
         let waiting = self
             .runs()
             .awaiting_approval()
             .await
             .map_err(|e| ServiceError::internal(&e))?;
-        let mut pending = Vec::with_capacity(waiting.len());
+        let mut steps = Vec::with_capacity(waiting.len());
         for (run_id, key) in waiting {
             let Ok(state) = self.engine().state(&run_id).await else {
                 continue;
@@ -150,21 +181,10 @@ impl Service {
             let Some(index) = state.steps.iter().position(|s| s.key == key) else {
                 continue;
             };
-            if state.steps[index].status != StepStatus::AwaitingApproval {
-                continue;
+            if state.steps[index].status == StepStatus::AwaitingApproval {
+                steps.push((run_id, state, index));
             }
-            let waiting_since = self.waiting_since(&run_id, &state, index).await;
-            let spec = &state.plan.steps[index];
-            pending.push(PendingApproval {
-                run_id,
-                step: key,
-                agent: spec.agent.clone(),
-                tool: spec.tool.clone(),
-                risk: state.steps[index].risk,
-                input: spec.input.clone(),
-                waiting_since,
-            });
         }
-        Ok(pending)
+        Ok(steps)
     }
 }
