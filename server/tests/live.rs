@@ -71,6 +71,19 @@ async fn refused(
     }
 }
 
+/// A socket opened the way this site's pages open it: the session cookie, this origin.
+async fn from_this_site(addr: SocketAddr, token: &str) -> Socket {
+    let request = upgrade(
+        addr,
+        "",
+        &[
+            ("cookie", format!("switchyard_access={token}")),
+            ("origin", format!("http://{addr}")),
+        ],
+    );
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -135,16 +148,7 @@ async fn the_live_socket_checks_who_where_what_and_how_much() {
 
     // The session cookie from this site's page: own run's events arrive; a foreign id is
     // "not found", word for word like an unknown one.
-    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade(
-        addr,
-        "",
-        &[
-            ("cookie", format!("switchyard_access={token}")),
-            ("origin", format!("http://{addr}")),
-        ],
-    ))
-    .await
-    .unwrap();
+    let mut socket = from_this_site(addr, &token).await;
     socket
         .send(Message::text(
             json!({"subscribe": own, "after": 0}).to_string(),
@@ -246,16 +250,7 @@ async fn one_socket_carries_topics_a_heartbeat_and_resumable_runs() {
     // Runs are submitted below through an app without sign-in; the socket's server keeps it.
     h.auth.required = false;
 
-    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade(
-        addr,
-        "",
-        &[
-            ("cookie", format!("switchyard_access={token}")),
-            ("origin", format!("http://{addr}")),
-        ],
-    ))
-    .await
-    .unwrap();
+    let mut socket = from_this_site(addr, &token).await;
     let send = |value: Value| Message::text(value.to_string());
     socket.send(send(json!({"ping": 7}))).await.unwrap();
     assert_eq!(next_json(&mut socket).await, json!({"pong": 7}));

@@ -36,6 +36,16 @@ pub struct Tab {
     approvals_pending: bool,
 }
 
+impl Tab {
+    /// Whether a tick of `topic`'s counter is already on its way.
+    fn pending(&mut self, topic: Topic) -> &mut bool {
+        match topic {
+            Topic::Runs => &mut self.runs_pending,
+            Topic::Approvals => &mut self.approvals_pending,
+        }
+    }
+}
+
 struct Followed {
     /// The last `seq` the tab has.
     last: u64,
@@ -179,9 +189,11 @@ async fn session(
         }
     }
     let (mut last_heard, mut last_ping) = (now(), now());
+    // One timer at a time, kept across messages: a burst of events sets no timers.
+    let mut tick = Box::pin(sleep(TICK_MS));
     loop {
         let incoming = select(read.next(), outbox.next());
-        match select(incoming, Box::pin(sleep(TICK_MS))).await {
+        match select(incoming, &mut tick).await {
             Either::Left((Either::Left((frame, _)), _)) => match frame {
                 Some(Ok(Message::Text(text))) => {
                     last_heard = now();
@@ -198,7 +210,7 @@ async fn session(
                 }
                 None => return Ended::Closed,
             },
-            Either::Right(_) => {}
+            Either::Right(_) => tick = Box::pin(sleep(TICK_MS)),
         }
         let now = now();
         if now - last_heard > DEAD_AFTER_MS {
@@ -257,23 +269,14 @@ fn dispatch(live: Live, text: &str) {
 fn tick_soon(live: Live, topic: Topic) {
     let first = live
         .tab
-        .try_update_value(|tab| {
-            let pending = match topic {
-                Topic::Runs => &mut tab.runs_pending,
-                Topic::Approvals => &mut tab.approvals_pending,
-            };
-            !std::mem::replace(pending, true)
-        })
+        .try_update_value(|tab| !std::mem::replace(tab.pending(topic), true))
         .unwrap_or(false);
     if !first {
         return;
     }
     set_timeout(
         move || {
-            live.tab.update_value(|tab| match topic {
-                Topic::Runs => tab.runs_pending = false,
-                Topic::Approvals => tab.approvals_pending = false,
-            });
+            live.tab.update_value(|tab| *tab.pending(topic) = false);
             let counter = match topic {
                 Topic::Runs => live.runs_changed,
                 Topic::Approvals => live.approvals_changed,
