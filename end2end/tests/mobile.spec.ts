@@ -36,3 +36,20 @@ test("below 768 px both sidebars are drawers", async ({ page }) => {
   await expect(sidebar).toBeHidden();
   await expect(page.locator("html")).toHaveAttribute("data-left", "open");
 });
+
+test("the Runs page, its plan editor and a run's page read on a phone", async ({ page, request }) => {
+  const res = await request.post("/api/v1/runs", {
+    data: { plan: { steps: [{ key: "wait", agent: "default", tool: "sleep", input: { ms: 600000 } }] } },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+  await gotoHydrated(page, "/runs");
+  await expect(page.locator("#link-indicator")).toHaveAttribute("data-state", "live");
+  await page.locator("#new-run").click();
+  await expect(page.locator("#plan-editor")).toBeVisible();
+  await snap(page, "runs-phone");
+  await gotoHydrated(page, `/runs/${id}`);
+  await expect(page.locator("#run-controls")).toBeVisible();
+  await snap(page, "run-phone");
+  expect((await request.post(`/api/v1/runs/${id}/cancel`)).status()).toBe(204);
+});
