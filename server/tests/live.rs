@@ -307,6 +307,12 @@ async fn one_socket_carries_topics_a_heartbeat_and_resumable_runs() {
         assert_ne!(message["change"]["run"], foreign.as_str(), "{message}");
     }
 
+    // Filtering a topic is not an attempt to see the foreign run: nothing is audited as denied.
+    let denied = switchyard_auth::audit::recent(&h.db, 100, &foreign, true)
+        .await
+        .unwrap();
+    assert!(denied.is_empty(), "{denied:?}");
+
     // Resuming after seq 1: the next event is seq 2, and nothing is sent twice.
     socket
         .send(send(json!({"subscribe": own, "after": 1})))
