@@ -56,8 +56,16 @@ done
 #                       checks placed by step): ceiling raised to 780 kB
 #   790 kB  2026-12-07  a run's page steers it (pause, resume, cancel with a reason) and
 #                       follows its events: ceiling raised to 795 kB
+#   950 kB  2026-12-07  the run page's graph, timeline, history, inline approval, rerun and
+#                       planning record; the Runs page's filters, pages and bulk cancel; the
+#                       goal form: +158 kB, nearly all of it view code monomorphized per
+#                       closure and component (by module, before wasm-opt: runs +94 kB,
+#                       run_detail +85 kB, the decision form +38 kB, server functions +24 kB).
+#                       Ceiling raised to 955 kB. Leptos' `erase_components` measured 678 kB
+#                       for the same pages, but only the browser side was built with it and
+#                       hydration failed: it needs the server built with the same cfg.
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=795000
+BUNDLE_CEILING_BYTES=955000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

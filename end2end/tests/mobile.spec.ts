@@ -51,5 +51,10 @@ test("the Runs page, its plan editor and a run's page read on a phone", async ({
   await gotoHydrated(page, `/runs/${id}`);
   await expect(page.locator("#run-controls")).toBeVisible();
   await snap(page, "run-phone");
+  // The graph and the timeline fit or scroll inside their cards, not the page.
+  await page.locator("#run-graph").scrollIntoViewIfNeeded();
+  await expect(page.locator("#run-graph svg.dag")).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await snap(page, "run-graph-phone");
   expect((await request.post(`/api/v1/runs/${id}/cancel`)).status()).toBe(204);
 });

@@ -196,3 +196,161 @@ test("a run's page steers the run: pause, resume, cancel with a reason, each con
   const run = await (await request.get(`/api/v1/runs/${id}`)).json();
   expect(run.reason).toContain("wrong target");
 });
+
+test("a run's page draws its plan on the server, recolours it live, takes an approval inline and filters its history", async ({
+  page,
+  request,
+}) => {
+  const res = await request.post("/api/v1/runs", {
+    data: {
+      plan: {
+        steps: [
+          { key: "fetch", agent: "default", tool: "noop" },
+          { key: "deploy", agent: "default", tool: "approval", input: { summary: "ship it" }, depends_on: ["fetch"] },
+          { key: "notify", agent: "default", tool: "noop", depends_on: ["deploy"] },
+        ],
+      },
+    },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+  await expect.poll(async () => (await (await request.get(`/api/v1/runs/${id}`)).json()).status).toBe("awaiting_approval");
+
+  // The first paint already has the graph, coloured by status: it is in the server's HTML.
+  const html = await (await request.get(`/runs/${id}`)).text();
+  expect(html).toContain('<svg class="dag"');
+  expect(html).toContain('data-step="deploy" data-status="awaiting_approval"');
+  expect(html).toContain('data-step="fetch" data-status="succeeded"');
+  expect(html).toContain('<svg class="timeline"');
+
+  await gotoHydrated(page, `/runs/${id}`);
+  const node = (key: string) => page.locator(`#run-graph g.dag-node[data-step="${key}"]`);
+  await expect(node("deploy")).toHaveAttribute("data-status", "awaiting_approval");
+  await expect(page.locator("#run-graph path.dag-edge")).toHaveCount(2);
+  await expect(page.locator('#run-timeline rect.tl-approval[data-step="deploy"]')).toHaveCount(1);
+  await expect(page.locator('#run-timeline rect.tl-running[data-step="fetch"]')).toHaveCount(1);
+  await snap(page, "run-graph");
+
+  // Approve inline: the rationale is required, then the rest of the run goes on, live.
+  const card = page.locator("#step-deploy");
+  const approve = card.locator('[data-action="approve"]');
+  await expect(approve).toBeDisabled();
+  await card.locator("textarea").fill("checked the diff");
+  await approve.click();
+  await expect(node("deploy")).toHaveAttribute("data-status", "succeeded");
+  await expect(node("notify")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.locator("#run-status")).toHaveText("succeeded");
+  await expect(card.locator("textarea")).toHaveCount(0);
+
+  // The history lists every event; the filter keeps one kind.
+  const events = (await (await request.get(`/api/v1/runs/${id}/events`)).json()).events as { seq: number }[];
+  await expect(page.locator("#run-history tbody tr")).toHaveCount(events.length);
+  await page.locator("#history-kind").selectOption("step_approved");
+  const rows = page.locator("#run-history tbody tr");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-kind", "step_approved");
+  await expect(rows.first()).toContainText("checked the diff");
+  await snap(page, "run-history");
+
+  // Run again: a new run of the same plan, linked both ways.
+  await page.locator('#run-controls [data-action="rerun"]').click();
+  await expect(page).not.toHaveURL(new RegExp(id));
+  const again = page.url().split("/").pop()!;
+  await expect(page.locator("#run-lineage")).toContainText("Runs again");
+  await expect(page.locator(`#run-lineage a[href="/runs/${id}"]`)).toBeVisible();
+  await expect(page.locator('#run-graph g.dag-node[data-step="deploy"]')).toHaveAttribute("data-status", "awaiting_approval");
+  const rerun = await (await request.get(`/api/v1/runs/${again}`)).json();
+  expect(rerun.plan).toEqual((await (await request.get(`/api/v1/runs/${id}`)).json()).plan);
+  await page.locator(`#run-lineage a[href="/runs/${id}"]`).click();
+  await expect(page.locator(`#run-lineage a[href="/runs/${again}"]`)).toBeVisible();
+  await expect(page.locator("#run-lineage")).toContainText("Run again as");
+  expect((await request.post(`/api/v1/runs/${again}/cancel`, { data: { reason: "test done" } })).status()).toBe(204);
+});
+
+test("a run's graph changes colour as its steps move, with nothing done on the page", async ({ page, request }) => {
+  const res = await request.post("/api/v1/runs", {
+    data: {
+      plan: {
+        steps: [
+          { key: "wait", agent: "default", tool: "sleep", input: { ms: 5000 } },
+          { key: "after", agent: "default", tool: "noop", depends_on: ["wait"] },
+        ],
+      },
+    },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+  await gotoHydrated(page, `/runs/${id}`);
+  const node = (key: string) => page.locator(`#run-graph g.dag-node[data-step="${key}"]`);
+  await expect(node("wait")).toHaveAttribute("data-status", "leased");
+  await expect(node("after")).toHaveAttribute("data-status", "pending");
+  await expect(node("after")).toHaveAttribute("data-status", "succeeded", { timeout: 15_000 });
+  await expect(node("wait")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.locator("#run-status")).toHaveText("succeeded");
+});
+
+test("the Runs page filters by status, project and id, pages by cursor, and cancels a selection", async ({
+  page,
+  request,
+}) => {
+  // 52 finished runs in a project of their own: two pages.
+  const project = `paging-${Date.now()}`;
+  expect((await request.post("/api/v1/admin/projects", { data: { name: project } })).status()).toBe(201);
+  for (let i = 0; i < 52; i++) {
+    const made = await request.post("/api/v1/runs", {
+      data: { project, plan: { steps: [{ key: "one", agent: "default", tool: "noop" }] } },
+    });
+    expect(made.status()).toBe(201);
+  }
+  // Three that keep running, to cancel together.
+  const sleepers: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const made = await request.post("/api/v1/runs", {
+      data: { plan: { steps: [{ key: "wait", agent: "default", tool: "sleep", input: { ms: 600000 } }] } },
+    });
+    sleepers.push((await made.json()).id);
+  }
+  for (const id of sleepers) {
+    await expect.poll(async () => (await (await request.get(`/api/v1/runs/${id}`)).json()).status).toBe("running");
+  }
+
+  await gotoHydrated(page, "/runs");
+  const rows = page.locator("#runs-table tbody tr");
+  await page.locator("#filter-project").selectOption(project);
+  await expect(rows).toHaveCount(50);
+  await expect(page.locator("#page-number")).toHaveText("Page 1");
+  const firstPage = await rows.first().getAttribute("data-run");
+  await page.locator("#page-older").click();
+  await expect(page.locator("#page-number")).toHaveText("Page 2");
+  await expect(rows).toHaveCount(2);
+  await expect(page.locator("#page-older")).toBeDisabled();
+  await page.locator("#page-newer").click();
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toHaveAttribute("data-run", firstPage!);
+
+  // Status, then a part of one id.
+  await page.locator("#filter-project").selectOption("");
+  await page.locator("#filter-status").selectOption("running");
+  for (const id of sleepers) await expect(page.locator(`#runs-table tr[data-run="${id}"]`)).toBeVisible();
+  await expect(page.locator("#runs-table .pill").filter({ hasNotText: "running" })).toHaveCount(0);
+  await page.locator("#filter-text").fill(sleepers[1].slice(-12).toUpperCase());
+  await page.locator("#filter-text").press("Enter");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-run", sleepers[1]);
+  await page.locator("#filter-text").fill("");
+  await page.locator("#filter-text").press("Enter");
+
+  // Select the three and cancel them with one reason.
+  for (const id of sleepers) await page.locator(`#runs-table tr[data-run="${id}"] .select-run`).check();
+  await expect(page.locator("#bulk-bar")).toContainText("3 selected");
+  await page.locator("#bulk-reason").fill("cleaning up");
+  await snap(page, "runs-bulk");
+  await page.locator("#bulk-cancel").click();
+  await expect(page.locator("#bulk-outcome")).toContainText("Cancelled 3 of 3.");
+  for (const id of sleepers) {
+    const run = await (await request.get(`/api/v1/runs/${id}`)).json();
+    expect(run.status).toBe("cancelled");
+    expect(run.reason).toContain("cleaning up");
+  }
+  await snap(page, "runs-filters");
+});

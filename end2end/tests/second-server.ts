@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const repoRoot = path.resolve(__dirname, "../..");
-const binary = process.env.SWITCHYARD_BIN ?? path.join(repoRoot, "target/release/switchyard");
+export const binary = process.env.SWITCHYARD_BIN ?? path.join(repoRoot, "target/release/switchyard");
 
 /** Starts the server on `port` with `env` (and without the variables named in `unset`) and
  * waits until it answers; returns it. Its data lives in `dataDir` (default: a new folder), so

@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { expect, snap, test } from "./fixtures";
 import { startServer } from "./second-server";
 
-const port = Number(process.env.E2E_SETUP_PORT ?? 3109);
+const port = Number(process.env.E2E_SETUP_PORT ?? 3110);
 const base = `http://127.0.0.1:${port}`;
 let server: ChildProcess | undefined;
 

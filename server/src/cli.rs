@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::admin::{AuditCommand, KeyCommand, SwitchCommand, UserCommand};
 use crate::commands::bench::BenchCommand;
+use crate::commands::model::ModelCommand;
 use crate::commands::run::RunCommand;
 use crate::commands::store::StoreCommand;
 use crate::config::args::{GlobalArgs, ServeArgs};
@@ -60,6 +61,9 @@ pub enum Command {
     /// Measure, with printed figures and a baseline from the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Files for the inference host: the tiny test model.
+    #[command(subcommand)]
+    Model(ModelCommand),
 }
 
 /// Parses the command line, runs the command, and reports failure as one line.
@@ -99,6 +103,7 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let config = config::load(&cli.global, &serve_args).map_err(|e| e.to_string())?;
     match cli.command {
+        Some(Command::Model(command)) => crate::commands::model::run(command),
         Some(Command::Config(_)) => {
             print!("{}", config.to_toml());
             Ok(())

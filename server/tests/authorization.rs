@@ -391,7 +391,12 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     let mut fns: Vec<(&str, String, Option<Permission>, bool)> = [
         ("current_account", "", None),
         ("system_health", "", None),
-        ("recent_runs", "", Some(Permission::ReadRuns)),
+        ("runs_page", "", Some(Permission::ReadRuns)),
+        (
+            "cancel_runs",
+            "ids=no-such-run&reason=",
+            Some(Permission::WriteRuns),
+        ),
         ("pending_approvals", "", Some(Permission::ReadRuns)),
         ("approvals_waiting", "", Some(Permission::ReadRuns)),
         (
@@ -404,6 +409,7 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             "plan=%7B%22steps%22%3A%5B%5D%7D",
             Some(Permission::WriteRuns),
         ),
+        ("start_goal", "goal=", Some(Permission::WriteRuns)),
         (
             "change_password",
             "current=wrong+password&new=another+long+password",
@@ -480,6 +486,12 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             foreign_id,
         ));
         fns.push((
+            "rerun_run",
+            format!("id={run}"),
+            Some(Permission::WriteRuns),
+            foreign_id,
+        ));
+        fns.push((
             "decide_step",
             format!("run_id={run}&step=a&approve=true&rationale=checked"),
             Some(Permission::Approve),
@@ -487,7 +499,10 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ));
     }
     for (endpoint, form, needs, foreign_id) in fns {
-        let shown = if matches!(endpoint, "run_detail" | "decide_step" | "steer_run") {
+        let shown = if matches!(
+            endpoint,
+            "run_detail" | "decide_step" | "steer_run" | "rerun_run"
+        ) {
             format!(
                 "server fn {endpoint} ({})",
                 if foreign_id { "foreign" } else { "own" }
@@ -577,16 +592,22 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         "{listed}"
     );
     let (_, _, listed) = h
-        .send(server_fn_request(
-            "recent_runs",
-            "",
-            viewer.cookie.as_deref(),
-        ))
+        .send(server_fn_request("runs_page", "", viewer.cookie.as_deref()))
         .await;
     assert!(
         listed.contains(&own) && !listed.contains(&foreign),
         "{listed}"
     );
+    // Naming a project the caller does not see narrows to nothing; it never widens.
+    let (_, _, listed) = h
+        .send(server_fn_request(
+            "runs_page",
+            "project=beta",
+            viewer.cookie.as_deref(),
+        ))
+        .await;
+    assert!(!listed.contains(&foreign), "{listed}");
+    assert!(listed.contains("\"rows\":[]"), "{listed}");
 
     // Every refusal (401s from the API, 403s, and 404s for foreign ids) and every mutation
     // is in the audit log, and the chain holds. (A server function's 401 is the session
@@ -617,8 +638,13 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             .count()
     };
     assert_eq!(created_by("local-operator"), 2);
-    assert_eq!(created_by("admin@example.com"), 2, "alpha and beta");
-    assert_eq!(created_by("operator@example.com"), 1, "alpha only");
+    // Each created run is also run again once from its page (`rerun_run`).
+    assert_eq!(
+        created_by("admin@example.com"),
+        4,
+        "alpha and beta, each twice"
+    );
+    assert_eq!(created_by("operator@example.com"), 2, "alpha only, twice");
     assert!(log.iter().any(|r| r.entry.action == "users.create"
         && r.entry.actor == "admin@example.com"
         && r.entry.result == "ok"));

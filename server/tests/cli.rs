@@ -1,5 +1,5 @@
 //! The CLI against real processes: `switchyard run submit | list | watch` against a server,
-//! and `switchyard user` / `switchyard audit` on the database.
+//! `switchyard user` / `switchyard audit` on the database, and `switchyard model write-test`.
 
 mod common;
 
@@ -184,6 +184,43 @@ fn user_add_takes_the_password_from_stdin_and_audit_verify_catches_an_edit() {
         String::from_utf8_lossy(&verified.stderr).contains("audit log row 1 was changed"),
         "{}",
         String::from_utf8_lossy(&verified.stderr)
+    );
+}
+
+#[test]
+fn model_write_test_writes_one_gguf_per_seed_and_names_a_bad_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    let out = run(dir.path(), &["model", "write-test", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        stdout(&out).contains(&format!("{bytes} bytes")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(&std::fs::read(&path).unwrap()[..4], b"GGUF");
+    // The same seed writes the same file.
+    let again = dir.path().join("again.gguf");
+    assert!(
+        run(
+            dir.path(),
+            &["model", "write-test", again.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    // Somewhere it cannot write: one line naming the path.
+    let out = run(dir.path(), &["model", "write-test", "/no/such/dir/x.gguf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot write /no/such/dir/x.gguf"),
+        "{}",
+        stderr(&out)
     );
 }
 

@@ -29,6 +29,9 @@ const COALESCE_MS: u64 = 250;
 /// What the tab follows and watches, so a reconnect can ask for it again.
 #[derive(Default)]
 pub struct Tab {
+    /// The tab's owner (the shell's): followed runs' signals live as long as the tab, not
+    /// as long as the page that first asked (a page that goes away disposes its own).
+    owner: Option<Owner>,
     outbox: Option<UnboundedSender<ClientMessage>>,
     following: HashMap<String, Followed>,
     watching: HashSet<Topic>,
@@ -83,6 +86,7 @@ enum Ended {
 }
 
 pub fn start(live: Live) {
+    live.tab.update_value(|tab| tab.owner = Owner::current());
     let (outbox, inbox) = unbounded();
     live.tab.update_value(|tab| tab.outbox = Some(outbox));
     leptos::task::spawn_local(run(live, inbox));
@@ -105,7 +109,11 @@ pub fn follow(live: Live, id: &str) -> RwSignal<Vec<Value>> {
     {
         return events;
     }
-    let events = RwSignal::new(Vec::new());
+    let owner = live.tab.with_value(|tab| tab.owner.clone());
+    let events = match owner {
+        Some(owner) => owner.with(|| RwSignal::new(Vec::new())),
+        None => RwSignal::new(Vec::new()),
+    };
     live.tab.update_value(|tab| {
         tab.following
             .insert(id.to_owned(), Followed { last: 0, events });

@@ -9,6 +9,7 @@ use switchyard_protocol::api::live::Topic;
 use switchyard_protocol::api::runs::PendingApproval;
 
 use super::account::server_message;
+use super::decision::DecisionForm;
 use super::runs::short_id;
 use crate::live::Live;
 use crate::server_fns::approvals::{DecideStep, pending_approvals};
@@ -99,8 +100,6 @@ fn ApprovalCard(
     decide: ServerAction<DecideStep>,
     decides: bool,
 ) -> impl IntoView {
-    let rationale = RwSignal::new(String::new());
-    let blank = move || rationale.with(|r| r.trim().is_empty());
     let input = serde_json_pretty(&item.input);
     let href = format!("/runs/{}", item.run_id);
     let risk_class = if item.risk >= 0.9 {
@@ -124,19 +123,6 @@ fn ApprovalCard(
         risk,
         ..
     } = item;
-    let submit = {
-        let (run_id, step) = (run_id.clone(), step.clone());
-        move |approve: bool| {
-            decide.dispatch(DecideStep {
-                run_id: run_id.clone(),
-                step: step.clone(),
-                approve,
-                rationale: rationale.get_untracked(),
-            });
-        }
-    };
-    let approve = submit.clone();
-    let reject = submit;
     let (run_title, short) = (run_id.clone(), short_id(&run_id));
     view! {
         <li class="card approval-card" data-run=run_id.clone() data-step=step.clone()>
@@ -169,38 +155,7 @@ fn ApprovalCard(
                 <pre>{input}</pre>
             </details>
             {if decides {
-                view! {
-                    <label class="field">
-                        <span>"Rationale (required)"</span>
-                        <textarea
-                            rows="2"
-                            class="approval-rationale"
-                            placeholder="Why: it is recorded with the decision"
-                            prop:value=move || rationale.get()
-                            on:input=move |ev| rationale.set(event_target_value(&ev))
-                        ></textarea>
-                    </label>
-                    <div class="approval-actions">
-                        <button
-                            class="button"
-                            data-action="approve"
-                            title="Approve: the step runs (write a rationale first)"
-                            disabled=move || blank() || decide.pending().get()
-                            on:click=move |_| approve(true)
-                        >
-                            "Approve"
-                        </button>
-                        <button
-                            class="ghost-button danger"
-                            data-action="reject"
-                            title="Reject: the run fails and compensates (write a rationale first)"
-                            disabled=move || blank() || decide.pending().get()
-                            on:click=move |_| reject(false)
-                        >
-                            "Reject"
-                        </button>
-                    </div>
-                }
+                view! { <DecisionForm run_id=run_id.clone() step=step.clone() decide /> }
                     .into_any()
             } else {
                 view! {

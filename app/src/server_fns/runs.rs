@@ -2,14 +2,79 @@
 //! (`run_detail` names its answer by path: the macro makes a `RunDetail` of its own.)
 
 use leptos::prelude::*;
-use switchyard_protocol::{PlanIssue, RunRow};
+use switchyard_protocol::{BulkOutcome, PlanIssue, RunRows};
 
-/// The newest runs the caller sees (its projects'), at most 100.
-#[server(prefix = "/api/fn", endpoint = "recent_runs")]
-pub async fn recent_runs() -> Result<Vec<RunRow>, ServerFnError> {
+/// Runs per page of the runs table.
+pub const RUNS_PER_PAGE: u32 = 50;
+
+/// A page of the runs the caller sees (its projects'), newest first: only those with `status`,
+/// in `project`, whose id contains `text`, created before run `before` (the previous page's
+/// `next`) — each when given.
+#[server(prefix = "/api/fn", endpoint = "runs_page")]
+pub async fn runs_page(
+    status: Option<String>,
+    project: Option<String>,
+    text: Option<String>,
+    before: Option<String>,
+) -> Result<RunRows, ServerFnError> {
     use super::access::{refused, service_and_caller};
+    use switchyard_service::runs::read::ListRuns;
     let (service, who) = service_and_caller("runs.list")?;
-    service.recent_runs(&who, 100).await.map_err(refused)
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let query = ListRuns {
+        status: given(status),
+        limit: Some(RUNS_PER_PAGE),
+        before: given(before),
+        project: given(project),
+        id_part: given(text),
+    };
+    service.run_rows(&who, query).await.map_err(refused)
+}
+
+/// Most runs one bulk cancel takes.
+pub const MAX_BULK: usize = 100;
+
+/// Cancels each run of `ids` (separated by commas) with `reason`, one by one, each checked
+/// and audited as a single cancel; answers what became of each.
+#[server(prefix = "/api/fn", endpoint = "cancel_runs")]
+pub async fn cancel_runs(ids: String, reason: String) -> Result<Vec<BulkOutcome>, ServerFnError> {
+    use super::access::{refuse, refused, service_and_caller};
+    use switchyard_service::runs::steer::Steer;
+    let (service, who) = service_and_caller("runs.cancel")?;
+    // Refused as a whole when the caller may cancel nothing; run by run after that.
+    who.require(switchyard_auth::Permission::WriteRuns)
+        .await
+        .map_err(refused)?;
+    let ids: Vec<&str> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(refuse(
+            http::StatusCode::BAD_REQUEST,
+            format!(
+                "name 1 to {MAX_BULK} runs to cancel, separated by commas (got {})",
+                ids.len()
+            ),
+        ));
+    }
+    let reason = Some(reason)
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| Some("cancelled from the Runs page, with others".to_owned()));
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let refused = service
+            .steer(&who, id, Steer::Cancel, reason.clone())
+            .await
+            .err()
+            .map(|e| e.message);
+        outcomes.push(BulkOutcome {
+            id: id.to_owned(),
+            refused,
+        });
+    }
+    Ok(outcomes)
 }
 
 /// One run with its steps, if the caller sees it: a run in another project answers the same
@@ -54,6 +119,25 @@ pub async fn start_run(plan: String) -> Result<String, ServerFnError> {
     Ok(outcome.run_id)
 }
 
+/// Starts a run from a goal: the model plans it (or the plan cache answers) and the plan is
+/// validated; answers the new run's id. A goal the model could not plan is refused with the
+/// reason (the failed run and its attempts are kept).
+#[server(prefix = "/api/fn", endpoint = "start_goal")]
+pub async fn start_goal(goal: String) -> Result<String, ServerFnError> {
+    use super::access::{refused, service_and_caller};
+    use switchyard_service::runs::submit::Submission;
+    let (service, who) = service_and_caller("runs.create")?;
+    let submission = Submission {
+        plan: None,
+        goal: Some(goal),
+        priority: 0,
+        project: None,
+        idempotency_key: None,
+    };
+    let outcome = service.submit(&who, submission).await.map_err(refused)?;
+    Ok(outcome.run_id)
+}
+
 /// Cancels (`action = "cancel"`, with `reason`), pauses or resumes run `id`; refused when the
 /// run's state does not allow it, with the reason.
 #[server(prefix = "/api/fn", endpoint = "steer_run")]
@@ -81,4 +165,13 @@ pub async fn steer_run(
         .steer(&who, &id, steer, reason)
         .await
         .map_err(refused)
+}
+
+/// Runs run `id`'s plan again as a new run, linked to it; answers the new run's id.
+#[server(prefix = "/api/fn", endpoint = "rerun_run")]
+pub async fn rerun_run(id: String) -> Result<String, ServerFnError> {
+    use super::access::{refused, service_and_caller};
+    let (service, who) = service_and_caller("runs.rerun")?;
+    let outcome = service.rerun(&who, &id).await.map_err(refused)?;
+    Ok(outcome.run_id)
 }

@@ -162,6 +162,33 @@ async fn exercise(db: Database) {
             .unwrap()
             .is_empty()
     );
+    // By a part of the id, its LIKE wildcards taken literally.
+    let part = |text: &'static str| switchyard_orchestrator::runlog::RunFilter {
+        id_part: Some(text),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store.list_matching(&part("n-1"), 10).await.unwrap()),
+        ["run-1"]
+    );
+    assert_eq!(
+        ids(store.list_matching(&part("run"), 10).await.unwrap()),
+        ["run-2", "run-1"]
+    );
+    assert!(
+        store
+            .list_matching(&part("run_"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_matching(&part("%"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store.project_of("run-1").await.unwrap().as_deref(),
         Some("default")

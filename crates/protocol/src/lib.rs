@@ -37,7 +37,10 @@ pub use health::{
     PlanCacheHealth, ServiceHealth, StoreHealth,
 };
 pub use plan::{Compensation, Plan, RetryPolicy, StepSpec};
-pub use runs::{PlanIssue, RunDetail, RunRow, StepDetail};
+pub use runs::{
+    BulkOutcome, EventRow, PlanAttemptView, PlanIssue, PlanningView, RunDetail, RunRow, RunRows,
+    StepDetail,
+};
 pub use status::{RunStatus, StepStatus};
 
 /// The project runs belong to unless their submitter names another.

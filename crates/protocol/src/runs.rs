@@ -20,6 +20,24 @@ pub struct RunRow {
     pub updated_at: String,
 }
 
+/// A page of the runs table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRows {
+    pub rows: Vec<RunRow>,
+    /// The cursor of the next (older) page; `None` on the last page.
+    pub next: Option<String>,
+    /// The projects the caller sees, for the project filter.
+    pub projects: Vec<String>,
+}
+
+/// What became of one run of a bulk cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub id: String,
+    /// Why the run was not cancelled; `None` when it was.
+    pub refused: Option<String>,
+}
+
 /// One run with its steps, for the run's page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDetail {
@@ -29,6 +47,62 @@ pub struct RunDetail {
     pub reason: Option<String>,
     pub events: u64,
     pub steps: Vec<StepDetail>,
+    /// The plan as a graph, drawn on the server as SVG markup (every text escaped): a node per
+    /// step coloured by status, an edge per dependency, the saga's order dashed once it runs.
+    pub graph_svg: String,
+    /// The steps over time, drawn on the server as SVG markup: waiting, approval, running,
+    /// failed attempts, backoff and compensation as bars.
+    pub timeline_svg: String,
+    /// The newest events, oldest first (at most [`HISTORY_LIMIT`]; `events` counts them all).
+    pub history: Vec<EventRow>,
+    /// How the run's goal was planned; `None` for a run submitted with a plan.
+    pub planning: Option<PlanningView>,
+    /// The run this one runs again (its "Run again"), if it is a rerun.
+    pub rerun_of: Option<String>,
+    /// The runs that run this one's plan again, oldest first.
+    pub reruns: Vec<String>,
+}
+
+/// How a goal became the run's plan: the model's tries, or the plan cache's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanningView {
+    pub goal: String,
+    pub model: String,
+    /// What the plan cache did, in words (`None` when the cache is off).
+    pub cache: Option<String>,
+    /// Whether the plan cache answered (no model call).
+    pub cache_hit: bool,
+    pub attempts: Vec<PlanAttemptView>,
+}
+
+/// One try of the model at planning a goal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanAttemptView {
+    /// The prompt's messages: `(role, content)`.
+    pub prompt: Vec<(String, String)>,
+    /// The model's answer, as it came.
+    pub raw_output: String,
+    /// Why it was refused; empty for the accepted one.
+    pub problems: Vec<String>,
+    /// The model's figures for this try, in a line (see [`StepDetail::figures`]).
+    pub figures: Option<String>,
+}
+
+/// Most events a run's page lists; the API pages through all of them.
+pub const HISTORY_LIMIT: usize = 500;
+
+/// One event of a run's log, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub seq: u64,
+    /// RFC 3339, UTC, milliseconds.
+    pub at: String,
+    /// The event's `kind` tag, e.g. `step_leased`.
+    pub kind: String,
+    /// The step it is about, if any.
+    pub step: Option<String>,
+    /// What else it says, in a line (attempt and worker, error, who and why).
+    pub detail: String,
 }
 
 /// One step of a run.
@@ -41,10 +115,19 @@ pub struct StepDetail {
     pub status: String,
     pub attempt: u32,
     pub max_attempts: u32,
+    /// The keys of the steps it waits for.
+    pub depends_on: Vec<String>,
+    /// 0 harmless … 1 irreversible; at or above the run's threshold it waits for a person.
+    pub risk: f64,
+    /// Whether a person must approve it before it runs.
+    pub gated: bool,
     /// What the agent produced, as Markdown: a string output, an object's `text` field, or
     /// the JSON in a code block. Rendered sanitised.
     pub output: Option<String>,
     pub error: Option<String>,
+    /// For a step that called a model (`llm`): model, tokens, queue wait, time to first token
+    /// and tokens/s, in a line.
+    pub figures: Option<String>,
 }
 
 /// One problem with a plan written in the browser, placed where it belongs: the step (its
@@ -58,6 +141,26 @@ pub struct PlanIssue {
     /// e.g. `tool`, `depends_on`, `input/url`; `json` when the text does not parse.
     pub field: String,
     pub message: String,
+}
+
+/// A model call's figures (its `usage`: `model`, `prompt_tokens`, `completion_tokens`,
+/// `queue_wait_ms`, `ttft_ms`, `decode_tok_s`) in a line; `None` when `usage` is not one.
+pub fn usage_line(usage: &serde_json::Value) -> Option<String> {
+    let number = |name: &str| usage.get(name).and_then(serde_json::Value::as_f64);
+    let model = usage.get("model")?.as_str()?;
+    let prompt = number("prompt_tokens")?;
+    let completion = number("completion_tokens")?;
+    let mut line = format!("{model} · {prompt} prompt + {completion} completion tokens");
+    if let Some(wait) = number("queue_wait_ms") {
+        line.push_str(&format!(" · queue {wait:.0} ms"));
+    }
+    if let Some(ttft) = number("ttft_ms") {
+        line.push_str(&format!(" · first token {ttft:.0} ms"));
+    }
+    if let Some(rate) = number("decode_tok_s") {
+        line.push_str(&format!(" · {rate:.1} tokens/s"));
+    }
+    Some(line)
 }
 
 /// An agent's output as Markdown: a string as it is, an object's string `text` (the
@@ -78,6 +181,19 @@ pub fn output_markdown(output: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_reads_as_one_line() {
+        let usage = serde_json::json!({"model": "tiny", "prompt_tokens": 312, "completion_tokens": 88,
+            "queue_wait_ms": 0.4, "ttft_ms": 12.2, "decode_tok_s": 95.06, "total_ms": 900.0});
+        assert_eq!(
+            usage_line(&usage).as_deref(),
+            Some(
+                "tiny · 312 prompt + 88 completion tokens · queue 0 ms · first token 12 ms · 95.1 tokens/s"
+            )
+        );
+        assert_eq!(usage_line(&serde_json::json!({"model": "tiny"})), None);
+    }
 
     #[test]
     fn outputs_become_markdown() {

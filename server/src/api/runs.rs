@@ -35,6 +35,10 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// Cursor: the `next` value of the previous page.
     pub before: Option<String>,
+    /// Only runs in this project (an empty page for a project the caller does not see).
+    pub project: Option<String>,
+    /// Only runs whose id contains this text (any case; `%` and `_` are literal).
+    pub id_contains: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -123,6 +127,8 @@ pub async fn list(
                 status: query.status,
                 limit: query.limit,
                 before: query.before,
+                project: query.project,
+                id_part: query.id_contains,
             },
         )
         .await?;

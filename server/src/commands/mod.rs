@@ -7,9 +7,11 @@
 //! - [`store`]: `switchyard store verify | stats | tier | archive | restore | maintain`.
 //! - [`admin`]: `switchyard user | key | audit | switch …` on the configured database.
 //! - [`bench`]: `switchyard bench …`, measurements printed beside a baseline.
+//! - [`model`]: `switchyard model write-test PATH`, the tiny random-weight test model.
 
 pub mod admin;
 pub mod bench;
+pub mod model;
 pub mod run;
 pub mod serve;
 pub mod store;

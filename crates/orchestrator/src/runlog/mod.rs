@@ -226,10 +226,30 @@ impl RunLog {
         projects: Option<&[String]>,
         limit: u32,
     ) -> Result<Vec<RunSummary>, RunLogError> {
+        let filter = RunFilter {
+            status,
+            before,
+            projects,
+            id_part: None,
+        };
+        self.list_matching(&filter, limit).await
+    }
+
+    /// Runs, newest first: `limit` of those that `filter` lets through.
+    pub async fn list_matching(
+        &self,
+        filter: &RunFilter<'_>,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, RunLogError> {
+        let RunFilter {
+            status,
+            before,
+            projects,
+            id_part,
+        } = *filter;
         let status = status.map(|s| s.as_str());
         let limit = i64::from(limit);
-        let rows =
-            on_pool!(&self.db, pool => Backend::list(pool, status, before, projects, limit).await?);
+        let rows = on_pool!(&self.db, pool => Backend::list(pool, status, before, projects, id_part, limit).await?);
         rows.into_iter()
             .map(
                 |(id, status, priority, last_seq, reason, created_at, updated_at, project)| {
@@ -371,4 +391,16 @@ fn decode_event(
         at: stored.at,
         kind: stored.event,
     })
+}
+
+/// Which runs a listing lets through; `None` lets everything through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunFilter<'a> {
+    pub status: Option<crate::status::RunStatus>,
+    /// Cursor: only runs created before this one (the last id of the previous page).
+    pub before: Option<&'a str>,
+    /// Only runs in these projects (none at all when empty).
+    pub projects: Option<&'a [String]>,
+    /// Only runs whose id contains this text, as written (no wildcards).
+    pub id_part: Option<&'a str>,
 }

@@ -315,6 +315,7 @@ macro_rules! for_backend {
                 status: Option<&str>,
                 before: Option<&str>,
                 projects: Option<&[String]>,
+                id_part: Option<&str>,
                 limit: i64,
             ) -> Result<Vec<RunRow>, RunLogError> {
                 // Newest first; ids are UUIDv7, so their order is creation order.
@@ -327,6 +328,14 @@ macro_rules! for_backend {
                 }
                 if let Some(before) = before {
                     query.push(" AND id < ").push_bind(before);
+                }
+                if let Some(part) = id_part {
+                    // LIKE in both databases, with its wildcards taken literally.
+                    let pattern = format!(
+                        "%{}%",
+                        part.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                    );
+                    query.push(" AND id LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
                 }
                 if let Some(projects) = projects {
                     if projects.is_empty() {
@@ -392,6 +401,7 @@ pub(super) trait Backend: sqlx::Database {
         status: Option<&str>,
         before: Option<&str>,
         projects: Option<&[String]>,
+        id_part: Option<&str>,
         limit: i64,
     ) -> Result<Vec<RunRow>, RunLogError>;
     async fn project_of(

@@ -2,15 +2,21 @@
 //! steps that wait for a person.
 //!
 //! - [`submit`]: goal or plan → a run, with the kill switch, the project, planning and the
-//!   audit entry.
+//!   audit entry; a rerun of a run's plan, linked both ways ([`lineage`]).
 //! - [`check`]: a hand-written plan's problems, placed at their steps, before submitting.
 //! - [`read`]: listing, one run's state and log, how its goal was planned, the pages' views.
 //! - [`steer`]: cancel, pause, resume, approve, reject; the approvals inbox.
+//! - [`graph`], [`timeline`], [`history`]: what a run's page draws and lists (the plan as a
+//!   graph, the steps over time, the events), made on the server.
 
 pub mod check;
+pub mod graph;
+pub mod history;
+pub mod lineage;
 pub mod read;
 pub mod steer;
 pub mod submit;
+pub mod timeline;
 
 use crate::Service;
 use crate::error::ServiceError;

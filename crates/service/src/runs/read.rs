@@ -2,11 +2,11 @@
 //! planned, and the views the pages show (rows, one run with its steps).
 
 use switchyard_auth::Permission;
-use switchyard_orchestrator::runlog::RunSummary;
+use switchyard_orchestrator::runlog::{RunFilter, RunSummary};
 use switchyard_orchestrator::{RunEvent, RunState, RunStatus};
 use switchyard_planner::PlanningRecord;
-use switchyard_protocol::runs::output_markdown;
-use switchyard_protocol::{RunDetail, RunRow, StepDetail};
+use switchyard_protocol::runs::{HISTORY_LIMIT, output_markdown, usage_line};
+use switchyard_protocol::{PlanAttemptView, PlanningView, RunDetail, RunRow, RunRows, StepDetail};
 
 use super::{DEFAULT_PAGE, MAX_PAGE};
 use crate::Service;
@@ -22,6 +22,10 @@ pub struct ListRuns {
     pub limit: Option<u32>,
     /// Cursor: the `next` of the previous page.
     pub before: Option<String>,
+    /// Only runs in this project (none when the caller does not see it).
+    pub project: Option<String>,
+    /// Only runs whose id contains this text (any case).
+    pub id_part: Option<String>,
 }
 
 /// A page of runs, newest first.
@@ -55,14 +59,27 @@ impl Service {
                 "limit {limit} is outside 1–{MAX_PAGE}"
             )));
         }
+        // A project named narrows what the caller sees; it never widens it.
+        let projects: Option<Vec<String>> = match (&query.project, who.visibility.filter()) {
+            (Some(one), Some(seen)) => Some(seen.iter().filter(|p| *p == one).cloned().collect()),
+            (Some(one), None) => Some(vec![one.clone()]),
+            (None, seen) => seen.map(<[String]>::to_vec),
+        };
+        let id_part = query
+            .id_part
+            .as_deref()
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(str::to_lowercase);
+        let filter = RunFilter {
+            status,
+            before: query.before.as_deref(),
+            projects: projects.as_deref(),
+            id_part: id_part.as_deref(),
+        };
         let runs = self
             .runs()
-            .list(
-                status,
-                query.before.as_deref(),
-                who.visibility.filter(),
-                limit,
-            )
+            .list_matching(&filter, limit)
             .await
             .map_err(|e| ServiceError::internal(&e))?;
         let next = (runs.len() == limit as usize)
@@ -113,22 +130,24 @@ impl Service {
             })
     }
 
-    /// The newest runs `who` sees, as the runs table shows them.
-    pub async fn recent_runs(
+    /// A page of the runs `who` sees, as the runs table shows them, with the cursor of the
+    /// next page.
+    pub async fn run_rows(
         &self,
         who: &Principal,
-        limit: u32,
-    ) -> Result<Vec<RunRow>, ServiceError> {
-        let page = self
-            .list_runs(
-                who,
-                ListRuns {
-                    limit: Some(limit),
-                    ..ListRuns::default()
-                },
-            )
-            .await?;
-        Ok(page
+        query: ListRuns,
+    ) -> Result<RunRows, ServiceError> {
+        let page = self.list_runs(who, query).await?;
+        let projects = match who.visibility.filter() {
+            Some(seen) => seen.to_vec(),
+            None => switchyard_auth::projects::list(self.db())
+                .await
+                .map_err(|e| ServiceError::internal(&e))?
+                .into_iter()
+                .map(|p| p.name)
+                .collect(),
+        };
+        let rows = page
             .runs
             .into_iter()
             .map(|r| RunRow {
@@ -140,12 +159,28 @@ impl Service {
                 created_at: r.created_at.to_rfc3339(),
                 updated_at: r.updated_at.to_rfc3339(),
             })
-            .collect())
+            .collect();
+        Ok(RunRows {
+            rows,
+            next: page.next,
+            projects,
+        })
     }
 
     /// Run `id` with its steps, as its page shows it; the same engine state the API answers.
     pub async fn run_detail(&self, who: &Principal, id: &str) -> Result<RunDetail, ServiceError> {
         let state = self.run_state(who, id).await?;
+        let events = self
+            .runs()
+            .events(id, 0)
+            .await
+            .map_err(|e| ServiceError::internal(&e))?;
+        let now = chrono::Utc::now();
+        let history = events
+            .iter()
+            .skip(events.len().saturating_sub(HISTORY_LIMIT))
+            .map(super::history::row)
+            .collect();
         let steps = state
             .steps
             .iter()
@@ -157,17 +192,74 @@ impl Service {
                 status: step.status.as_str().to_owned(),
                 attempt: step.attempt,
                 max_attempts: step.max_attempts,
+                depends_on: spec.depends_on.clone(),
+                risk: step.risk,
+                gated: step.risk >= state.approval_threshold,
                 output: step.output.as_ref().map(output_markdown),
                 error: step.error.clone(),
+                figures: step
+                    .output
+                    .as_ref()
+                    .and_then(|o| o.get("usage"))
+                    .and_then(usage_line),
             })
             .collect();
+        let planning = crate::planning::read(self.store(), id)
+            .await
+            .map_err(|e| ServiceError::internal(&e))?
+            .map(planning_view);
+        let (rerun_of, reruns) = super::lineage::read(self.store(), id).await?;
+        let graph_svg = super::graph::svg(&state);
+        let timeline_svg = super::timeline::svg(&state, &events, now);
         Ok(RunDetail {
             id: id.to_owned(),
             status: state.status.as_str().to_owned(),
             project: state.project,
             reason: state.reason,
             events: state.last_seq,
+            graph_svg,
+            timeline_svg,
+            history,
+            planning,
+            rerun_of,
+            reruns,
             steps,
         })
+    }
+}
+
+/// How a goal was planned, as the run's page shows it.
+fn planning_view(record: PlanningRecord) -> PlanningView {
+    let cache_hit = record.cache.as_ref().is_some_and(|c| c.hit);
+    let cache = record.cache.map(|c| match (c.hit, c.matched, c.similarity) {
+        (true, Some(matched), Some(similarity)) => format!(
+            "the plan cache answered: goals like \"{matched}\" (similarity {similarity:.2}) were planned before; no model call"
+        ),
+        (true, _, _) => "the plan cache answered: this goal was planned before; no model call".to_owned(),
+        (false, _, _) => format!(
+            "the plan cache had no plan for goals like \"{}\"; the model planned it",
+            c.template
+        ),
+    });
+    let attempts = record
+        .attempts
+        .into_iter()
+        .map(|a| PlanAttemptView {
+            prompt: a.prompt.into_iter().map(|m| (m.role, m.content)).collect(),
+            raw_output: a.raw_output,
+            problems: a.problems,
+            figures: a
+                .usage
+                .and_then(|u| serde_json::to_value(u).ok())
+                .as_ref()
+                .and_then(usage_line),
+        })
+        .collect();
+    PlanningView {
+        goal: record.goal,
+        model: record.model,
+        cache,
+        cache_hit,
+        attempts,
     }
 }

@@ -138,6 +138,33 @@ impl Service {
         })
     }
 
+    /// Runs run `id`'s plan again as a new run in the same project, with the same priority,
+    /// linked both ways ([`super::lineage`]). A run whose goal could not be planned has no
+    /// plan to repeat (400).
+    pub async fn rerun(&self, who: &Principal, id: &str) -> Result<SubmitOutcome, ServiceError> {
+        who.require(Permission::WriteRuns).await?;
+        let state = self.run_state(who, id).await?;
+        if state.plan.steps.is_empty() {
+            return Err(ServiceError::invalid(format!(
+                "run {id} has no plan to run again: its goal could not be planned"
+            )));
+        }
+        let outcome = self
+            .submit(
+                who,
+                Submission {
+                    plan: Some((*state.plan).clone()),
+                    goal: None,
+                    priority: state.priority,
+                    project: Some(state.project.clone()),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        super::lineage::keep(self.store(), &outcome.run_id, id).await?;
+        Ok(outcome)
+    }
+
     /// A goal the model could not plan: recorded as a failed run, its attempts kept as the
     /// planning record; 422 `planning_failed` naming the problems, with the run's id and the
     /// attempts (prompt, raw output, problems) in `details`.

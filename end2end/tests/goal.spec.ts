@@ -1,0 +1,61 @@
+// Starting a run from a goal, against a server of its own that has a model: the tiny
+// random-weight test model (`switchyard model write-test`), loaded through the real
+// mistral.rs path, with the planner limited to `noop` steps so that its plans can run.
+// Sign-in is off on that server (everyone is the local operator), so no cookies are sent.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expect, gotoHydrated, snap, test } from "./fixtures";
+import { binary, startServer } from "./second-server";
+
+const port = Number(process.env.E2E_GOAL_PORT ?? 3111);
+const base = `http://127.0.0.1:${port}`;
+
+test.use({ storageState: { cookies: [], origins: [] } });
+
+test("a goal typed in the browser is planned by the model, starts, and runs to its end without a reload; the same kind of goal again is a cache hit", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-goal-"));
+  const model = path.join(dataDir, "tiny.gguf");
+  execFileSync(binary, ["model", "write-test", model]);
+  const config = path.join(dataDir, "switchyard.toml");
+  fs.writeFileSync(
+    config,
+    `planner_tools = ["noop"]\nplanner_max_steps = 3\n\n[[models]]\nid = "tiny"\npath = ${JSON.stringify(model)}\n`,
+  );
+  const server = await startServer(
+    port,
+    { SWITCHYARD_AUTH_REQUIRED: "false", SWITCHYARD_CONFIG: config },
+    ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
+    dataDir,
+  );
+  try {
+    const startFromGoal = async (goal: string) => {
+      await gotoHydrated(page, `${base}/runs`);
+      await page.locator("#new-run").click();
+      await page.locator("#mode-goal").click();
+      await expect(page.locator("#start-goal")).toBeDisabled();
+      await page.locator("#goal-text").fill(goal);
+      await page.locator("#start-goal").click();
+      await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    };
+    await startFromGoal("Book a flight to Paris");
+    const planning = page.locator("#run-planning");
+    await expect(planning).toContainText("Book a flight to Paris");
+    await expect(planning.locator("#planning-title")).toContainText("Planned by tiny");
+    await expect(planning.locator(".planning-attempt[data-accepted=true]")).toHaveCount(1);
+    await expect(page.locator("#run-status")).toHaveText("succeeded", { timeout: 30_000 });
+    await expect(page.locator("#run-graph g.dag-node[data-status=succeeded]").first()).toBeVisible();
+    await snap(page, "run-from-goal");
+
+    await startFromGoal("Book a flight to London");
+    await expect(planning.locator("#cache-hit")).toBeVisible();
+    await expect(planning).toContainText("the plan cache answered");
+    await expect(page.locator("#run-status")).toHaveText("succeeded", { timeout: 30_000 });
+  } finally {
+    server.kill();
+  }
+});
