@@ -54,6 +54,8 @@ test("the Runs page, its plan editor and a run's page read on a phone", async ({
   // The graph and the timeline fit or scroll inside their cards, not the page.
   await page.locator("#run-graph").scrollIntoViewIfNeeded();
   await expect(page.locator("#run-graph svg.dag")).toBeVisible();
+  // The timeline keeps its labels readable: it scrolls in its card rather than shrinking.
+  expect(await page.locator("#run-timeline svg.timeline").evaluate((svg) => svg.getBoundingClientRect().width)).toBeGreaterThanOrEqual(600);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await snap(page, "run-graph-phone");
   expect((await request.post(`/api/v1/runs/${id}/cancel`)).status()).toBe(204);
