@@ -89,8 +89,9 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-/// In the browser: re-reads run `id` into `latest` after each of its events and after each
-/// answer of a control; an older reading that arrives late is dropped.
+/// In the browser: re-reads run `id` into `latest` after its events and after each answer of
+/// a control. One reading at a time: changes that arrive while one is under way (a burst of
+/// events) ask for one more reading after it, not one each.
 fn refresh_on_change(
     id: Memo<String>,
     events: Memo<RwSignal<Vec<serde_json::Value>>>,
@@ -100,7 +101,8 @@ fn refresh_on_change(
 ) {
     #[cfg(feature = "hydrate")]
     {
-        let asked = StoredValue::new(0_u64);
+        // (a reading is under way, a change came since it started)
+        let reading = StoredValue::new((false, false));
         Effect::new(move |seen: Option<(usize, usize, usize)>| {
             let now = (
                 events.get().with(Vec::len),
@@ -108,16 +110,21 @@ fn refresh_on_change(
                 decide.version().get(),
             );
             // The first pass is the server's reading, already on screen.
-            if seen.is_some() {
-                asked.update_value(|n| *n += 1);
-                let ticket = asked.get_value();
-                let id = id.get_untracked();
+            if seen.is_none() {
+                return now;
+            }
+            let idle = reading.with_value(|r| !r.0);
+            reading.set_value((true, true));
+            if idle {
                 leptos::task::spawn_local(async move {
-                    if let Ok(detail) = run_detail(id.clone()).await
-                        && asked.get_value() == ticket
-                    {
-                        latest.set(Some((id, detail)));
+                    while reading.with_value(|r| r.1) {
+                        reading.update_value(|r| r.1 = false);
+                        let id = id.get_untracked();
+                        if let Ok(detail) = run_detail(id.clone()).await {
+                            latest.set(Some((id, detail)));
+                        }
                     }
+                    reading.update_value(|r| r.0 = false);
                 });
             }
             now
@@ -221,7 +228,7 @@ fn RunView(
                 <StepCard step run_id=run_id.clone() decide decides=steers />
             </For>
         </ol>
-        <RunHistory rows=Signal::derive(move || detail.with(|d| d.history.clone())) total=Signal::derive(move || detail.with(|d| d.events)) />
+        <RunHistory rows=Memo::new(move |_| detail.with(|d| d.history.clone())).into() total=Signal::derive(move || detail.with(|d| d.events)) />
     }
 }
 

@@ -31,50 +31,24 @@ pub async fn runs_page(
     service.run_rows(&who, query).await.map_err(refused)
 }
 
-/// Most runs one bulk cancel takes.
-pub const MAX_BULK: usize = 100;
-
 /// Cancels each run of `ids` (separated by commas) with `reason`, one by one, each checked
 /// and audited as a single cancel; answers what became of each.
 #[server(prefix = "/api/fn", endpoint = "cancel_runs")]
 pub async fn cancel_runs(ids: String, reason: String) -> Result<Vec<BulkOutcome>, ServerFnError> {
-    use super::access::{refuse, refused, service_and_caller};
-    use switchyard_service::runs::steer::Steer;
+    use super::access::{refused, service_and_caller};
     let (service, who) = service_and_caller("runs.cancel")?;
-    // Refused as a whole when the caller may cancel nothing; run by run after that.
-    who.require(switchyard_auth::Permission::WriteRuns)
-        .await
-        .map_err(refused)?;
     let ids: Vec<&str> = ids
         .split(',')
         .map(str::trim)
         .filter(|id| !id.is_empty())
         .collect();
-    if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(refuse(
-            http::StatusCode::BAD_REQUEST,
-            format!(
-                "name 1 to {MAX_BULK} runs to cancel, separated by commas (got {})",
-                ids.len()
-            ),
-        ));
-    }
     let reason = Some(reason)
         .filter(|r| !r.trim().is_empty())
         .or_else(|| Some("cancelled from the Runs page, with others".to_owned()));
-    let mut outcomes = Vec::with_capacity(ids.len());
-    for id in ids {
-        let refused = service
-            .steer(&who, id, Steer::Cancel, reason.clone())
-            .await
-            .err()
-            .map(|e| e.message);
-        outcomes.push(BulkOutcome {
-            id: id.to_owned(),
-            refused,
-        });
-    }
-    Ok(outcomes)
+    service
+        .cancel_many(&who, &ids, reason)
+        .await
+        .map_err(refused)
 }
 
 /// One run with its steps, if the caller sees it: a run in another project answers the same

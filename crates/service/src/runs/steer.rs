@@ -1,9 +1,10 @@
 //! Steering runs: cancel, pause, resume; approving or rejecting a step that waits for a
-//! person; the inbox of such steps. Every command is audited with its outcome.
+//! person; the inbox of such steps; many runs cancelled at once. Every command is audited with its outcome.
 
 use switchyard_auth::Permission;
 use switchyard_orchestrator::StepStatus;
 use switchyard_orchestrator::engine::RunCommand;
+use switchyard_protocol::BulkOutcome;
 
 use crate::Service;
 use crate::error::ServiceError;
@@ -37,7 +38,41 @@ pub enum Verdict {
 
 pub use switchyard_protocol::api::runs::PendingApproval;
 
+/// Most runs one bulk cancel takes.
+pub const MAX_BULK: usize = 100;
+
 impl Service {
+    /// Cancels each run of `ids` with `reason`, one by one, each checked and audited as a
+    /// single cancel; answers what became of each. Refused as a whole (403) when the caller
+    /// may cancel nothing, and (400) for no ids or more than [`MAX_BULK`].
+    pub async fn cancel_many(
+        &self,
+        who: &Principal,
+        ids: &[&str],
+        reason: Option<String>,
+    ) -> Result<Vec<BulkOutcome>, ServiceError> {
+        who.require(Permission::WriteRuns).await?;
+        if ids.is_empty() || ids.len() > MAX_BULK {
+            return Err(ServiceError::invalid(format!(
+                "name 1 to {MAX_BULK} runs to cancel (got {})",
+                ids.len()
+            )));
+        }
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let refused = self
+                .steer(who, id, Steer::Cancel, reason.clone())
+                .await
+                .err()
+                .map(|e| e.message);
+            outcomes.push(BulkOutcome {
+                id: id.to_owned(),
+                refused,
+            });
+        }
+        Ok(outcomes)
+    }
+
     /// Cancels (with `reason`), pauses or resumes run `id`; 409 when its state does not
     /// allow it.
     pub async fn steer(
