@@ -44,7 +44,21 @@ submit() {
 }
 FUZZ_ENDED_RUN="$(submit '{"plan": {"steps": [{"key": "only", "agent": "default", "tool": "noop"}]}}')"
 FUZZ_WAITING_RUN="$(submit '{"plan": {"steps": [{"key": "gate", "agent": "default", "tool": "approval", "input": {"summary": "fuzz"}}]}}')"
-export FUZZ_ENDED_RUN FUZZ_WAITING_RUN
+# A workflow template, so that its own entry in the document (its parameter schema as the
+# request body) is fuzzed like any operation, and a run of it for the template's stream.
+curl -fsS -H "Authorization: Bearer $token" -H 'content-type: application/json' "$base/api/v1/workflows" -d '{
+  "name": "fuzz-form",
+  "params_schema": {"type": "object", "additionalProperties": false, "required": ["label"],
+    "properties": {"label": {"type": "string", "minLength": 1, "maxLength": 40},
+                   "count": {"type": "integer", "minimum": 0, "maximum": 10},
+                   "loud": {"type": "boolean"}}},
+  "plan": {"steps": [{"key": "echo", "agent": "default", "tool": "noop",
+    "input": {"label": "{{params.label}}", "count": "{{params.count}}", "loud": "{{params.loud}}"}}]}
+}' >/dev/null
+FUZZ_WORKFLOW_RUN="$(curl -fsS -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"label": "fuzz"}' "$base/api/v1/workflows/fuzz-form/runs" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+export FUZZ_ENDED_RUN FUZZ_WAITING_RUN FUZZ_WORKFLOW_RUN
 for _ in $(seq 1 50); do
   curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/runs/$FUZZ_ENDED_RUN" | grep -q '"status":"succeeded"' && break
   sleep 0.1

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub enum Icon {
     Dashboard,
     Runs,
+    Workflows,
     Agents,
     Logs,
     Alerts,
@@ -33,6 +34,9 @@ impl Icon {
             }
             Self::Runs => {
                 r#"<circle cx="5" cy="6" r="2"/><circle cx="5" cy="18" r="2"/><circle cx="19" cy="12" r="2"/><path d="M7 6h4l6 6M7 18h4l6-6"/>"#
+            }
+            Self::Workflows => {
+                r#"<rect x="3" y="4" width="18" height="16" rx="2"/><path d="M7 9h10M7 13h6M7 17h4"/>"#
             }
             Self::Agents => {
                 r#"<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><circle cx="17.5" cy="9" r="2.5"/><path d="M17 14.6c2.4.3 4 1.9 4.5 4.6"/>"#

@@ -109,6 +109,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=pages::Runs />
                     // Rendered whole before it is sent, so an unknown or foreign id answers 404.
                     <Route path=path!("/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
+                    <Route path=path!("/workflows") view=pages::Workflows />
+                    <Route path=path!("/workflows/:name") view=pages::WorkflowPage ssr=SsrMode::Async />
                     <Route path=path!("/agents") view=pages::Agents />
                     <Route path=path!("/logs") view=pages::Logs />
                     <Route path=path!("/alerts") view=pages::Alerts />

@@ -16,7 +16,7 @@ pub struct Section {
     pub summary: &'static str,
 }
 
-pub const SECTIONS: [Section; 7] = [
+pub const SECTIONS: [Section; 8] = [
     Section {
         path: "/",
         label: "Dashboard",
@@ -30,6 +30,13 @@ pub const SECTIONS: [Section; 7] = [
         icon: Icon::Runs,
         go_key: 'r',
         summary: "Goals planned into DAGs and their steps",
+    },
+    Section {
+        path: "/workflows",
+        label: "Workflows",
+        icon: Icon::Workflows,
+        go_key: 'w',
+        summary: "Saved plans with parameters: forms and API routes",
     },
     Section {
         path: "/agents",

@@ -147,6 +147,14 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Bench(BenchCommand::Pages { quick, url })) => {
             with_runtime(&config, crate::commands::bench::pages::run(quick, url))
         }
+        Some(Command::Bench(BenchCommand::Live { quick })) => {
+            // The figures are the output: server chatter only if asked for.
+            let mut config = config;
+            if cli.global.log_level.is_none() {
+                config.log_level = "warn".into();
+            }
+            with_runtime(&config, crate::commands::bench::live::run(quick))
+        }
         Some(Command::Bench(BenchCommand::Store { quick })) => {
             with_runtime(&config, crate::commands::bench::store::run(quick))
         }

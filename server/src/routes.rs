@@ -70,6 +70,18 @@ pub fn router(state: AppState, http: &HttpLimits) -> Router {
         .route("/runs/{id}/steps/{step}/approve", post(api::runs::approve))
         .route("/runs/{id}/steps/{step}/reject", post(api::runs::reject))
         .route("/approvals", get(api::runs::approvals))
+        .route("/notifications", get(api::notifications::list))
+        .route("/notifications/read", post(api::notifications::mark_read))
+        .route(
+            "/workflows",
+            post(api::workflows::save).get(api::workflows::list),
+        )
+        .route("/workflows/{name}", get(api::workflows::get))
+        .route("/workflows/{name}/runs", post(api::workflows::run))
+        .route(
+            "/workflows/{name}/runs/{id}/stream",
+            get(api::workflows::stream),
+        )
         .route("/auth/login", post(api::auth::login))
         .route("/auth/refresh", post(api::auth::refresh))
         .route("/auth/logout", post(api::auth::logout))

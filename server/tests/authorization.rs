@@ -34,6 +34,7 @@ async fn key(h: &Harness, name: &'static str, scopes: &[Scope], rate: u32) -> St
             name,
             project: "alpha",
             scopes,
+            workflows: &[],
             rate_per_min: rate,
             max_concurrency: 64,
             created_by: "test",
@@ -49,6 +50,9 @@ struct Route {
     method: &'static str,
     path: String,
     needs: Permission,
+    /// Another permission that allows it as well (reading a workflow template: reading runs,
+    /// or running workflows).
+    or: Option<Permission>,
     /// It names a resource in project `beta`, which only admins see: 404 for the rest.
     foreign: bool,
     body: Option<serde_json::Value>,
@@ -59,9 +63,17 @@ fn route(method: &'static str, path: impl Into<String>, needs: Permission) -> Ro
         method,
         path: path.into(),
         needs,
+        or: None,
         foreign: false,
         body: None,
     }
+}
+
+/// A template in `project` whose plan runs `noop` with an optional parameter.
+fn template_body(name: &str, project: &str) -> serde_json::Value {
+    json!({"name": name, "project": project,
+           "params_schema": {"type": "object", "properties": {"note": {"type": "string"}}},
+           "plan": {"steps": [{"key": "a", "agent": "default", "tool": "noop", "input": {"note": "{{params.note}}"}}]}})
 }
 
 fn default_body(path: &str) -> serde_json::Value {
@@ -139,6 +151,25 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     }
     let own = submit(&mut h, "alpha").await;
     let foreign = submit(&mut h, "beta").await;
+    // A workflow template in each project, each run once.
+    let mut template_runs = Vec::new();
+    for (name, project) in [("tpl-alpha", "alpha"), ("tpl-beta", "beta")] {
+        let (status, body) = h
+            .json(post_json(
+                "/api/v1/workflows",
+                &template_body(name, project),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, run) = h
+            .json(post_json(
+                &format!("/api/v1/workflows/{name}/runs"),
+                &json!({}),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{run}");
+        template_runs.push(run["id"].as_str().unwrap().to_owned());
+    }
     let (status, body) = h
         .json(post_json(
             "/api/v1/runs",
@@ -206,9 +237,14 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         (
             "key runs:write",
             Scope::RunsWrite,
-            vec![Permission::WriteRuns],
+            vec![Permission::WriteRuns, Permission::RunWorkflows],
         ),
         ("key approve", Scope::Approve, vec![Permission::Approve]),
+        (
+            "key workflows",
+            Scope::WorkflowsRun,
+            vec![Permission::RunWorkflows],
+        ),
         ("key admin", Scope::Admin, Permission::ALL.to_vec()),
     ] {
         callers.push(Caller {
@@ -282,6 +318,11 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             ..route("GET", "/api/v1/events?project=beta", Permission::ReadRuns)
         },
         route("GET", "/api/v1/approvals", Permission::ReadRuns),
+        route("GET", "/api/v1/notifications", Permission::ReadRuns),
+        Route {
+            body: Some(json!({"ids": []})),
+            ..route("POST", "/api/v1/notifications/read", Permission::ReadRuns)
+        },
         route("GET", "/api/v1/admin/users", Permission::ManageUsers),
         route("POST", "/api/v1/admin/users", Permission::ManageUsers),
         route(
@@ -331,7 +372,53 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ),
         route("GET", "/api/v1/admin/audit", Permission::ReadAudit),
         route("GET", "/api/v1/admin/audit/verify", Permission::ReadAudit),
+        Route {
+            or: Some(Permission::RunWorkflows),
+            ..route("GET", "/api/v1/workflows", Permission::ReadRuns)
+        },
+        Route {
+            body: Some(template_body("matrix-made", "alpha")),
+            ..route("POST", "/api/v1/workflows", Permission::WriteRuns)
+        },
+        Route {
+            body: Some(template_body("matrix-beta", "beta")),
+            foreign: true,
+            ..route("POST", "/api/v1/workflows", Permission::WriteRuns)
+        },
     ]);
+    for ((name, foreign), run) in [("tpl-alpha", false), ("tpl-beta", true)]
+        .into_iter()
+        .zip(&template_runs)
+    {
+        routes.extend([
+            Route {
+                or: Some(Permission::RunWorkflows),
+                foreign,
+                ..route(
+                    "GET",
+                    format!("/api/v1/workflows/{name}"),
+                    Permission::ReadRuns,
+                )
+            },
+            Route {
+                body: Some(json!({"note": "matrix"})),
+                foreign,
+                ..route(
+                    "POST",
+                    format!("/api/v1/workflows/{name}/runs"),
+                    Permission::RunWorkflows,
+                )
+            },
+            Route {
+                foreign,
+                ..route(
+                    "GET",
+                    format!("/api/v1/workflows/{name}/runs/{run}/stream"),
+                    Permission::RunWorkflows,
+                )
+            },
+        ]);
+    }
 
     let mut table = format!("{:<56}", "route (own = project alpha, foreign = beta)");
     for caller in &callers {
@@ -357,7 +444,11 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             table += &format!(" {:>14}", status.as_u16());
             let expected_refusal = match &caller.holds {
                 None => Some(StatusCode::UNAUTHORIZED),
-                Some(held) if !held.contains(&r.needs) => Some(StatusCode::FORBIDDEN),
+                Some(held)
+                    if !held.contains(&r.needs) && !r.or.is_some_and(|or| held.contains(&or)) =>
+                {
+                    Some(StatusCode::FORBIDDEN)
+                }
                 Some(_) if r.foreign && !caller.sees_all => Some(StatusCode::NOT_FOUND),
                 Some(_) => None,
             };
@@ -462,6 +553,15 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             Some(Permission::ReadAudit),
         ),
         ("admin_audit_verify", "", Some(Permission::ReadAudit)),
+        ("workflow_list", "", Some(Permission::ReadRuns)),
+        ("bell", "", Some(Permission::ReadRuns)),
+        ("mark_read", "ids=", Some(Permission::ReadRuns)),
+        ("search_all", "text=tpl", None),
+        (
+            "save_workflow",
+            "name=fn-made&description=&project=alpha&params_schema=%7B%22type%22%3A%22object%22%7D&plan=%7B%22steps%22%3A%5B%7B%22key%22%3A%22a%22%2C%22agent%22%3A%22default%22%2C%22tool%22%3A%22noop%22%7D%5D%7D",
+            Some(Permission::WriteRuns),
+        ),
     ]
     .into_iter()
     .map(|(endpoint, form, needs)| (endpoint, form.to_owned(), needs, false))
@@ -478,6 +578,20 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         Some(Permission::ReadRuns),
         true,
     ));
+    for (name, foreign_id) in [("tpl-alpha", false), ("tpl-beta", true)] {
+        fns.push((
+            "workflow_page",
+            format!("name={name}"),
+            Some(Permission::ReadRuns),
+            foreign_id,
+        ));
+        fns.push((
+            "start_workflow",
+            format!("name={name}&params=%7B%7D"),
+            Some(Permission::RunWorkflows),
+            foreign_id,
+        ));
+    }
     for (run, foreign_id) in [(&own, false), (&foreign, true)] {
         fns.push((
             "steer_run",
@@ -501,7 +615,12 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     for (endpoint, form, needs, foreign_id) in fns {
         let shown = if matches!(
             endpoint,
-            "run_detail" | "decide_step" | "steer_run" | "rerun_run"
+            "run_detail"
+                | "decide_step"
+                | "steer_run"
+                | "rerun_run"
+                | "workflow_page"
+                | "start_workflow"
         ) {
             format!(
                 "server fn {endpoint} ({})",

@@ -30,6 +30,7 @@ async fn key(h: &Harness, project: &str, scopes: &[Scope]) -> String {
             name: "agent",
             project,
             scopes,
+            workflows: &[],
             rate_per_min: 10_000,
             max_concurrency: 8,
             created_by: "test",

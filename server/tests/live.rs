@@ -323,3 +323,58 @@ async fn one_socket_carries_topics_a_heartbeat_and_resumable_runs() {
     assert_eq!(resumed["event"]["seq"], 2, "{resumed}");
     assert_eq!(resumed["event"]["kind"], "run_started", "{resumed}");
 }
+
+/// An approver of project `alpha` with `role` (a member), and an access token for them.
+async fn member_of_alpha(h: &Harness, email: &str, role: Role) -> String {
+    let made = users::create(&h.db, email, "a long enough password", role)
+        .await
+        .unwrap();
+    projects::add_member(&h.db, "alpha", &made.id)
+        .await
+        .unwrap();
+    h.auth
+        .keys
+        .issue(&made.id, role, chrono::Utc::now().timestamp())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifications_topic_tells_each_person_of_their_own_bell_only() {
+    let h = Harness::signed_in().await;
+    projects::create(&h.db, "alpha", "test").await.unwrap();
+    let approver = member_of_alpha(&h, "approver@example.com", Role::Operator).await;
+    let watcher = viewer_of_alpha(&h, "onlooker@example.com").await;
+    let addr = serve(&h).await;
+    let send = |value: Value| Message::text(value.to_string());
+    let mut sockets = Vec::new();
+    for token in [&approver, &watcher] {
+        let mut socket = from_this_site(addr, token).await;
+        socket
+            .send(send(json!({"watch": "notifications"})))
+            .await
+            .unwrap();
+        socket.send(send(json!({"ping": 1}))).await.unwrap();
+        assert_eq!(next_json(&mut socket).await, json!({"pong": 1}));
+        sockets.push(socket);
+    }
+    // The operator starts a run whose step waits for approval: their bell changes.
+    let mut request = post_json(
+        "/api/v1/runs",
+        &json!({"plan": {"steps": [{"key": "gate", "agent": "default", "tool": "approval",
+                                    "input": {"summary": "ship it"}}]},
+                "project": "alpha"}),
+    );
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {approver}").parse().unwrap(),
+    );
+    let (status, created) = h.json(request).await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{created}");
+    let changed = next_json(&mut sockets[0]).await;
+    assert_eq!(
+        changed,
+        json!({"topic": "notifications", "change": {"run": "", "seq": 0, "kind": "notification"}})
+    );
+    // The viewer (who may not approve) hears nothing: the next thing on its socket is the pong.
+    sockets[1].send(send(json!({"ping": 2}))).await.unwrap();
+    assert_eq!(next_json(&mut sockets[1]).await, json!({"pong": 2}));
+}

@@ -122,3 +122,51 @@ async fn a_limit_above_the_maximum_is_refused_not_clamped() {
     assert_eq!(limit["schema"]["maximum"], 500, "{limit}");
     assert_eq!(limit["schema"]["minimum"], 1, "{limit}");
 }
+
+/// Polls run `id` until it ends (20 s at most).
+async fn ended(h: &Harness, id: &str) -> Value {
+    for _ in 0..2_000 {
+        let (_, run) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
+        if matches!(
+            run["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("run {id} never ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_page_links_a_child_run_and_its_parent_both_ways() {
+    let h = Harness::new().await;
+    let plan = json!({"steps": [{"key": "child", "agent": "default", "tool": "subrun",
+        "input": {"plan": {"steps": [{"key": "inner", "agent": "default", "tool": "noop"}]}}}]});
+    let (status, created) = h
+        .json(post_json("/api/v1/runs", &json!({"plan": plan})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let parent = created["id"].as_str().unwrap().to_owned();
+    let run = ended(&h, &parent).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let child = run["steps"][0]["output"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, page) = server_fn(&h, "run_detail", &format!("id={parent}")).await;
+    assert_eq!(page["children"], json!([child]), "{page}");
+    assert_eq!(page["parent"], Value::Null);
+    let (_, page) = server_fn(&h, "run_detail", &format!("id={child}")).await;
+    assert_eq!(page["parent"], json!(parent), "{page}");
+    assert_eq!(page["children"], json!([]));
+
+    // The top bar's search finds both by part of their id.
+    let tail = &child[child.len() - 8..];
+    let (status, hits) = server_fn(&h, "search_all", &format!("text={tail}")).await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    assert_eq!(hits[0]["href"], format!("/runs/{child}"), "{hits}");
+    assert_eq!(hits[0]["kind"], "run");
+    let (_, none) = server_fn(&h, "search_all", "text=x").await;
+    assert_eq!(none, json!([]), "one character finds nothing");
+}

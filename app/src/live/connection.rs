@@ -37,6 +37,7 @@ pub struct Tab {
     watching: HashSet<Topic>,
     runs_pending: bool,
     approvals_pending: bool,
+    bell_pending: bool,
 }
 
 impl Tab {
@@ -45,6 +46,7 @@ impl Tab {
         match topic {
             Topic::Runs => &mut self.runs_pending,
             Topic::Approvals => &mut self.approvals_pending,
+            Topic::Notifications => &mut self.bell_pending,
         }
     }
 }
@@ -288,6 +290,7 @@ fn tick_soon(live: Live, topic: Topic) {
             let counter = match topic {
                 Topic::Runs => live.runs_changed,
                 Topic::Approvals => live.approvals_changed,
+                Topic::Notifications => live.bell_changed,
             };
             counter.update(|n| *n += 1);
         },

@@ -66,6 +66,8 @@ pub struct Live {
     pub runs_changed: RwSignal<u64>,
     /// Ticks when the approvals waiting may have changed (after `watch(Topic::Approvals)`).
     pub approvals_changed: RwSignal<u64>,
+    /// Ticks when this person's notifications changed (after `watch(Topic::Notifications)`).
+    pub bell_changed: RwSignal<u64>,
     #[cfg(feature = "hydrate")]
     tab: StoredValue<connection::Tab, LocalStorage>,
 }
@@ -77,6 +79,7 @@ impl Live {
             link: RwSignal::new(LinkState::Connecting),
             runs_changed: RwSignal::new(0),
             approvals_changed: RwSignal::new(0),
+            bell_changed: RwSignal::new(0),
             #[cfg(feature = "hydrate")]
             tab: StoredValue::new_local(connection::Tab::default()),
         };

@@ -21,8 +21,11 @@ mod run_controls;
 mod run_detail;
 mod run_history;
 mod runs;
+mod schema_form;
 mod settings;
 mod setup;
+mod workflow_page;
+mod workflows;
 
 pub use account::AccountPage;
 pub use admin::Admin;
@@ -37,3 +40,5 @@ pub use run_detail::RunPage;
 pub use runs::Runs;
 pub use settings::Settings;
 pub use setup::Setup;
+pub use workflow_page::WorkflowPage;
+pub use workflows::Workflows;

@@ -166,9 +166,35 @@ fn RunView(
                     </span>
                 }
             });
-            (of.is_some() || again.is_some()).then(
-                || view! { <p class="muted small lineage" id="run-lineage">{of}" "{again}</p> },
-            )
+            let parent = d
+                .parent
+                .as_ref()
+                .map(|p| view! { <span id="run-parent">"Started by run " {link(p)}</span> });
+            let children = (!d.children.is_empty()).then(|| {
+                view! {
+                    <span id="run-children">
+                        "Child runs "
+                        {d.children.iter().map(|c| view! { {link(c)} " " }).collect_view()}
+                    </span>
+                }
+            });
+            let workflow = d.workflow.as_ref().map(|(name, version)| {
+                let href = format!("/workflows/{name}");
+                let text = format!("{name} v{version}");
+                view! { <span id="run-workflow">"From workflow " <A href=href>{text}</A></span> }
+            });
+            let any = of.is_some()
+                || again.is_some()
+                || parent.is_some()
+                || children.is_some()
+                || workflow.is_some();
+            any.then(|| {
+                view! {
+                    <p class="muted small lineage" id="run-lineage">
+                        {workflow}" "{of}" "{again}" "{parent}" "{children}
+                    </p>
+                }
+            })
         })
     };
     let run_id = id.clone();

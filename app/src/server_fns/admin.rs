@@ -40,10 +40,10 @@ pub async fn load_admin() -> Result<AdminOverview, ServerFnError> {
         .map_err(refused)?
         .into_iter()
         .map(|k| KeyRow {
+            scopes: k.grant_names(),
             id: k.id,
             name: k.name,
             project: k.project,
-            scopes: k.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             rate_per_min: k.rate_per_min,
             max_concurrency: k.max_concurrency,
             last_used_at_ms: k.last_used_at_ms,

@@ -7,5 +7,7 @@ pub mod access;
 pub mod account;
 pub mod admin;
 pub mod approvals;
+pub mod notifications;
 pub mod runs;
 pub mod system;
+pub mod workflows;

@@ -1,4 +1,4 @@
-//! System status for the dashboard.
+//! System status for the dashboard, and the top bar's search.
 
 use leptos::prelude::*;
 use switchyard_protocol::Health;
@@ -7,4 +7,15 @@ use switchyard_protocol::Health;
 #[server(prefix = "/api/fn", endpoint = "system_health")]
 pub async fn system_health() -> Result<Health, ServerFnError> {
     Ok(crate::context::service()?.health().await)
+}
+
+/// The top bar's search beyond the sections: runs by part of their id, workflow templates by
+/// name or description, each only where the caller may see it.
+#[server(prefix = "/api/fn", endpoint = "search_all")]
+pub async fn search_all(
+    text: String,
+) -> Result<Vec<switchyard_protocol::SearchHit>, ServerFnError> {
+    use super::access::{refused, service_and_caller};
+    let (service, who) = service_and_caller("search")?;
+    service.search(&who, &text).await.map_err(refused)
 }

@@ -5,11 +5,12 @@
 //! - [`state`]: [`ShellState`], the open/closed state of every panel, persisted to
 //!   `localStorage` and mirrored onto `<html data-*>` for the CSS.
 //! - [`shortcuts`]: the global keyboard map (`[`, `]`, `/`, `?`, `g`+key, `Esc`).
-//! - [`top_bar`]: breadcrumbs, [`search`], notifications and the user menu.
+//! - [`top_bar`]: breadcrumbs, [`search`], the [`bell`] and the user menu.
 //! - [`sidebar`]: the left navigation.
 //! - [`orchestrator_panel`]: the right panel (modes, messages, the prompt input).
 //! - [`help`]: the keyboard-shortcut dialog.
 
+pub mod bell;
 pub mod help;
 pub mod orchestrator_panel;
 pub mod search;

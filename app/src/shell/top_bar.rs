@@ -7,6 +7,7 @@ use leptos_router::hooks::use_location;
 use crate::icons::{Icon, IconSvg};
 use crate::nav;
 use crate::shell::ShellState;
+use crate::shell::bell::Bell;
 use crate::shell::search::GlobalSearch;
 use crate::shell::state::Menu;
 
@@ -37,7 +38,7 @@ pub fn TopBar() -> impl IntoView {
             <GlobalSearch />
             <div class="top-bar-actions">
                 <LinkIndicator />
-                <Notifications />
+                <Bell />
                 <UserMenu />
                 <button
                     class="icon-button"
@@ -91,36 +92,6 @@ fn Breadcrumbs() -> impl IntoView {
                 <li aria-current="page">{current}</li>
             </ol>
         </nav>
-    }
-}
-
-/// The bell. The server keeps no notifications, so it says so rather than showing a fake count.
-#[component]
-fn Notifications() -> impl IntoView {
-    let state = ShellState::expect();
-    let open = move || state.open_menu.get() == Some(Menu::Notifications);
-    view! {
-        <div class="menu-anchor">
-            <button
-                class="icon-button"
-                id="notifications-button"
-                title="Notifications"
-                aria-label="Notifications"
-                aria-haspopup="true"
-                aria-expanded=move || open().to_string()
-                on:click=move |_| state.toggle_menu(Menu::Notifications)
-            >
-                <IconSvg icon=Icon::Bell />
-            </button>
-            <Show when=open>
-                <div class="popover" role="dialog" aria-label="Notifications">
-                    <p class="popover-title">"Notifications"</p>
-                    <p class="muted">
-                        "No notifications: the server does not keep any. Runs and their status are on the Runs page."
-                    </p>
-                </div>
-            </Show>
-        </div>
     }
 }
 

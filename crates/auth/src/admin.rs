@@ -3,7 +3,7 @@
 
 use switchyard_db::Database;
 
-use crate::api_keys::{self, ApiKey, NewKey, Scope};
+use crate::api_keys::{self, ApiKey, Grants, NewKey};
 use crate::kill::{Capability, KillSwitches};
 use crate::projects::{self, ProjectError};
 use crate::users::{self, User, UserError};
@@ -162,7 +162,7 @@ pub async fn issue_key(
             "name must be 1 to {MAX_KEY_NAME} characters, not blank"
         )));
     }
-    let scopes = Scope::parse_list(request.scopes).map_err(AdminError::Invalid)?;
+    let grants = Grants::parse(request.scopes).map_err(AdminError::Invalid)?;
     if !(1..=MAX_RATE_PER_MIN).contains(&request.rate_per_min) {
         return Err(AdminError::Invalid(format!(
             "rate_per_min must be 1 to {MAX_RATE_PER_MIN}"
@@ -179,7 +179,8 @@ pub async fn issue_key(
         &NewKey {
             name,
             project: request.project,
-            scopes: &scopes,
+            scopes: &grants.scopes,
+            workflows: &grants.workflows,
             rate_per_min: request.rate_per_min,
             max_concurrency: request.max_concurrency,
             created_by,

@@ -22,17 +22,22 @@ pub enum Scope {
     EventsIngest,
     #[serde(rename = "infer")]
     Infer,
+    /// Runs any workflow template the key's project holds (`workflows:run`); a key may
+    /// instead be limited to named templates (`workflows:run:NAME`, see [`Grants`]).
+    #[serde(rename = "workflows:run")]
+    WorkflowsRun,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Self::RunsRead,
         Self::RunsWrite,
         Self::Approve,
         Self::EventsIngest,
         Self::Infer,
+        Self::WorkflowsRun,
         Self::Admin,
     ];
 
@@ -43,29 +48,79 @@ impl Scope {
             Self::Approve => "approve",
             Self::EventsIngest => "events:ingest",
             Self::Infer => "infer",
+            Self::WorkflowsRun => "workflows:run",
             Self::Admin => "admin",
         }
     }
 
     /// Parses `runs:read,runs:write,…`; the error names the unknown scope and the choices.
+    /// Named workflow grants are dropped: [`Grants::parse`] keeps them.
     pub fn parse_list(text: &str) -> Result<Vec<Scope>, String> {
-        let mut scopes = Vec::new();
+        Grants::parse(text).map(|grants| grants.scopes)
+    }
+}
+
+/// The prefix of a grant to run one named workflow template.
+pub const WORKFLOW_GRANT: &str = "workflows:run:";
+
+/// Everything a key may do: its [`Scope`]s and the workflow templates it may run by name
+/// (`workflows:run:NAME`), stored together as one comma-separated list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub scopes: Vec<Scope>,
+    /// Templates this key may run even without `workflows:run`.
+    pub workflows: Vec<String>,
+}
+
+impl Grants {
+    /// Parses `runs:read,workflows:run:onboard,…`; the error names the unknown scope (or the
+    /// bad template name) and the choices.
+    pub fn parse(text: &str) -> Result<Grants, String> {
+        let mut grants = Grants::default();
         for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let scope = Self::ALL
+            if let Some(template) = name.strip_prefix(WORKFLOW_GRANT) {
+                crate::projects::check_name(template).map_err(|_| {
+                    format!(
+                        "invalid scope '{name}': a template name is 1 to 63 lowercase letters, \
+                         digits, '-' or '_', starting with a letter or digit"
+                    )
+                })?;
+                if !grants.workflows.iter().any(|w| w == template) {
+                    grants.workflows.push(template.to_owned());
+                }
+                continue;
+            }
+            let scope = Scope::ALL
                 .into_iter()
                 .find(|s| s.as_str() == name)
                 .ok_or_else(|| {
-                    let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
-                    format!("unknown scope '{name}': expected {}", names.join(", "))
+                    let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                    format!(
+                        "unknown scope '{name}': expected {}, or {WORKFLOW_GRANT}NAME",
+                        names.join(", ")
+                    )
                 })?;
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
+            if !grants.scopes.contains(&scope) {
+                grants.scopes.push(scope);
             }
         }
-        if scopes.is_empty() {
+        if grants.scopes.is_empty() && grants.workflows.is_empty() {
             return Err("a key needs at least one scope".into());
         }
-        Ok(scopes)
+        Ok(grants)
+    }
+
+    /// Every grant by its name, scopes first: what is stored and shown.
+    pub fn names(&self) -> Vec<String> {
+        self.scopes
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .chain(
+                self.workflows
+                    .iter()
+                    .map(|w| format!("{WORKFLOW_GRANT}{w}")),
+            )
+            .collect()
     }
 }
 
@@ -76,6 +131,8 @@ pub struct ApiKey {
     pub name: String,
     pub project: String,
     pub scopes: Vec<Scope>,
+    /// Workflow templates this key may run by name (`workflows:run:NAME`).
+    pub workflows: Vec<String>,
     pub rate_per_min: u32,
     pub max_concurrency: u32,
     pub created_by: String,
@@ -96,6 +153,15 @@ impl ApiKey {
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
     }
+
+    /// Its scopes and named workflow grants, as stored and shown.
+    pub fn grant_names(&self) -> Vec<String> {
+        Grants {
+            scopes: self.scopes.clone(),
+            workflows: self.workflows.clone(),
+        }
+        .names()
+    }
 }
 
 /// What a new key is made with.
@@ -104,6 +170,8 @@ pub struct NewKey<'a> {
     pub name: &'a str,
     pub project: &'a str,
     pub scopes: &'a [Scope],
+    /// Templates the key may run by name.
+    pub workflows: &'a [String],
     pub rate_per_min: u32,
     pub max_concurrency: u32,
     pub created_by: &'a str,
@@ -153,11 +221,13 @@ const COLUMNS: &str = "id, name, project, scopes, rate_per_min, max_concurrency,
                        created_at_ms, last_used_at_ms, revoked_at_ms";
 
 fn key(row: Row) -> ApiKey {
+    let grants = Grants::parse(&row.scopes).unwrap_or_default();
     ApiKey {
         id: row.id,
         name: row.name,
         project: row.project,
-        scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
+        scopes: grants.scopes,
+        workflows: grants.workflows,
         rate_per_min: row.rate_per_min as u32,
         max_concurrency: row.max_concurrency as u32,
         created_by: row.created_by,
@@ -174,7 +244,11 @@ pub async fn create(db: &Database, new: &NewKey<'_>) -> Result<(ApiKey, String),
         .map(|b| format!("{b:02x}"))
         .collect::<String>();
     let secret = crate::random::token(32);
-    let scopes: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
+    let scopes = Grants {
+        scopes: new.scopes.to_vec(),
+        workflows: new.workflows.to_vec(),
+    }
+    .names();
     let created_at_ms = crate::now_ms();
     const SQL: &str = "INSERT INTO api_keys (id, name, project, scopes, rate_per_min, \
                        max_concurrency, secret_hash, created_by, created_at_ms) \
@@ -198,6 +272,7 @@ pub async fn create(db: &Database, new: &NewKey<'_>) -> Result<(ApiKey, String),
         name: new.name.to_owned(),
         project: new.project.to_owned(),
         scopes: new.scopes.to_vec(),
+        workflows: new.workflows.to_vec(),
         rate_per_min: new.rate_per_min,
         max_concurrency: new.max_concurrency,
         created_by: new.created_by.to_owned(),
@@ -366,6 +441,7 @@ mod tests {
             name: "test".into(),
             project: "default".into(),
             scopes: vec![Scope::RunsRead],
+            workflows: Vec::new(),
             rate_per_min,
             max_concurrency,
             created_by: "test".into(),
@@ -431,5 +507,25 @@ mod tests {
         let err = Scope::parse_list("runs:read,root").unwrap_err();
         assert!(err.starts_with("unknown scope 'root'"), "{err}");
         assert!(Scope::parse_list("").is_err());
+    }
+
+    #[test]
+    fn named_workflow_grants_parse_and_round_trip() {
+        let grants =
+            Grants::parse("runs:read,workflows:run:onboard,workflows:run:onboard").unwrap();
+        assert_eq!(grants.scopes, [Scope::RunsRead]);
+        assert_eq!(grants.workflows, ["onboard"]);
+        assert_eq!(grants.names(), ["runs:read", "workflows:run:onboard"]);
+        assert_eq!(Grants::parse(&grants.names().join(",")).unwrap(), grants);
+        assert_eq!(
+            Grants::parse("workflows:run").unwrap().scopes,
+            [Scope::WorkflowsRun]
+        );
+        let bad = Grants::parse("workflows:run:Bad Name").unwrap_err();
+        assert!(
+            bad.starts_with("invalid scope 'workflows:run:Bad Name'"),
+            "{bad}"
+        );
+        assert!(Grants::parse("workflows:run:").is_err());
     }
 }

@@ -28,10 +28,13 @@ pub enum Permission {
     ManageKeys,
     ReadAudit,
     KillSwitch,
+    /// Start runs of saved workflow templates (an API key may hold this alone, or for named
+    /// templates only).
+    RunWorkflows,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Self::ReadRuns,
         Self::WriteRuns,
         Self::Approve,
@@ -41,6 +44,7 @@ impl Permission {
         Self::ManageKeys,
         Self::ReadAudit,
         Self::KillSwitch,
+        Self::RunWorkflows,
     ];
 }
 
@@ -54,7 +58,7 @@ impl Role {
             Self::Admin => true,
             Self::Operator => matches!(
                 permission,
-                ReadRuns | WriteRuns | Approve | IngestEvents | Infer
+                ReadRuns | WriteRuns | Approve | IngestEvents | Infer | RunWorkflows
             ),
             Self::Viewer => matches!(permission, ReadRuns),
         }
@@ -103,6 +107,7 @@ mod tests {
             assert!(!Role::Viewer.allows(admin_only));
         }
         assert!(!Role::Viewer.allows(Permission::WriteRuns));
+        assert!(!Role::Viewer.allows(Permission::RunWorkflows));
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }

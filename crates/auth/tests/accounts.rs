@@ -102,6 +102,7 @@ async fn exercise(db: Database) {
             name: "ci-bot",
             project: "default",
             scopes: &[Scope::RunsRead, Scope::RunsWrite],
+            workflows: &[],
             rate_per_min: 120,
             max_concurrency: 4,
             created_by: &ada.id,

@@ -41,6 +41,7 @@ pub fn create(
     approval_threshold: f64,
     priority: i32,
     project: String,
+    started_by: Option<String>,
 ) -> EventKind {
     EventKind::RunCreated {
         plan: plan.plan,
@@ -48,18 +49,25 @@ pub fn create(
         approval_threshold,
         priority,
         project,
+        started_by,
     }
 }
 
 /// The first event of a run whose goal could not be planned: it has no steps, and
 /// [`fail_unplanned`] ends it at once.
-pub fn create_unplanned(approval_threshold: f64, priority: i32, project: String) -> EventKind {
+pub fn create_unplanned(
+    approval_threshold: f64,
+    priority: i32,
+    project: String,
+    started_by: Option<String>,
+) -> EventKind {
     EventKind::RunCreated {
         plan: crate::plan::Plan { steps: Vec::new() },
         risks: Vec::new(),
         approval_threshold,
         priority,
         project,
+        started_by,
     }
 }
 

@@ -62,6 +62,9 @@ pub struct RunState {
     /// The project the run belongs to.
     #[serde(default = "crate::default_project")]
     pub project: String,
+    /// Who started it (a user's id, or `local-operator`), when recorded.
+    #[serde(default)]
+    pub started_by: Option<String>,
     pub approval_threshold: f64,
     /// `seq` of the last event applied.
     pub last_seq: u64,
@@ -107,6 +110,7 @@ impl RunState {
             approval_threshold,
             priority,
             project,
+            started_by,
         } = &event.kind
         else {
             return Err(refuse(event, "a log must start with run_created".into()));
@@ -147,6 +151,7 @@ impl RunState {
             steps,
             priority: *priority,
             project: project.clone(),
+            started_by: started_by.clone(),
             approval_threshold: *approval_threshold,
             last_seq: 1,
             next_fencing_token: 1,

@@ -15,6 +15,7 @@ impl RunState {
             steps: self.steps.iter().map(StepState::view).collect(),
             priority: self.priority,
             project: self.project.clone(),
+            started_by: self.started_by.clone(),
             approval_threshold: self.approval_threshold,
             last_seq: self.last_seq,
             next_fencing_token: self.next_fencing_token,

@@ -38,6 +38,10 @@ pub enum EventKind {
         /// before projects existed belong to [`crate::DEFAULT_PROJECT`].
         #[serde(default = "crate::default_project")]
         project: String,
+        /// Who started it (a user's id, or `local-operator`), for their notifications; absent
+        /// for runs started by API keys, by other runs, or before this was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_by: Option<String>,
     },
     RunStarted,
     RunPaused {

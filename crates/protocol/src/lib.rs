@@ -38,8 +38,8 @@ pub use health::{
 };
 pub use plan::{Compensation, Plan, RetryPolicy, StepSpec};
 pub use runs::{
-    BulkOutcome, EventRow, PlanAttemptView, PlanIssue, PlanningView, RunDetail, RunRow, RunRows,
-    StepDetail,
+    BulkOutcome, EventRow, Notification, Notifications, PlanAttemptView, PlanIssue, PlanningView,
+    RunDetail, RunRow, RunRows, SearchHit, StepDetail,
 };
 pub use status::{RunStatus, StepStatus};
 

@@ -61,6 +61,16 @@ pub struct RunDetail {
     pub rerun_of: Option<String>,
     /// The runs that run this one's plan again, oldest first.
     pub reruns: Vec<String>,
+    /// The run whose `subrun` step started this one, if one did.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The runs this one's `subrun` steps started, oldest first.
+    #[serde(default)]
+    pub children: Vec<String>,
+    /// The workflow template (name, version) this run was started from, if the caller may
+    /// read it.
+    #[serde(default)]
+    pub workflow: Option<(String, i64)>,
 }
 
 /// How a goal became the run's plan: the model's tries, or the plan cache's answer.
@@ -207,4 +217,42 @@ mod tests {
             "```json\n{\n  \"n\": 1\n}\n```"
         );
     }
+}
+
+/// One hit of the top bar's search beyond the product's sections: a run or a workflow
+/// template the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// `run` or `workflow`.
+    pub kind: String,
+    /// The run's id, or the template's name.
+    pub title: String,
+    /// The run's status and project, or the template's description.
+    pub detail: String,
+    /// Its page.
+    pub href: String,
+}
+
+/// One notification of the bell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notification {
+    pub id: String,
+    /// `approval_waiting`, `run_failed` or `run_finished`.
+    pub kind: String,
+    pub run_id: String,
+    /// The step waiting for approval; empty for the others.
+    pub step: String,
+    pub project: String,
+    pub title: String,
+    pub created_at_ms: i64,
+    pub read: bool,
+}
+
+/// The bell: the newest notifications and how many are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notifications {
+    pub items: Vec<Notification>,
+    pub unread: i64,
 }

@@ -164,6 +164,7 @@ impl Access {
                 identity: Identity::Key {
                     id: key.id,
                     scopes: key.scopes,
+                    workflows: key.workflows,
                 },
                 visibility: projects::Visibility::Only(vec![key.project]),
                 _slot: Some(Arc::new(slot)),

@@ -13,6 +13,11 @@
 //! - [`error`]: [`ServiceError`] and its [`ErrorKind`] (which HTTP status).
 //! - [`runs`]: submit (plan or goal), list, state, events, planning record, the pages'
 //!   views; cancel, pause, resume, approve, reject, the approvals inbox.
+//! - [`workflows`]: workflow templates: save (checked as they will run), read, run with
+//!   parameters checked field by field, wait for a run's end.
+//! - [`notifications`]: the bell: approvals waiting, failed runs, one's own finished runs,
+//!   per person, kept on the server; made from the engine's events.
+//! - [`search`]: the top bar's search over runs and workflow templates.
 //! - [`admin`]: accounts, projects, API keys, kill switches and the audit log, each change
 //!   audited with its outcome.
 //! - [`health`]: the one health document (database, store, models, plan cache).
@@ -26,10 +31,13 @@ pub mod background;
 pub mod error;
 pub mod gate;
 pub mod health;
+pub mod notifications;
 pub mod planning;
 pub mod principal;
 pub mod runs;
+pub mod search;
 pub mod service;
+pub mod workflows;
 
 pub use access::{Access, Channel, Credentials};
 pub use error::{ErrorKind, ServiceError};

@@ -12,6 +12,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::{ErrorKind, ServiceError};
 
+/// The name of the one caller when sign-in is off, and its notifications' recipient.
+pub const LOCAL_OPERATOR: &str = "local-operator";
+
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -24,6 +27,8 @@ pub enum Identity {
     Key {
         id: String,
         scopes: Vec<Scope>,
+        /// Workflow templates the key may run by name (`workflows:run:NAME`).
+        workflows: Vec<String>,
     },
 }
 
@@ -89,6 +94,7 @@ pub fn scope_for(permission: Permission) -> Scope {
         Permission::Approve => Scope::Approve,
         Permission::IngestEvents => Scope::EventsIngest,
         Permission::Infer => Scope::Infer,
+        Permission::RunWorkflows => Scope::WorkflowsRun,
         Permission::ManageUsers
         | Permission::ManageKeys
         | Permission::ReadAudit
@@ -100,7 +106,7 @@ impl Principal {
     /// The local operator (sign-in off), acting from `client`.
     pub fn local_operator(db: switchyard_db::Database, client: Client, request: String) -> Self {
         Self {
-            name: "local-operator".into(),
+            name: LOCAL_OPERATOR.into(),
             identity: Identity::LocalOperator,
             visibility: Visibility::All,
             _slot: None,
@@ -127,6 +133,16 @@ impl Principal {
         }
     }
 
+    /// Whose notifications this caller reads, and who a run it starts is recorded as started
+    /// by: a user's id, or `local-operator`; `None` for an API key (keys have no bell).
+    pub fn recipient(&self) -> Option<String> {
+        match &self.identity {
+            Identity::LocalOperator => Some(LOCAL_OPERATOR.to_owned()),
+            Identity::User { id, .. } => Some(id.clone()),
+            Identity::Key { .. } => None,
+        }
+    }
+
     /// The role the pages show: a user's own, `admin` for the local operator; `None` for an
     /// API key (it has scopes, not a role).
     pub fn role(&self) -> Option<Role> {
@@ -148,9 +164,53 @@ impl Principal {
             Identity::LocalOperator => true,
             Identity::User { role, .. } => role.allows(permission),
             Identity::Key { scopes, .. } => {
-                scopes.contains(&scope_for(permission)) || scopes.contains(&Scope::Admin)
+                scopes.contains(&scope_for(permission))
+                    || scopes.contains(&Scope::Admin)
+                    // A key that may submit any plan may also run any template's.
+                    || (permission == Permission::RunWorkflows
+                        && scopes.contains(&Scope::RunsWrite))
             }
         }
+    }
+
+    /// Whether this caller may run workflow template `name`: whoever holds
+    /// [`Permission::RunWorkflows`] (operators, admins, keys with `workflows:run` or
+    /// `runs:write`), and a key granted `workflows:run:NAME`.
+    pub fn may_run_workflow(&self, name: &str) -> bool {
+        self.may(Permission::RunWorkflows)
+            || matches!(&self.identity, Identity::Key { workflows, .. } if workflows.iter().any(|w| w == name))
+    }
+
+    /// Whether this caller may read workflow template `name` (its schema, its form): whoever
+    /// may read runs or may run it.
+    pub fn may_read_workflow(&self, name: &str) -> bool {
+        self.may(Permission::ReadRuns) || self.may_run_workflow(name)
+    }
+
+    /// 403 naming what is missing unless this caller may run template `name`; audited.
+    pub async fn require_workflow(&self, name: &str) -> Result<(), ServiceError> {
+        if self.may_run_workflow(name) {
+            return Ok(());
+        }
+        self.trail
+            .append(
+                &self.name,
+                &self.trail.request,
+                name,
+                "denied: may not run this workflow",
+            )
+            .await;
+        let what = match &self.identity {
+            Identity::Key { .. } => {
+                format!("this API key lacks the scope workflows:run (or workflows:run:{name})")
+            }
+            Identity::User { role, .. } => format!(
+                "forbidden: the {} role does not allow running workflows",
+                role.as_str()
+            ),
+            Identity::LocalOperator => "forbidden: running workflows".to_owned(),
+        };
+        Err(ServiceError::new(ErrorKind::Forbidden, "forbidden", what))
     }
 
     /// 403 naming the permission unless this caller holds it; the refusal is audited.

@@ -70,6 +70,8 @@ struct Inner {
     planning: Planning,
     switches: KillSwitches,
     started: Instant,
+    /// Whose notifications bell changed (a recipient per message).
+    bell: tokio::sync::broadcast::Sender<String>,
     /// Stops the background work at shutdown.
     stop: CancellationToken,
 }
@@ -102,7 +104,7 @@ impl Service {
                 stop.clone(),
             ));
         }
-        Ok(Self {
+        let service = Self {
             inner: Arc::new(Inner {
                 db,
                 engine,
@@ -112,10 +114,13 @@ impl Service {
                 planning,
                 switches,
                 started: Instant::now(),
-                stop,
+                bell: tokio::sync::broadcast::channel(256).0,
+                stop: stop.clone(),
             }),
             access,
-        })
+        };
+        tokio::spawn(crate::notifications::feed(service.clone(), stop));
+        Ok(service)
     }
 
     /// Stops the background work and the engine (it hands back its leases).
@@ -167,6 +172,11 @@ impl Service {
     /// Capabilities an admin may have switched off.
     pub fn switches(&self) -> &KillSwitches {
         &self.inner.switches
+    }
+
+    /// Tells the live sockets whose notifications bell changed.
+    pub(crate) fn bell(&self) -> &tokio::sync::broadcast::Sender<String> {
+        &self.inner.bell
     }
 
     /// When this service started.

@@ -219,9 +219,17 @@ pub async fn create_key(
     ApiJson(new): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     // Each scope exactly as named: the list is not text to split and trim.
-    if let Some(bad) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+    let named_workflow = |s: &str| {
+        s.strip_prefix(switchyard_auth::api_keys::WORKFLOW_GRANT)
+            .is_some_and(|name| switchyard_auth::projects::check_name(name).is_ok())
+    };
+    if let Some(bad) = new
+        .scopes
+        .iter()
+        .find(|s| !SCOPES.contains(&s.as_str()) && !named_workflow(s))
+    {
         return Err(ApiError::bad_request(format!(
-            "unknown scope '{bad}': expected {}",
+            "unknown scope '{bad}': expected {}, or workflows:run:NAME",
             SCOPES.join(", ")
         )));
     }

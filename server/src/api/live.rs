@@ -13,8 +13,9 @@
 //!   `{"subscribe": "<run id>", "after": 0}` and `{"unsubscribe": "<run id>"}`; each
 //!   subscription is checked (permission `ReadRuns`, and the run's project: a foreign or
 //!   unknown id answers the same "not found"). The server sends `{"run": id, "event": …}` for
-//!   the stored events after `after`, then live ones. `{"watch": "runs" | "approvals"}` adds
-//!   `{"topic", "change": {"run", "seq", "kind"}}` for the runs the caller may see. `{"ping":
+//!   the stored events after `after`, then live ones. `{"watch": "runs" | "approvals" | "notifications"}` adds
+//!   `{"topic", "change": {"run", "seq", "kind"}}` for the runs the caller may see (for
+//!   `notifications`: when the caller's own bell changed; `run` is empty). `{"ping":
 //!   n}` is answered `{"pong": n}`. A refused message is answered `{"error": …}`.
 //! - **Limits.** Messages and frames over [`MAX_MESSAGE_BYTES`] close the socket with 1009
 //!   (message too big); at most [`MAX_SUBSCRIPTIONS`] runs per socket.
@@ -43,7 +44,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 64;
     params(("ticket" = Option<String>, Query,
         description = "A ticket from `POST /api/v1/auth/ws-ticket`, for clients that can send neither the session cookie nor `Authorization`")),
     responses(
-        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"}`, `{\"unwatch\": …}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"pong\": N}`, or `{\"error\"}`"),
+        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"|\"notifications\"}`, `{\"unwatch\": …}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"pong\": N}`, or `{\"error\"}`"),
         (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain"),
         (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain"),
         crate::api::error::Refusals
@@ -138,6 +139,8 @@ async fn send_changes(
 async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
     let store = service.runs();
     let mut bus = service.engine().subscribe();
+    let mut bell = service.bell_changes();
+    let own_bell = who.recipient();
     // Run id → the last seq sent.
     let mut following: HashMap<String, u64> = HashMap::new();
     let mut watching: HashSet<Topic> = HashSet::new();
@@ -209,8 +212,25 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     Err(_) => {
                         let _ = socket.send(error_message(
                             "expected {\"subscribe\": \"<run id>\", \"after\": 0}, {\"unsubscribe\": \"<run id>\"}, \
-                             {\"watch\": \"runs\"|\"approvals\"}, {\"unwatch\": …} or {\"ping\": n}",
+                             {\"watch\": \"runs\"|\"approvals\"|\"notifications\"}, {\"unwatch\": …} or {\"ping\": n}",
                         )).await;
+                    }
+                }
+            }
+            changed = bell.recv() => {
+                let mine = match changed {
+                    Ok(recipient) => own_bell.as_deref() == Some(recipient.as_str()),
+                    // Missed some: say it may have changed.
+                    Err(RecvError::Lagged(_)) => own_bell.is_some(),
+                    Err(RecvError::Closed) => false,
+                };
+                if mine && watching.contains(&Topic::Notifications) {
+                    let change = RunChange { run: String::new(), seq: 0, kind: "notification".into() };
+                    let sent = socket
+                        .send(message(&ServerMessage::Changed { topic: Topic::Notifications, change }))
+                        .await;
+                    if sent.is_err() {
+                        return;
                     }
                 }
             }

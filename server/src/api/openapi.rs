@@ -1,14 +1,16 @@
 //! `GET /api/v1/openapi.json`: the REST API described for clients and code generators.
 
 use axum::Json;
+use axum::extract::State;
 use switchyard_protocol::api as wire;
 use switchyard_protocol::{
     DatabaseHealth, DatabaseKind, Health, HealthStatus, ServiceHealth, StoreHealth,
 };
+use switchyard_service::{Credentials, Service};
 use utoipa::OpenApi;
 
 use crate::api::error::{ErrorBody, ErrorDetail};
-use crate::api::{admin, runs};
+use crate::api::{admin, runs, workflows};
 
 /// Every documented route (`/api/v1` and the OpenAI-compatible `/v1`) and schema. A route handler joins by being listed here.
 #[derive(OpenApi)]
@@ -32,6 +34,13 @@ use crate::api::{admin, runs};
         runs::approve,
         runs::reject,
         runs::approvals,
+        crate::api::notifications::list,
+        crate::api::notifications::mark_read,
+        workflows::save,
+        workflows::list,
+        workflows::get,
+        workflows::run,
+        workflows::stream,
         crate::api::auth::login,
         crate::api::auth::refresh,
         crate::api::auth::logout,
@@ -84,6 +93,14 @@ use crate::api::{admin, runs};
         wire::runs::LeaseView,
         wire::runs::ApprovalView,
         wire::runs::PendingApproval,
+        wire::runs::MarkRead,
+        switchyard_protocol::Notification,
+        switchyard_protocol::Notifications,
+        wire::workflows::SaveTemplate,
+        wire::workflows::TemplateView,
+        wire::workflows::TemplateList,
+        wire::workflows::WorkflowRun,
+        wire::workflows::FieldIssue,
         switchyard_protocol::Plan,
         switchyard_protocol::StepSpec,
         switchyard_protocol::RetryPolicy,
@@ -154,13 +171,39 @@ impl utoipa::Modify for PlanOrGoal {
     }
 }
 
-/// This document.
+/// This document, with an entry per workflow template the caller may read (none for a
+/// caller without credentials when sign-in is required).
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
     tag = "meta",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
 )]
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document(
+    State(service): State<Service>,
+    parts: axum::http::request::Parts,
+) -> Json<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let presented = crate::api::principal::credentials(&parts);
+    let anonymous = presented == Credentials::None && service.access().required;
+    let templates = if anonymous {
+        Vec::new()
+    } else {
+        let who = service
+            .access()
+            .resolve(
+                presented,
+                crate::auth::Peer::of(&parts),
+                crate::api::principal::request_line(&parts),
+            )
+            .await;
+        match who {
+            Ok(who) => service.templates(&who).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        paths.extend(workflows::template_paths(&templates));
+    }
+    Json(doc)
 }

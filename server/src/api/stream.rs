@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchyard_orchestrator::runlog::RunLog;
 use switchyard_orchestrator::{EventKind, RunEvent};
@@ -57,9 +57,20 @@ pub async fn stream(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     who.require(Permission::ReadRuns).await?;
     service.visible_run(&who, &id).await?;
+    open(&service, id, query, &headers).await
+}
+
+/// Run `id`'s events as server-sent events from `?after=` (or `Last-Event-ID`), for a
+/// caller already allowed to follow it.
+pub async fn open(
+    service: &Service,
+    id: String,
+    query: StreamQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let (engine, store) = (service.engine(), service.runs().clone());
     // Subscribe before reading the log, so nothing falls between the two.
     let bus = engine.subscribe();
@@ -87,9 +98,11 @@ pub async fn stream(
             .id(event.seq.to_string())
             .json_data(&event)
             .unwrap_or_else(|_| Event::default().comment("unserializable event"));
-        Some((Ok(sse), cursor))
+        Some((Ok::<_, Infallible>(sse), cursor))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
 }
 
 /// The next event to send, in `seq` order, or `None` once the run has ended.

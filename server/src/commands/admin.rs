@@ -282,7 +282,7 @@ pub async fn switch(config: &Config, command: SwitchCommand) -> Result<(), Strin
 }
 
 pub async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
-    use switchyard_auth::api_keys::{self, NewKey, Scope};
+    use switchyard_auth::api_keys::{self, Grants, NewKey};
     let cli_entry = |action: &str, target: &str| audit::Entry {
         actor: "cli".into(),
         action: action.to_owned(),
@@ -292,7 +292,7 @@ pub async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
         user_agent: "switchyard key".into(),
     };
     if let KeyCommand::Create { scopes, name, .. } = &command {
-        Scope::parse_list(scopes)?;
+        Grants::parse(scopes)?;
         if name.trim().is_empty() {
             return Err("a key needs a name".into());
         }
@@ -307,13 +307,14 @@ pub async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                 rate_per_min,
                 max_concurrency,
             } => {
-                let scopes = Scope::parse_list(&scopes)?;
+                let grants = Grants::parse(&scopes)?;
                 let (key, secret) = api_keys::create(
                     &db,
                     &NewKey {
                         name: name.trim(),
                         project: &project,
-                        scopes: &scopes,
+                        scopes: &grants.scopes,
+                        workflows: &grants.workflows,
                         rate_per_min,
                         max_concurrency,
                         created_by: "cli",
@@ -335,7 +336,7 @@ pub async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                     "id", "name", "project", "scopes", "per min", "conc"
                 );
                 for key in keys {
-                    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+                    let scopes = key.grant_names();
                     let state = if key.revoked {
                         "revoked".to_owned()
                     } else {

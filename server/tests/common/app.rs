@@ -50,6 +50,16 @@ impl Harness {
 
     /// [`Self::new`] with config-file settings (models, planner, limits), its models loaded.
     pub async fn with_file(file: switchyard_server::config::FileConfig) -> Self {
+        Self::start(file, false).await
+    }
+
+    /// [`Self::new`] with sign-in required from the start, as the binary runs by default (the
+    /// service's own background work, such as notifications, sees it).
+    pub async fn signed_in() -> Self {
+        Self::start(Default::default(), true).await
+    }
+
+    async fn start(file: switchyard_server::config::FileConfig, required: bool) -> Self {
         let turn = ONE_AT_A_TIME.clone().lock_owned().await;
         let dir = tempfile::tempdir().unwrap();
         let db = Database::connect(
@@ -82,7 +92,7 @@ impl Harness {
         let auth = Access {
             db: db.clone(),
             keys: switchyard_auth::TokenKeys::new(&[7u8; 32]).unwrap(),
-            required: false,
+            required,
             limiter: Default::default(),
             user_limits: switchyard_auth::api_keys::Limits {
                 rate_per_min: 100_000,

@@ -90,7 +90,7 @@ pub fn Keys(rows: Vec<KeyRow>) -> impl IntoView {
                 </label>
                 <label class="field">
                     <span>"Scopes"</span>
-                    <input name="scopes" required value="runs:read" title="Comma-separated: runs:read, runs:write, approve, events:ingest, infer, admin" />
+                    <input name="scopes" required value="runs:read" title="Comma-separated: runs:read, runs:write, approve, events:ingest, infer, workflows:run, admin, or workflows:run:NAME for one template" />
                 </label>
                 <label class="field">
                     <span>"Requests/min"</span>

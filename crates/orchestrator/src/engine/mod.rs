@@ -147,6 +147,8 @@ pub struct SubmitOptions {
     pub idempotency_key: Option<String>,
     /// The project the run belongs to; empty means [`crate::DEFAULT_PROJECT`].
     pub project: String,
+    /// Who starts it (a user's id, or `local-operator`), kept in its first event.
+    pub started_by: Option<String>,
 }
 
 enum Msg {
@@ -156,6 +158,7 @@ enum Msg {
         priority: i32,
         idempotency_key: Option<String>,
         project: String,
+        started_by: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
     },
     Command {
@@ -260,6 +263,7 @@ impl Engine {
             priority: options.priority,
             idempotency_key: options.idempotency_key,
             project: options.project,
+            started_by: options.started_by,
             reply,
         })
         .await
@@ -277,6 +281,7 @@ impl Engine {
             priority: options.priority,
             idempotency_key: options.idempotency_key,
             project: options.project,
+            started_by: options.started_by,
             reply,
         })
         .await

@@ -117,6 +117,28 @@ impl RunLog {
         }))
     }
 
+    /// The run that started run `run_id` with its `subrun` step, if one did, and the runs
+    /// that run `run_id`'s own `subrun` steps started (at most 100, oldest first): both read
+    /// from the `subrun:PARENT:STEP` idempotency keys those children are created with.
+    pub async fn family(&self, run_id: &str) -> Result<(Option<String>, Vec<String>), RunLogError> {
+        const KEY: &str = "SELECT idempotency_key FROM runs WHERE id = $1";
+        // A range on the key rather than LIKE, so the unique index serves it (':' + 1 = ';').
+        const CHILDREN: &str = "SELECT id FROM runs WHERE idempotency_key >= $1 \
+                                AND idempotency_key < $2 ORDER BY id LIMIT 100";
+        let (from, to) = (format!("subrun:{run_id}:"), format!("subrun:{run_id};"));
+        let key: Option<Option<String>> = on_pool!(&self.db, pool => {
+            sqlx::query_scalar(KEY).bind(run_id).fetch_optional(pool).await?
+        });
+        let children: Vec<String> = on_pool!(&self.db, pool => {
+            sqlx::query_scalar(CHILDREN).bind(&from).bind(&to).fetch_all(pool).await?
+        });
+        let parent = key
+            .flatten()
+            .and_then(|key| key.strip_prefix("subrun:").map(str::to_owned))
+            .and_then(|rest| rest.split(':').next().map(str::to_owned));
+        Ok((parent, children))
+    }
+
     /// The run created with this idempotency key, if any.
     pub async fn find_by_idempotency_key(&self, key: &str) -> Result<Option<String>, RunLogError> {
         const SQL: &str = "SELECT id FROM runs WHERE idempotency_key = $1";

@@ -65,6 +65,8 @@ impl Tool for Subrun {
                 priority: input["priority"].as_i64().unwrap_or(0) as i32,
                 idempotency_key: Some(format!("subrun:{}:{}", ctx.run_id, ctx.step)),
                 project,
+                // Started by its parent run, not by a person: the parent's end is what they hear of.
+                started_by: None,
             };
             // Subscribe before looking, so the child's end cannot slip between the two.
             let mut events = engine.subscribe();

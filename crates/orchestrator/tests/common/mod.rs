@@ -35,6 +35,7 @@ pub fn created(plan: Value, priority: i32) -> RunEvent {
             decide::DEFAULT_APPROVAL_THRESHOLD,
             priority,
             "default".into(),
+            None,
         ),
     }
 }

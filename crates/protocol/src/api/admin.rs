@@ -5,15 +5,19 @@ use serde::{Deserialize, Serialize};
 
 /// The roles an account can have.
 pub const ROLES: [&str; 3] = ["admin", "operator", "viewer"];
-/// The scopes an API key can carry.
-pub const SCOPES: [&str; 6] = [
+/// The scopes an API key can carry; besides them, `workflows:run:NAME` lets a key run the
+/// workflow template NAME.
+pub const SCOPES: [&str; 7] = [
     "runs:read",
     "runs:write",
     "approve",
     "events:ingest",
     "infer",
+    "workflows:run",
     "admin",
 ];
+/// Every scope a key can carry, as a regular expression (the fixed ones and `workflows:run:NAME`).
+pub const SCOPE_PATTERN: &str = "^(runs:read|runs:write|approve|events:ingest|infer|workflows:run|admin|workflows:run:[a-z0-9][a-z0-9_-]{0,62})$";
 /// The capabilities an admin can switch off.
 pub const CAPABILITIES: [&str; 4] = ["new_runs", "http_tool", "event_ingest", "inference"];
 /// The highest `rate_per_min` a key may be given.
@@ -185,7 +189,9 @@ mod names {
     string_schema!(
         /// An API key scope.
         ScopeName,
-        |s| s.enum_values(Some(super::SCOPES)).description(Some("An API key scope"))
+        |s| s.pattern(Some(super::SCOPE_PATTERN)).description(Some(
+            "An API key scope: runs:read, runs:write, approve, events:ingest, infer, workflows:run, admin, or workflows:run:NAME (one workflow template)"
+        ))
     );
     string_schema!(
         /// A capability an admin can switch off.

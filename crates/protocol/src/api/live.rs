@@ -3,7 +3,7 @@
 //! A client follows runs by id (`subscribe`, resumable: `after` is the last `seq` it has, and
 //! the server sends the stored events after it before the live ones, so a reconnect has no
 //! gap and no duplicate) and watches topics (`watch`): every change to the runs it may see,
-//! or to the approvals waiting for a person. A topic message says *that* something changed,
+//! to the approvals waiting for a person, or to its own notifications bell. A topic message says *that* something changed,
 //! and what; the client re-reads the list it shows. `ping` is the application heartbeat
 //! (browsers report `send` on a dead socket as a success): the server answers `pong` with the
 //! same number at once.
@@ -20,6 +20,9 @@ pub enum Topic {
     Runs,
     /// Events that can add or remove a step waiting for approval, as a [`RunChange`].
     Approvals,
+    /// The caller's notifications bell changed (a new one, or some marked read): a
+    /// [`RunChange`] with an empty `run` and the kind `notification`.
+    Notifications,
 }
 
 /// What a client sends.

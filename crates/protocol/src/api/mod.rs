@@ -6,6 +6,7 @@
 //! - [`auth`]: signing in, tokens, one's own password.
 //! - [`events`]: what external agents report, and their log lines read back.
 //! - [`live`]: the messages of the live WebSocket.
+//! - [`workflows`]: workflow templates and the runs started from them.
 //! - [`error`]: the error body every route answers with.
 
 pub mod admin;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod live;
 pub mod runs;
+pub mod workflows;
 
 /// "Not blank" as the API document's patterns say it (ECMA-262, as JSON Schema reads it): a
 /// character that is not whitespace as Rust's `str::trim` sees it. Fields that must not be

@@ -133,6 +133,10 @@ pub struct RunView {
     pub steps: Vec<StepView>,
     pub priority: i32,
     pub project: String,
+    /// Who started it (a user's id, or `local-operator`); `null` for runs started by an API
+    /// key or another run.
+    #[serde(default)]
+    pub started_by: Option<String>,
     /// Steps whose risk is at or above it wait for a person.
     pub approval_threshold: f64,
     /// `seq` of the last event applied.
@@ -205,4 +209,15 @@ pub struct PendingApproval {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub waiting_since: Option<String>,
+}
+
+/// `POST /api/v1/notifications/read`: which notifications to mark read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    /// Notification ids; empty or absent: all of the caller's.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 500))]
+    pub ids: Vec<String>,
 }

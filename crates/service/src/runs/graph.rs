@@ -212,6 +212,7 @@ mod tests {
                 approval_threshold: 0.7,
                 priority: 0,
                 project: "default".into(),
+                started_by: None,
             },
         };
         RunState::replay([&created]).unwrap()

@@ -209,6 +209,12 @@ impl Service {
             .map_err(|e| ServiceError::internal(&e))?
             .map(planning_view);
         let (rerun_of, reruns) = super::lineage::read(self.store(), id).await?;
+        let (parent, children) = self
+            .runs()
+            .family(id)
+            .await
+            .map_err(|e| ServiceError::internal(&e))?;
+        let workflow = self.run_template(who, id).await?;
         let graph_svg = super::graph::svg(&state);
         let timeline_svg = super::timeline::svg(&state, &events, now);
         Ok(RunDetail {
@@ -223,6 +229,9 @@ impl Service {
             planning,
             rerun_of,
             reruns,
+            parent,
+            children,
+            workflow,
             steps,
         })
     }

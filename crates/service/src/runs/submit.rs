@@ -56,6 +56,24 @@ pub fn check_idempotency_key(key: &str) -> Result<(), ServiceError> {
 }
 
 impl Service {
+    /// The project something new of `who`'s goes into: the one asked for, else the caller's
+    /// default ([`Principal::project_for_new`]); 404 when the caller does not see it or it does
+    /// not exist.
+    pub(crate) async fn existing_project_for_new(
+        &self,
+        who: &Principal,
+        asked: Option<&str>,
+    ) -> Result<String, ServiceError> {
+        let project = who.project_for_new(asked).await?;
+        projects::require(self.db(), &project)
+            .await
+            .map_err(|e| match e {
+                ProjectError::Db(e) => ServiceError::internal(&e),
+                other => ServiceError::not_found(other.to_string()),
+            })?;
+        Ok(project)
+    }
+
     /// Validates, records and starts a run. A goal is planned first (it needs `Infer` and
     /// the `inference` switch on); a goal the model could not plan is recorded as a failed run
     /// with every attempt kept, and answered 422 `planning_failed` with the run's id.
@@ -74,17 +92,14 @@ impl Service {
         if let Some(key) = &submission.idempotency_key {
             check_idempotency_key(key)?;
         }
-        let project = who.project_for_new(submission.project.as_deref()).await?;
-        projects::require(self.db(), &project)
-            .await
-            .map_err(|e| match e {
-                ProjectError::Db(e) => ServiceError::internal(&e),
-                other => ServiceError::not_found(other.to_string()),
-            })?;
+        let project = self
+            .existing_project_for_new(who, submission.project.as_deref())
+            .await?;
         let options = SubmitOptions {
             priority: submission.priority,
             idempotency_key: submission.idempotency_key.map(|key| format!("api:{key}")),
             project,
+            started_by: who.recipient(),
         };
         let (plan, record) = match (submission.plan, submission.goal) {
             (Some(plan), _) => (plan, None),

@@ -268,6 +268,7 @@ mod tests {
                     approval_threshold: 0.7,
                     priority: 0,
                     project: "default".into(),
+                    started_by: None,
                 },
             ),
             event(2, 10, EventKind::RunStarted),

@@ -2,6 +2,7 @@
 //! the same run.
 
 pub mod child;
+pub mod live;
 pub mod llm;
 pub mod orchestrator;
 pub mod pages;
@@ -34,6 +35,13 @@ pub enum BenchCommand {
         /// Measure the server at URL (e.g. http://127.0.0.1:3000) instead of starting one.
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+    },
+    /// The live WebSocket under load: 1, 100 and 1,000 clients following busy runs; events
+    /// published per second and commit → client latency p50 / p99 beside one client.
+    Live {
+        /// A shorter run (fewer, smaller runs per round).
+        #[arg(long)]
+        quick: bool,
     },
     /// The store's L1 hit latency, L2 read latency, batched write throughput and the cost of
     /// checksums (with and without, in the same run), on SQLite.

@@ -7,7 +7,7 @@ impl Coordinator {
     pub(super) async fn submit(
         &mut self,
         plan: Result<crate::plan::Plan, String>,
-        (priority, project): (i32, String),
+        (priority, project, started_by): (i32, String, Option<String>),
         idempotency_key: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
         now: DateTime<Utc>,
@@ -36,14 +36,17 @@ impl Coordinator {
         // `unplanned`: why no plan could be made; such a run is created and failed at once.
         let (first, unplanned) = match plan {
             Ok(plan) => match validate(plan, &self.catalog, &self.config.plan_limits) {
-                Ok(valid) => (decide::create(valid, threshold, priority, project), None),
+                Ok(valid) => (
+                    decide::create(valid, threshold, priority, project, started_by),
+                    None,
+                ),
                 Err(problems) => {
                     let _ = reply.send(Err(problems.into()));
                     return;
                 }
             },
             Err(reason) => (
-                decide::create_unplanned(threshold, priority, project),
+                decide::create_unplanned(threshold, priority, project, started_by),
                 Some(reason),
             ),
         };

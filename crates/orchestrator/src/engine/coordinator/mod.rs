@@ -259,6 +259,7 @@ impl Coordinator {
                 priority,
                 idempotency_key,
                 project,
+                started_by,
                 reply,
             } => {
                 let project = if project.is_empty() {
@@ -266,8 +267,14 @@ impl Coordinator {
                 } else {
                     project
                 };
-                self.submit(plan, (priority, project), idempotency_key, reply, now)
-                    .await
+                self.submit(
+                    plan,
+                    (priority, project, started_by),
+                    idempotency_key,
+                    reply,
+                    now,
+                )
+                .await
             }
             Msg::Command {
                 run_id,

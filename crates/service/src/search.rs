@@ -1,0 +1,71 @@
+//! The top bar's search: runs by part of their id, workflow templates by name or description,
+//! each only where the caller may see it. (The product's sections are matched in the browser.)
+
+use switchyard_auth::Permission;
+use switchyard_protocol::SearchHit;
+
+use crate::Service;
+use crate::error::ServiceError;
+use crate::principal::Principal;
+use crate::runs::read::ListRuns;
+
+/// Most hits of each kind.
+pub const MAX_HITS: usize = 5;
+
+impl Service {
+    /// Runs whose id contains `text` (newest first) and templates whose name or description
+    /// contains it (any case), at most [`MAX_HITS`] of each; what the caller may not read is
+    /// left out rather than refused. Text shorter than two characters finds nothing.
+    pub async fn search(
+        &self,
+        who: &Principal,
+        text: &str,
+    ) -> Result<Vec<SearchHit>, ServiceError> {
+        let text = text.trim().to_lowercase();
+        if text.chars().count() < 2 {
+            return Ok(Vec::new());
+        }
+        let mut hits = Vec::new();
+        if who.may(Permission::ReadRuns) {
+            let page = self
+                .list_runs(
+                    who,
+                    ListRuns {
+                        status: None,
+                        limit: Some(MAX_HITS as u32),
+                        before: None,
+                        project: None,
+                        id_part: Some(text.clone()),
+                    },
+                )
+                .await?;
+            hits.extend(page.runs.into_iter().map(|run| SearchHit {
+                kind: "run".into(),
+                detail: format!("{} · project {}", run.status.as_str(), run.project),
+                href: format!("/runs/{}", run.id),
+                title: run.id,
+            }));
+        }
+        if let Ok(templates) = self.templates(who).await {
+            hits.extend(
+                templates
+                    .into_iter()
+                    .filter(|t| {
+                        t.name.contains(&text) || t.description.to_lowercase().contains(&text)
+                    })
+                    .take(MAX_HITS)
+                    .map(|t| SearchHit {
+                        kind: "workflow".into(),
+                        href: format!("/workflows/{}", t.name),
+                        detail: if t.description.is_empty() {
+                            format!("workflow · project {}", t.project)
+                        } else {
+                            t.description
+                        },
+                        title: t.name,
+                    }),
+            );
+        }
+        Ok(hits)
+    }
+}

@@ -1,0 +1,41 @@
+import { expect, gotoHydrated, snap, test } from "./fixtures";
+
+// The bell is the signed-in admin's: other tests' runs reach it too, so this test counts on
+// its own run's notifications, not on exact totals.
+test("the bell rings live for a step waiting for approval, and marks read", async ({ page, request }) => {
+  await gotoHydrated(page, "/");
+  await expect(page.locator("#link-indicator")).toHaveAttribute("data-state", "live");
+  const res = await request.post("/api/v1/runs", {
+    data: { plan: { steps: [{ key: "gate", agent: "default", tool: "approval", input: { summary: "bell" } }] } },
+  });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id as string;
+
+  // Without a reload: the count appears, and the list has the run's approval.
+  await expect(page.locator("#bell-count")).toBeVisible({ timeout: 5_000 });
+  await page.locator("#notifications-button").click();
+  const item = page.locator(`#bell-list li[data-run="${id}"][data-kind="approval_waiting"]`);
+  await expect(item).toHaveClass(/unread/);
+  await expect(item).toContainText("waits for approval");
+  await snap(page, "bell");
+
+  // Kept on the server: a reload shows the same.
+  await gotoHydrated(page, "/");
+  await page.locator("#notifications-button").click();
+  await expect(item).toHaveClass(/unread/);
+
+  // Opening it goes to the run and marks it read.
+  await item.locator("button").click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${id}$`));
+  const bell = await (await request.get("/api/v1/notifications")).json();
+  const mine = bell.items.find((n: { run_id: string; kind: string }) => n.run_id === id && n.kind === "approval_waiting");
+  expect(mine.read).toBe(true);
+
+  // Mark all read: the count goes away.
+  await page.locator("#notifications-button").click();
+  await page.locator("#bell-read-all").click();
+  await expect(page.locator("#bell-count")).toHaveCount(0);
+  // Approving settles it for everyone (it was read already; the approval is recorded).
+  const approve = await request.post(`/api/v1/runs/${id}/steps/gate/approve`, { data: { rationale: "bell test" } });
+  expect(approve.status()).toBe(204);
+});
