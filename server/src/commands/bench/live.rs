@@ -159,10 +159,37 @@ async fn measure(base: &str, http: &reqwest::Client, round: Round) -> Result<Mea
         measured.deliveries += latencies.len();
         measured.latencies.extend(latencies);
     }
-    // What was published: every run's events after its release, over the time it took.
-    let mut last_at = None::<chrono::DateTime<chrono::Utc>>;
-    let mut first_at = None::<chrono::DateTime<chrono::Utc>>;
+    // What was published: every run's events after its release (once every run has ended,
+    // followed or not), over the time they took.
+    let mut first_at = None::<Timestamp>;
+    let mut last_at = None::<Timestamp>;
     for id in &ids {
+        let events = ended_log(http, base, id).await?;
+        for event in events.iter().skip_while(|e| e["kind"] != "step_approved") {
+            measured.events += 1;
+            if let Some(at) = committed_at(event) {
+                first_at = Some(first_at.map_or(at, |f| f.min(at)));
+                last_at = Some(last_at.map_or(at, |l| l.max(at)));
+            }
+        }
+    }
+    measured.publish_window = match (first_at, last_at) {
+        (Some(first), Some(last)) => (last - first).to_std().unwrap_or_default(),
+        _ => released.elapsed(),
+    };
+    Ok(measured)
+}
+
+type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// When an event was recorded (its `at`).
+fn committed_at(event: &Value) -> Option<Timestamp> {
+    event["at"].as_str().and_then(|t| t.parse().ok())
+}
+
+/// Run `id`'s whole log, once the run has ended (60 s at most).
+async fn ended_log(http: &reqwest::Client, base: &str, id: &str) -> Result<Vec<Value>, String> {
+    for _ in 0..600 {
         let log: Value = http
             .get(format!("{base}/api/v1/runs/{id}/events"))
             .send()
@@ -172,19 +199,18 @@ async fn measure(base: &str, http: &reqwest::Client, round: Round) -> Result<Mea
             .await
             .map_err(|e| e.to_string())?;
         let events = log["events"].as_array().cloned().unwrap_or_default();
-        for event in events.iter().skip_while(|e| e["kind"] != "step_approved") {
-            measured.events += 1;
-            if let Some(at) = event["at"].as_str().and_then(|t| t.parse().ok()) {
-                first_at = Some(first_at.map_or(at, |f: chrono::DateTime<chrono::Utc>| f.min(at)));
-                last_at = Some(last_at.map_or(at, |l: chrono::DateTime<chrono::Utc>| l.max(at)));
-            }
+        let ended = events.last().is_some_and(|e| {
+            matches!(
+                e["kind"].as_str(),
+                Some("run_succeeded" | "run_failed" | "run_cancelled")
+            )
+        });
+        if ended {
+            return Ok(events);
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    measured.publish_window = match (first_at, last_at) {
-        (Some(first), Some(last)) => (last - first).to_std().unwrap_or_default(),
-        _ => released.elapsed(),
-    };
-    Ok(measured)
+    Err(format!("run {id} did not end within 60 s"))
 }
 
 /// Reads one client's socket until its run ends: the latency of every event after the gate's
@@ -213,11 +239,7 @@ async fn follow(
         if kind == "step_approved" {
             released = true;
         }
-        if released
-            && let Some(at) = event["at"]
-                .as_str()
-                .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
-        {
+        if released && let Some(at) = committed_at(event) {
             latencies.push((arrived - at).to_std().unwrap_or_default());
         }
         if matches!(kind, "run_succeeded" | "run_failed" | "run_cancelled") {
