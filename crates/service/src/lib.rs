@@ -20,6 +20,8 @@
 //! - [`search`]: the top bar's search over runs and workflow templates.
 //! - [`admin`]: accounts, projects, API keys, kill switches and the audit log, each change
 //!   audited with its outcome.
+//! - [`followers`]: run events fanned out to the live sockets that follow them, each
+//!   serialized once.
 //! - [`health`]: the one health document (database, store, models, plan cache).
 //! - [`planning`]: goals into plans, and the records of how each goal was planned.
 //! - [`gate`]: tools behind kill switches.
@@ -29,6 +31,7 @@ pub mod access;
 pub mod admin;
 pub mod background;
 pub mod error;
+pub mod followers;
 pub mod gate;
 pub mod health;
 pub mod notifications;

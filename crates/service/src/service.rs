@@ -72,6 +72,8 @@ struct Inner {
     started: Instant,
     /// Whose notifications bell changed (a recipient per message).
     bell: tokio::sync::broadcast::Sender<String>,
+    /// The live sockets' followed runs.
+    followers: crate::followers::Followers,
     /// Stops the background work at shutdown.
     stop: CancellationToken,
 }
@@ -104,6 +106,12 @@ impl Service {
                 stop.clone(),
             ));
         }
+        let followers = crate::followers::Followers::default();
+        tokio::spawn(crate::followers::fan_out(
+            followers.clone(),
+            engine.subscribe(),
+            stop.clone(),
+        ));
         let service = Self {
             inner: Arc::new(Inner {
                 db,
@@ -115,6 +123,7 @@ impl Service {
                 switches,
                 started: Instant::now(),
                 bell: tokio::sync::broadcast::channel(256).0,
+                followers,
                 stop: stop.clone(),
             }),
             access,
@@ -177,6 +186,11 @@ impl Service {
     /// Tells the live sockets whose notifications bell changed.
     pub(crate) fn bell(&self) -> &tokio::sync::broadcast::Sender<String> {
         &self.inner.bell
+    }
+
+    /// Who follows which run on the live sockets, with the events of those runs.
+    pub fn followers(&self) -> &crate::followers::Followers {
+        &self.inner.followers
     }
 
     /// When this service started.

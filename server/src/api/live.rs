@@ -30,6 +30,7 @@ use switchyard_protocol::api::live::{
     ClientMessage, RunChange, ServerMessage, Topic, touches_approvals,
 };
 use switchyard_service::Service;
+use switchyard_service::followers::Delivery;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::error::ApiError;
@@ -136,9 +137,46 @@ async fn send_changes(
     Ok(())
 }
 
+/// The next event of the whole bus, while a topic is watched; never otherwise.
+async fn next_published(
+    bus: &mut Option<tokio::sync::broadcast::Receiver<(String, switchyard_orchestrator::RunEvent)>>,
+) -> Result<(String, switchyard_orchestrator::RunEvent), RecvError> {
+    match bus {
+        Some(bus) => bus.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends every followed run's stored events after the last one sent. `Err` when the socket
+/// is gone.
+async fn refill(
+    socket: &mut WebSocket,
+    store: &switchyard_orchestrator::runlog::RunLog,
+    following: &mut HashMap<String, u64>,
+) -> Result<(), ()> {
+    let runs: Vec<String> = following.keys().cloned().collect();
+    for run in runs {
+        let after = following[&run];
+        let Ok(events) = store.events(&run, after).await else {
+            continue;
+        };
+        for event in &events {
+            socket
+                .send(event_message(&run, event))
+                .await
+                .map_err(|_| ())?;
+            following.insert(run.clone(), event.seq);
+        }
+    }
+    Ok(())
+}
+
 async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
     let store = service.runs();
-    let mut bus = service.engine().subscribe();
+    // Followed runs' events come through the process's one bus reader, serialized once; the
+    // whole bus only while a topic is watched.
+    let mut follower = service.followers().join();
+    let mut bus: Option<tokio::sync::broadcast::Receiver<_>> = None;
     let mut bell = service.bell_changes();
     let own_bell = who.recipient();
     // Run id → the last seq sent.
@@ -179,6 +217,9 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                             let _ = socket.send(error_message(&e.message)).await;
                             continue;
                         }
+                        // Follow first, then read the log: nothing falls between the two (a
+                        // delivery already sent from the log is skipped by its seq).
+                        follower.follow(&subscribe);
                         let backlog = match store.events(&subscribe, after).await {
                             Ok(events) => events,
                             Err(e) => {
@@ -197,12 +238,19 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     }
                     Ok(ClientMessage::Unsubscribe { unsubscribe }) => {
                         following.remove(&unsubscribe);
+                        follower.unfollow(&unsubscribe);
                     }
                     Ok(ClientMessage::Watch { watch }) => {
                         watching.insert(watch);
+                        if bus.is_none() {
+                            bus = Some(service.engine().subscribe());
+                        }
                     }
                     Ok(ClientMessage::Unwatch { unwatch }) => {
                         watching.remove(&unwatch);
+                        if watching.is_empty() {
+                            bus = None;
+                        }
                     }
                     Ok(ClientMessage::Ping { ping }) => {
                         if socket.send(message(&ServerMessage::Pong { pong: ping })).await.is_err() {
@@ -234,17 +282,32 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     }
                 }
             }
-            published = bus.recv() => {
-                match published {
-                    Ok((run, event)) => {
-                        if let Some(last) = following.get_mut(&run)
-                            && event.seq > *last
-                        {
-                            *last = event.seq;
-                            if socket.send(event_message(&run, &event)).await.is_err() {
+            delivery = follower.deliveries.recv() => {
+                let gap = match delivery {
+                    Some(Delivery::Event(published)) => match following.get_mut(&published.run) {
+                        Some(last) if published.seq == *last + 1 => {
+                            *last = published.seq;
+                            if socket.send(Message::Text(published.json.clone().into())).await.is_err() {
                                 return;
                             }
+                            false
                         }
+                        // Already sent (from the log), or no longer followed.
+                        Some(last) if published.seq <= *last => false,
+                        None => false,
+                        // Something in between never reached us.
+                        Some(_) => true,
+                    },
+                    Some(Delivery::Refill) => true,
+                    None => return,
+                };
+                if gap && refill(&mut socket, store, &mut following).await.is_err() {
+                    return;
+                }
+            }
+            published = next_published(&mut bus) => {
+                match published {
+                    Ok((run, event)) => {
                         if !watching.is_empty()
                             && send_changes(&mut socket, &service, &who, &watching, &mut visible, &run, &event)
                                 .await
@@ -253,20 +316,8 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                             return;
                         }
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        // Fell behind the bus: refill every followed run from the store.
-                        let runs: HashSet<String> = following.keys().cloned().collect();
-                        for run in runs {
-                            let after = following[&run];
-                            let Ok(events) = store.events(&run, after).await else { continue };
-                            for event in &events {
-                                if socket.send(event_message(&run, event)).await.is_err() {
-                                    return;
-                                }
-                                following.insert(run.clone(), event.seq);
-                            }
-                        }
-                    }
+                    // Topics say "something changed": a missed one is made up by the next.
+                    Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => {
                         close(&mut socket, close_code::AWAY, "the server is stopping").await;
                         return;
