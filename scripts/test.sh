@@ -68,8 +68,11 @@ done
 #                       Workflows section (templates, the form generated from a schema), the
 #                       bell and the search over runs and templates added: ceiling lowered to
 #                       780 kB.
+#   787 kB  2026-12-07  planning shown as the model writes (the goal form follows it over
+#                       the live socket), runs listed with their goal, the socket renewing an
+#                       expired session before it reconnects: ceiling raised to 790 kB.
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=780000
+BUNDLE_CEILING_BYTES=790000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

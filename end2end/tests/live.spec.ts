@@ -38,7 +38,7 @@ async function stop(server: ChildProcess) {
   await exited;
 }
 
-test("the link indicator goes live, notices the server leaving, and comes back with it", async ({ page }) => {
+test("the link indicator goes live, notices the server leaving, and comes back with it, also after the access cookie expired", async ({ page }) => {
   const pageErrors: string[] = [];
   page.on("pageerror", (err) => pageErrors.push(err.message));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-live-"));
@@ -54,9 +54,30 @@ test("the link indicator goes live, notices the server leaving, and comes back w
     await stop(server);
     await expect(indicator).toHaveAttribute("data-state", /reconnecting|offline/, { timeout: 15_000 });
     await page.screenshot({ path: "screenshots/live-link-lost.png" });
+    // Meanwhile the access cookie expires (a tab open longer than its 15 minutes): the
+    // socket's upgrade cannot renew it, so the tab renews it before reconnecting.
+    await page.context().clearCookies({ name: "switchyard_access" });
 
     server = await startServer(port, env, [], dataDir);
     await expect(indicator).toHaveAttribute("data-state", "live", { timeout: 30_000 });
+
+    // Expired again, and the page asks two things at once with the same refresh cookie: both
+    // are answered, and the login survives (no reuse alarm revoking it).
+    await page.context().clearCookies({ name: "switchyard_access" });
+    const statuses = await page.evaluate(() => {
+      const ask = () =>
+        fetch("/api/fn/current_account", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: "",
+        }).then((r) => r.status);
+      return Promise.all([ask(), ask(), ask()]);
+    });
+    expect(statuses).toEqual([200, 200, 200]);
+    await page.reload();
+    await expect(page).toHaveURL(`${base}/runs`);
+    await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+    await expect(indicator).toHaveAttribute("data-state", "live", { timeout: 10_000 });
     expect(pageErrors).toEqual([]);
   } finally {
     server.kill();

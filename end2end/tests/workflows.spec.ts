@@ -164,4 +164,11 @@ test("a template's form on a phone", async ({ page, request }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await snap(page, "workflow-form-phone");
+
+  // The list of templates reads on a phone too: nothing wider than the screen.
+  await gotoHydrated(page, "/workflows");
+  await expect(page.locator(`a[href="/workflows/${name}"]`).first()).toBeVisible();
+  const listOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(listOverflow).toBeLessThanOrEqual(0);
+  await snap(page, "workflows-phone");
 });

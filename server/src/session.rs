@@ -9,8 +9,10 @@
 //!   until then every page leads to `/setup`.
 //! - With `auth_required`, [`guard`] stands in front of every page and server function: a
 //!   valid access cookie passes; an expired one is renewed from the refresh cookie (new
-//!   cookies on the response); otherwise pages redirect to `/login?next=…` and server
-//!   functions answer 401.
+//!   cookies on the response; requests sent beside it with the same refresh cookie, within
+//!   30 s, get an access cookie only, rather than revoking the login as a stolen token's
+//!   reuse would); otherwise pages redirect to `/login?next=…` and server functions answer
+//!   401.
 
 use axum::Form;
 use axum::extract::{Request, State};
@@ -56,11 +58,8 @@ pub fn session_cookies(
     refresh_token: &str,
     request: &HeaderMap,
 ) -> [HeaderValue; 2] {
-    let access = state
-        .keys
-        .issue(&user.id, user.role, chrono::Utc::now().timestamp());
     [
-        set_cookie(ACCESS_COOKIE, &access, token::ACCESS_TTL.as_secs(), request),
+        access_cookie(state, user, request),
         set_cookie(
             REFRESH_COOKIE,
             refresh_token,
@@ -68,6 +67,14 @@ pub fn session_cookies(
             request,
         ),
     ]
+}
+
+/// A fresh access token for `user`, as its cookie.
+fn access_cookie(state: &Access, user: &User, request: &HeaderMap) -> HeaderValue {
+    let access = state
+        .keys
+        .issue(&user.id, user.role, chrono::Utc::now().timestamp());
+    set_cookie(ACCESS_COOKIE, &access, token::ACCESS_TTL.as_secs(), request)
 }
 
 /// Where to go after signing in: a local path only.
@@ -312,7 +319,7 @@ pub async fn guard(State(state): State<Access>, request: Request, next: Next) ->
         }
     }
     if let Some(presented) = read_cookie(request.headers(), REFRESH_COOKIE)
-        && let Ok((user, next_refresh)) = refresh::rotate(&state.db, &presented).await
+        && let Ok((user, next_refresh)) = refresh::renew(&state.db, &presented).await
     {
         match state
             .user(&user.id, client.clone(), line.clone(), Channel::Pages)
@@ -322,7 +329,15 @@ pub async fn guard(State(state): State<Access>, request: Request, next: Next) ->
                 request.extensions_mut().insert(caller);
                 let headers = request.headers().clone();
                 let mut response = next.run(request).await;
-                for cookie in session_cookies(&state, &user, &next_refresh, &headers) {
+                let cookies = match &next_refresh {
+                    Some(next_refresh) => {
+                        session_cookies(&state, &user, next_refresh, &headers).to_vec()
+                    }
+                    // A request beside the one that renewed the refresh cookie: that one's
+                    // answer sets it; this one only gets an access cookie.
+                    None => vec![access_cookie(&state, &user, &headers)],
+                };
+                for cookie in cookies {
                     response.headers_mut().append(header::SET_COOKIE, cookie);
                 }
                 return response;

@@ -30,21 +30,6 @@ async fn viewer_of_alpha(h: &Harness, email: &str) -> String {
         .issue(&viewer.id, Role::Viewer, chrono::Utc::now().timestamp())
 }
 
-async fn serve(h: &Harness) -> SocketAddr {
-    let app = h.app(false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
-    addr
-}
-
 fn upgrade(
     addr: SocketAddr,
     query: &str,
@@ -121,7 +106,7 @@ async fn the_live_socket_checks_who_where_what_and_how_much() {
     let (own, foreign) = (runs[0].clone(), runs[1].clone());
     h.auth.required = true;
     let token = viewer_of_alpha(&h, "viewer@example.com").await;
-    let addr = serve(&h).await;
+    let addr = h.serve().await;
 
     // Who: nobody and a bad ticket are refused before the handshake.
     assert_eq!(
@@ -246,7 +231,7 @@ async fn one_socket_carries_topics_a_heartbeat_and_resumable_runs() {
     }
     let token = viewer_of_alpha(&h, "watcher@example.com").await;
     h.auth.required = true;
-    let addr = serve(&h).await;
+    let addr = h.serve().await;
     // Runs are submitted below through an app without sign-in; the socket's server keeps it.
     h.auth.required = false;
 
@@ -343,7 +328,7 @@ async fn the_notifications_topic_tells_each_person_of_their_own_bell_only() {
     projects::create(&h.db, "alpha", "test").await.unwrap();
     let approver = member_of_alpha(&h, "approver@example.com", Role::Operator).await;
     let watcher = viewer_of_alpha(&h, "onlooker@example.com").await;
-    let addr = serve(&h).await;
+    let addr = h.serve().await;
     let send = |value: Value| Message::text(value.to_string());
     let mut sockets = Vec::new();
     for token in [&approver, &watcher] {

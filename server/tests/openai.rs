@@ -351,6 +351,25 @@ async fn a_goal_is_planned_validated_run_and_its_planning_kept() {
         )))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The runs list finds the run by words of its goal, in any case, and shows the goal;
+    // the run submitted with a plan has none and is not found by them.
+    let (status, listed) = h.json(get("/api/v1/runs?q=FLIGHT%20to")).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let runs = listed["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{listed}");
+    assert_eq!(runs[0]["id"], id.as_str());
+    assert_eq!(runs[0]["goal"], "Book a flight to Paris");
+    let (_, by_id) = h
+        .json(get(&format!(
+            "/api/v1/runs?q={}",
+            &plain["id"].as_str().unwrap()[24..]
+        )))
+        .await;
+    assert_eq!(by_id["runs"][0]["id"], plain["id"], "{by_id}");
+    assert_eq!(by_id["runs"][0]["goal"], Value::Null);
+    let (_, state) = h.json(get(&format!("/api/v1/runs/{id}"))).await;
+    assert_eq!(state["goal"], "Book a flight to Paris");
     // Both or neither is refused.
     let (status, body) = h.json(post_json("/api/v1/runs", &json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -489,5 +508,133 @@ async fn the_llm_tool_answers_in_a_run_with_its_usage_stored_on_the_step() {
     assert!(
         ["x", "y"].contains(&pick["json"]["pick"].as_str().unwrap()),
         "{pick}"
+    );
+}
+
+/// The planning progress messages a live socket receives after `{"planning": id}`, until the
+/// last (planned or failed) or 60 s.
+async fn planning_messages(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Vec<Value> {
+    use futures_util::StreamExt;
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
+            continue;
+        };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert!(value.get("error").is_none(), "{value}");
+        if let Some(progress) = value.get("progress") {
+            let stage = progress["stage"].as_str().unwrap().to_owned();
+            seen.push(progress.clone());
+            if stage == "planned" || stage == "failed" {
+                break;
+            }
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goal_s_planning_is_followed_over_the_live_socket_as_the_model_writes() {
+    use futures_util::{SinkExt, StreamExt};
+    use switchyard_service::runs::submit::Submission;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let h = with_model(dir.path(), |f| {
+        f.planner_tools = Some(vec!["noop".into()]);
+        f.planner_max_steps = Some(3);
+    })
+    .await;
+    let addr = h.serve().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/live"))
+        .await
+        .unwrap();
+    let operator = switchyard_service::Principal::local_operator(
+        h.db.clone(),
+        switchyard_service::Client::default(),
+        "test".into(),
+    );
+    let submit = |goal: &str, planning: &str| {
+        let service = h.service.clone();
+        let operator = operator.clone();
+        let submission = Submission {
+            goal: Some(goal.to_owned()),
+            planning_id: Some(planning.to_owned()),
+            ..Submission::default()
+        };
+        async move { service.submit(&operator, submission).await }
+    };
+
+    // Followed before the goal is sent. States that pass faster than the socket sends (the
+    // cache's answer, the check) may be skipped: each message is the latest state.
+    socket
+        .send(Message::Text(r#"{"planning": "p-1"}"#.into()))
+        .await
+        .unwrap();
+    let (outcome, seen) = tokio::join!(
+        submit("Book a flight to Paris", "p-1"),
+        planning_messages(&mut socket)
+    );
+    let outcome = outcome.unwrap();
+    let stages: Vec<&str> = seen.iter().map(|p| p["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages.last(), Some(&"planned"), "{stages:?}");
+    // The answer streamed: several writing states, tokens rising, the text growing into
+    // the plan that ran.
+    let writing: Vec<&Value> = seen.iter().filter(|p| p["stage"] == "writing").collect();
+    assert!(writing.len() > 2, "{stages:?}");
+    let tokens: Vec<u64> = writing
+        .iter()
+        .map(|p| p["tokens"].as_u64().unwrap())
+        .collect();
+    assert!(tokens.windows(2).all(|w| w[0] <= w[1]), "{tokens:?}");
+    assert!(tokens.last() > tokens.first(), "{tokens:?}");
+    let last = seen.last().unwrap();
+    assert_eq!(last["model"], "tiny");
+    assert_eq!(last["cache_hit"], false);
+    assert_eq!(
+        last["attempt"].as_u64().unwrap() as usize,
+        outcome.planned.as_ref().unwrap().attempts
+    );
+    let planned = switchyard_orchestrator::Plan::from_json(last["answer"].as_str().unwrap())
+        .expect("the last answer shown is the plan");
+    assert_eq!(planned, outcome.planned.unwrap().plan);
+
+    // Followed after the goal was sent (the message reaches the server late): the latest
+    // state still arrives; the same kind of goal is answered by the cache, no model call.
+    let (outcome, ()) = tokio::join!(submit("Book a flight to London", "p-2"), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    });
+    assert!(outcome.unwrap().planned.unwrap().cache_hit);
+    socket
+        .send(Message::Text(r#"{"planning": "p-2"}"#.into()))
+        .await
+        .unwrap();
+    let seen = planning_messages(&mut socket).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["stage"], "planned");
+    assert_eq!(seen[0]["cache_hit"], true);
+    assert_eq!(seen[0]["attempt"], 0);
+
+    // A malformed id is refused with the reason.
+    socket
+        .send(Message::Text(r#"{"planning": "not an id"}"#.into()))
+        .await
+        .unwrap();
+    let refusal = loop {
+        let Some(Ok(Message::Text(text))) = socket.next().await else {
+            panic!("the socket closed");
+        };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        if value.get("error").is_some() {
+            break value;
+        }
+    };
+    assert!(
+        refusal["error"].as_str().unwrap().contains("planning id"),
+        "{refusal}"
     );
 }

@@ -134,6 +134,20 @@ async fn pages_need_a_session_and_the_form_signs_in_renews_and_signs_out() {
     let renewed = cookie(&headers, "switchyard_refresh");
     assert_ne!(renewed, refresh);
     cookie(&headers, "switchyard_access");
+    // A request sent beside that one with the same refresh cookie (a page asking two things
+    // at once) is signed in too, with an access cookie only: the renewed one stays current.
+    let (status, headers, _) = h.send(with_cookies(get("/"), &[&refresh])).await;
+    assert_eq!(status, StatusCode::OK);
+    cookie(&headers, "switchyard_access");
+    assert!(
+        headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("switchyard_refresh=")),
+        "{headers:?}"
+    );
+    let (status, _, _) = h.send(with_cookies(get("/"), &[&renewed])).await;
+    assert_eq!(status, StatusCode::OK, "the renewed login still works");
 
     // Signing out ends it: the cookies are cleared and the refresh token is dead.
     let (status, headers, _) = h.send(with_cookies(form("/logout", ""), &[&renewed])).await;

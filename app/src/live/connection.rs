@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use switchyard_protocol::api::live::{ClientMessage, Topic};
+use switchyard_protocol::api::runs::PlanningProgress;
 
 use super::{LinkState, Live};
 
@@ -35,6 +36,8 @@ pub struct Tab {
     outbox: Option<UnboundedSender<ClientMessage>>,
     following: HashMap<String, Followed>,
     watching: HashSet<Topic>,
+    /// The planning followed, by its id, until it ends.
+    planning: Option<String>,
     runs_pending: bool,
     approvals_pending: bool,
     bell_pending: bool,
@@ -73,6 +76,10 @@ enum Incoming {
     Pong {
         #[allow(dead_code)] // matched, not read
         pong: u64,
+    },
+    Planning {
+        planning: String,
+        progress: PlanningProgress,
     },
     Error {
         error: String,
@@ -130,6 +137,17 @@ pub fn follow(live: Live, id: &str) -> RwSignal<Vec<Value>> {
     events
 }
 
+pub fn follow_planning(live: Live, id: &str) {
+    live.tab
+        .update_value(|tab| tab.planning = Some(id.to_owned()));
+    send(
+        live,
+        ClientMessage::FollowPlanning {
+            planning: id.to_owned(),
+        },
+    );
+}
+
 fn send(live: Live, message: ClientMessage) {
     live.tab.with_value(|tab| {
         if let Some(outbox) = &tab.outbox {
@@ -161,6 +179,10 @@ async fn run(live: Live, mut outbox: UnboundedReceiver<ClientMessage>) {
             LinkState::Reconnecting
         });
         sleep(backoff_ms(failures)).await;
+        // The socket's upgrade reads the access cookie and cannot renew it: after a tab has
+        // been open longer than the access token lives, a reconnect would be refused. Any
+        // server function passes the sign-in guard, which renews it from the refresh cookie.
+        let _ = crate::server_fns::account::current_account().await;
     }
 }
 
@@ -190,7 +212,10 @@ async fn session(
                 subscribe: id.clone(),
                 after: followed.last,
             });
-        topics.chain(runs).collect()
+        let planning = tab.planning.iter().map(|id| ClientMessage::FollowPlanning {
+            planning: id.clone(),
+        });
+        topics.chain(runs).chain(planning).collect()
     });
     let mut ping: u64 = 1;
     for message in std::iter::once(ClientMessage::Ping { ping }).chain(hello) {
@@ -271,6 +296,21 @@ fn dispatch(live: Live, text: &str) {
             }
         }
         Incoming::Changed { topic } => tick_soon(live, topic),
+        Incoming::Planning { planning, progress } => {
+            let mine = live
+                .tab
+                .try_update_value(|tab| {
+                    let mine = tab.planning.as_deref() == Some(planning.as_str());
+                    if mine && progress.stage.is_final() {
+                        tab.planning = None;
+                    }
+                    mine
+                })
+                .unwrap_or(false);
+            if mine {
+                live.planning.set(Some((planning, progress)));
+            }
+        }
         Incoming::Error { error } => leptos::logging::warn!("live: {error}"),
     }
 }

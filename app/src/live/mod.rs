@@ -18,6 +18,7 @@ mod connection;
 
 use leptos::prelude::*;
 use switchyard_protocol::api::live::Topic;
+use switchyard_protocol::api::runs::PlanningProgress;
 
 /// Where the link stands, as the top bar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,8 @@ pub struct Live {
     pub approvals_changed: RwSignal<u64>,
     /// Ticks when this person's notifications changed (after `watch(Topic::Notifications)`).
     pub bell_changed: RwSignal<u64>,
+    /// The planning this tab follows ([`Live::follow_planning`]): its id and latest state.
+    pub planning: RwSignal<Option<(String, PlanningProgress)>>,
     #[cfg(feature = "hydrate")]
     tab: StoredValue<connection::Tab, LocalStorage>,
 }
@@ -80,6 +83,7 @@ impl Live {
             runs_changed: RwSignal::new(0),
             approvals_changed: RwSignal::new(0),
             bell_changed: RwSignal::new(0),
+            planning: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
             tab: StoredValue::new_local(connection::Tab::default()),
         };
@@ -99,6 +103,27 @@ impl Live {
         connection::watch(*self, topic);
         #[cfg(not(feature = "hydrate"))]
         let _ = topic;
+    }
+
+    /// Follows the planning of a goal this tab is about to submit with planning id `id`
+    /// (replacing any other): [`Live::planning`] holds its latest state as the server sends it.
+    pub fn follow_planning(&self, id: &str) {
+        self.planning.set(None);
+        #[cfg(feature = "hydrate")]
+        connection::follow_planning(*self, id);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    }
+
+    /// A fresh planning id: random, 16 hex digits (empty on the server, which submits nothing).
+    pub fn new_planning_id() -> String {
+        #[cfg(feature = "hydrate")]
+        {
+            let half = || (web_sys::js_sys::Math::random() * 4_294_967_296.0) as u64;
+            format!("{:08x}{:08x}", half(), half())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        String::new()
     }
 
     /// The events of run `id` (as JSON: a `RunEvent` each), in order, kept current while the

@@ -1,5 +1,5 @@
 //! The Runs section: the runs the caller sees, newest first, live; filters (status, project,
-//! text in the id), pages by cursor, and a selection that cancels many runs at once.
+//! text in the goal or id), pages by cursor, and a selection that cancels many runs at once.
 
 use std::collections::BTreeSet;
 
@@ -157,11 +157,11 @@ pub fn Runs() -> impl IntoView {
                     </select>
                 </label>
                 <label class="inline-field grow">
-                    <span>"Id"</span>
+                    <span>"Text"</span>
                     <input
                         type="search"
                         id="filter-text"
-                        placeholder="part of a run id"
+                        placeholder="words of the goal, or part of a run id"
                         on:change=move |ev| refilter(&|| text.set(event_target_value(&ev)))
                     />
                 </label>
@@ -380,6 +380,8 @@ fn RunTable(
                             let title = run.id.clone();
                             let href = format!("/runs/{}", run.id);
                             let short = short_id(&run.id);
+                            let goal = run.goal.clone().unwrap_or_default();
+                            let goal_title = goal.clone();
                             let check = steers.then(|| {
                                 let id = run.id.clone();
                                 let ended = is_final(&run.status);
@@ -410,6 +412,7 @@ fn RunTable(
                                         <A href=href>
                                             <code title=title>{short}</code>
                                         </A>
+                                        <span class="run-goal muted" title=goal_title>{goal}</span>
                                     </td>
                                     <td>
                                         <span class=status_class(&run.status) data-status=run.status.clone()>

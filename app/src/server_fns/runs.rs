@@ -8,7 +8,7 @@ use switchyard_protocol::{BulkOutcome, PlanIssue, RunRows};
 pub const RUNS_PER_PAGE: u32 = 50;
 
 /// A page of the runs the caller sees (its projects'), newest first: only those with `status`,
-/// in `project`, whose id contains `text`, created before run `before` (the previous page's
+/// in `project`, whose goal or id contains `text`, created before run `before` (the previous page's
 /// `next`) — each when given.
 #[server(prefix = "/api/fn", endpoint = "runs_page")]
 pub async fn runs_page(
@@ -26,7 +26,8 @@ pub async fn runs_page(
         limit: Some(RUNS_PER_PAGE),
         before: given(before),
         project: given(project),
-        id_part: given(text),
+        id_part: None,
+        text: given(text),
     };
     service.run_rows(&who, query).await.map_err(refused)
 }
@@ -88,6 +89,7 @@ pub async fn start_run(plan: String) -> Result<String, ServerFnError> {
         priority: 0,
         project: None,
         idempotency_key: None,
+        planning_id: None,
     };
     let outcome = service.submit(&who, submission).await.map_err(refused)?;
     Ok(outcome.run_id)
@@ -95,9 +97,10 @@ pub async fn start_run(plan: String) -> Result<String, ServerFnError> {
 
 /// Starts a run from a goal: the model plans it (or the plan cache answers) and the plan is
 /// validated; answers the new run's id. A goal the model could not plan is refused with the
-/// reason (the failed run and its attempts are kept).
+/// reason (the failed run and its attempts are kept). With `planning`, the tab's live socket
+/// follows the planning under that id as it goes.
 #[server(prefix = "/api/fn", endpoint = "start_goal")]
-pub async fn start_goal(goal: String) -> Result<String, ServerFnError> {
+pub async fn start_goal(goal: String, planning: Option<String>) -> Result<String, ServerFnError> {
     use super::access::{refused, service_and_caller};
     use switchyard_service::runs::submit::Submission;
     let (service, who) = service_and_caller("runs.create")?;
@@ -107,6 +110,7 @@ pub async fn start_goal(goal: String) -> Result<String, ServerFnError> {
         priority: 0,
         project: None,
         idempotency_key: None,
+        planning_id: planning.filter(|id| !id.is_empty()),
     };
     let outcome = service.submit(&who, submission).await.map_err(refused)?;
     Ok(outcome.run_id)

@@ -69,17 +69,43 @@ pub async fn start(db: &Database, user_id: &str) -> Result<String, sqlx::Error> 
     insert(db, &family, user_id, crate::now_ms()).await
 }
 
+/// How long after a browser's refresh cookie was exchanged the same cookie still signs its
+/// requests in ([`renew`]): a page that fires several requests at once, after its access
+/// cookie expired, presents the same refresh cookie with each.
+pub const BROWSER_REUSE_GRACE_MS: i64 = 30_000;
+
 /// Exchanges a valid, unused token for the next one in its family, with the user it belongs
 /// to. A reused token revokes its family ([`RefreshError::Reused`]).
 pub async fn rotate(db: &Database, presented: &str) -> Result<(User, String), RefreshError> {
+    let (user, next) = exchange(db, presented, 0).await?;
+    Ok((user, next.ok_or(RefreshError::Reused)?))
+}
+
+/// [`rotate`] for a browser's refresh cookie: a token exchanged less than
+/// [`BROWSER_REUSE_GRACE_MS`] ago by a request beside this one still names its user, with no
+/// next token (`None`: that request's answer carries it); later, a reuse revokes the family
+/// as in [`rotate`].
+pub async fn renew(db: &Database, presented: &str) -> Result<(User, Option<String>), RefreshError> {
+    exchange(db, presented, BROWSER_REUSE_GRACE_MS).await
+}
+
+async fn exchange(
+    db: &Database,
+    presented: &str,
+    grace_ms: i64,
+) -> Result<(User, Option<String>), RefreshError> {
     let now = crate::now_ms();
     let (id, secret) = presented.split_once('.').ok_or(RefreshError::Invalid)?;
     type Row = (String, String, Vec<u8>, i64, Option<i64>, Option<i64>);
     const SQL: &str = "SELECT family, user_id, secret_hash, expires_at_ms, used_at_ms, \
                        revoked_at_ms FROM refresh_tokens WHERE id = $1";
-    let row: Option<Row> =
-        on_pool!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?);
-    let Some((family, user_id, hash, expires_at_ms, used_at_ms, revoked_at_ms)) = row else {
+    let read = || async {
+        let row: Option<Row> =
+            on_pool!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await?);
+        Ok::<_, RefreshError>(row)
+    };
+    let Some((family, user_id, hash, expires_at_ms, used_at_ms, revoked_at_ms)) = read().await?
+    else {
         return Err(RefreshError::Invalid);
     };
     if hash != secret_hash(secret) || revoked_at_ms.is_some() || expires_at_ms <= now {
@@ -94,9 +120,16 @@ pub async fn rotate(db: &Database, presented: &str) -> Result<(User, String), Re
         0
     };
     if claimed == 0 {
-        revoke_family(db, &family).await?;
-        tracing::warn!(%family, "a used refresh token was presented again; family revoked");
-        return Err(RefreshError::Reused);
+        // Used already: by a request beside this one (within the grace), or by a thief.
+        let used_lately = match read().await? {
+            Some((_, _, _, _, Some(used_at), None)) => now - used_at < grace_ms,
+            _ => false,
+        };
+        if !used_lately {
+            revoke_family(db, &family).await?;
+            tracing::warn!(%family, "a used refresh token was presented again; family revoked");
+            return Err(RefreshError::Reused);
+        }
     }
     let user = users::by_id(db, &user_id)
         .await?
@@ -105,8 +138,11 @@ pub async fn rotate(db: &Database, presented: &str) -> Result<(User, String), Re
         revoke_family(db, &family).await?;
         return Err(RefreshError::Disabled);
     }
+    if claimed == 0 {
+        return Ok((user, None));
+    }
     let next = insert(db, &family, &user_id, now).await?;
-    Ok((user, next))
+    Ok((user, Some(next)))
 }
 
 /// Revokes every token of `family`.

@@ -60,6 +60,32 @@ async fn exercise(db: Database) {
         refresh::rotate(&db, &third).await,
         Err(RefreshError::Invalid)
     ));
+    // A browser's requests sent side by side present the same cookie: within the grace the
+    // repeat signs in without a next token; the one that rotated carries on.
+    let login = refresh::start(&db, &ada.id).await.unwrap();
+    let (user, next) = refresh::renew(&db, &login).await.unwrap();
+    assert_eq!(user.id, ada.id);
+    let next = next.expect("the first use rotates");
+    let (user, again) = refresh::renew(&db, &login).await.unwrap();
+    assert_eq!((user.id.as_str(), again), (ada.id.as_str(), None));
+    // Racing uses: exactly one rotates, the others sign in.
+    let uses = tokio::join!(
+        refresh::renew(&db, &next),
+        refresh::renew(&db, &next),
+        refresh::renew(&db, &next),
+        refresh::renew(&db, &next)
+    );
+    let uses = [uses.0, uses.1, uses.2, uses.3];
+    let rotated = uses
+        .iter()
+        .filter(|u| u.as_ref().unwrap().1.is_some())
+        .count();
+    assert_eq!(rotated, 1, "{uses:?}");
+    // The strict exchange (the API's) has no grace: the repeat is a reuse.
+    assert!(matches!(
+        refresh::rotate(&db, &login).await,
+        Err(RefreshError::Reused)
+    ));
     // Garbage and tampered secrets are refused.
     let fresh = refresh::start(&db, &ada.id).await.unwrap();
     let (id, _) = fresh.split_once('.').unwrap();

@@ -35,39 +35,43 @@ pub enum CommandError {
     Conflict(String),
 }
 
+/// Where a new run comes from, as its first event records it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origin {
+    /// Higher runs first.
+    pub priority: i32,
+    /// The project it belongs to.
+    pub project: String,
+    /// Who started it (a user's id, or `local-operator`).
+    pub started_by: Option<String>,
+    /// The words it was planned from.
+    pub goal: Option<String>,
+}
+
 /// The first event of a run.
-pub fn create(
-    plan: ValidPlan,
-    approval_threshold: f64,
-    priority: i32,
-    project: String,
-    started_by: Option<String>,
-) -> EventKind {
+pub fn create(plan: ValidPlan, approval_threshold: f64, origin: Origin) -> EventKind {
     EventKind::RunCreated {
         plan: plan.plan,
         risks: plan.risks,
         approval_threshold,
-        priority,
-        project,
-        started_by,
+        priority: origin.priority,
+        project: origin.project,
+        started_by: origin.started_by,
+        goal: origin.goal,
     }
 }
 
 /// The first event of a run whose goal could not be planned: it has no steps, and
 /// [`fail_unplanned`] ends it at once.
-pub fn create_unplanned(
-    approval_threshold: f64,
-    priority: i32,
-    project: String,
-    started_by: Option<String>,
-) -> EventKind {
+pub fn create_unplanned(approval_threshold: f64, origin: Origin) -> EventKind {
     EventKind::RunCreated {
         plan: crate::plan::Plan { steps: Vec::new() },
         risks: Vec::new(),
         approval_threshold,
-        priority,
-        project,
-        started_by,
+        priority: origin.priority,
+        project: origin.project,
+        started_by: origin.started_by,
+        goal: origin.goal,
     }
 }
 

@@ -65,6 +65,9 @@ pub struct RunState {
     /// Who started it (a user's id, or `local-operator`), when recorded.
     #[serde(default)]
     pub started_by: Option<String>,
+    /// The words it was planned from; `None` for a run submitted with a plan.
+    #[serde(default)]
+    pub goal: Option<String>,
     pub approval_threshold: f64,
     /// `seq` of the last event applied.
     pub last_seq: u64,
@@ -111,6 +114,7 @@ impl RunState {
             priority,
             project,
             started_by,
+            goal,
         } = &event.kind
         else {
             return Err(refuse(event, "a log must start with run_created".into()));
@@ -152,6 +156,7 @@ impl RunState {
             priority: *priority,
             project: project.clone(),
             started_by: started_by.clone(),
+            goal: goal.clone(),
             approval_threshold: *approval_threshold,
             last_seq: 1,
             next_fencing_token: 1,

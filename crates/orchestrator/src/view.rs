@@ -16,6 +16,7 @@ impl RunState {
             priority: self.priority,
             project: self.project.clone(),
             started_by: self.started_by.clone(),
+            goal: self.goal.clone(),
             approval_threshold: self.approval_threshold,
             last_seq: self.last_seq,
             next_fencing_token: self.next_fencing_token,

@@ -615,7 +615,14 @@ async fn a_starting_engine_runs_due_work_without_waiting_for_a_message() {
     let created = switchyard_orchestrator::RunEvent {
         seq: 1,
         at: now,
-        kind: switchyard_orchestrator::decide::create(valid, 0.7, 0, "default".into(), None),
+        kind: switchyard_orchestrator::decide::create(
+            valid,
+            0.7,
+            switchyard_orchestrator::decide::Origin {
+                project: "default".into(),
+                ..Default::default()
+            },
+        ),
     };
     let mut state = RunState::replay([&created]).unwrap();
     let started = switchyard_orchestrator::RunEvent {

@@ -55,6 +55,16 @@ fn new_run(id: &str, priority: i32) -> (Tracked, RunChange) {
     (tracked, change)
 }
 
+/// Makes a new run's change record `goal` as the words it was planned from.
+fn given_goal(change: &mut RunChange, goal: &str) {
+    if let switchyard_orchestrator::EventKind::RunCreated { goal: recorded, .. } =
+        &mut change.events[0].kind
+    {
+        *recorded = Some(goal.to_owned());
+    }
+    std::sync::Arc::make_mut(&mut change.state).goal = Some(goal.to_owned());
+}
+
 async fn event_count(store: &RunLog, id: &str) -> usize {
     store.events(id, 0).await.unwrap().len()
 }
@@ -111,7 +121,8 @@ async fn exercise(db: Database) {
     assert_eq!(event_count(&store, "run-1").await, before);
 
     // A batch is all or nothing: a new run plus a conflicting change store neither.
-    let (_, other) = new_run("run-2", 9);
+    let (_, mut other) = new_run("run-2", 9);
+    given_goal(&mut other, "Summarise the Release notes");
     let duplicate = created.clone();
     let err = store.commit(&[other.clone(), duplicate]).await.unwrap_err();
     assert!(matches!(err, RunLogError::Conflict { .. }), "{err}");
@@ -185,6 +196,32 @@ async fn exercise(db: Database) {
     assert!(
         store
             .list_matching(&part("%"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // By text in the goal (any case) or the id; a run without a goal matches by id only.
+    let text = |text: &'static str| switchyard_orchestrator::runlog::RunFilter {
+        text: Some(text),
+        ..Default::default()
+    };
+    let listed = store.list_matching(&text("release"), 10).await.unwrap();
+    assert_eq!(ids(listed.clone()), ["run-2"]);
+    assert_eq!(
+        listed[0].goal.as_deref(),
+        Some("Summarise the Release notes")
+    );
+    assert_eq!(
+        ids(store.list_matching(&text("run-1"), 10).await.unwrap()),
+        ["run-1"]
+    );
+    assert_eq!(
+        ids(store.list_matching(&text("run"), 10).await.unwrap()),
+        ["run-2", "run-1"]
+    );
+    assert!(
+        store
+            .list_matching(&text("notes_"), 10)
             .await
             .unwrap()
             .is_empty()

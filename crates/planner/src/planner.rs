@@ -21,7 +21,8 @@ use switchyard_orchestrator::{Catalog, Limits, Plan, validate};
 use crate::plan_cache::{CacheStats, PlanCache, PlanCacheSettings, normalise};
 use switchyard_inference::Host;
 use switchyard_inference::InferenceError;
-use switchyard_inference::{ChatMessage, ChatRequest, Usage};
+use switchyard_inference::{ChatMessage, ChatRequest, Finished, Piece, Usage};
+use switchyard_protocol::api::runs::{PLANNING_ANSWER_CHARS, PlanningProgress, PlanningStage};
 
 /// How the planner works.
 #[derive(Debug, Clone)]
@@ -138,6 +139,20 @@ impl Planner {
         catalog: &Catalog,
         limits: &Limits,
     ) -> Result<(Plan, PlanningRecord), PlanningError> {
+        self.plan_reporting(goal, catalog, limits, &|_| {}).await
+    }
+
+    /// [`Self::plan`], telling `report` how it goes: the cache's answer, each try's answer
+    /// as the model streams it, each check and why a try was refused. The last report's
+    /// stage is [`PlanningStage::Planned`] or [`PlanningStage::Failed`] (a goal refused
+    /// before planning starts, or a model that cannot answer, reports nothing).
+    pub async fn plan_reporting(
+        &self,
+        goal: &str,
+        catalog: &Catalog,
+        limits: &Limits,
+        report: &(dyn Fn(&PlanningProgress) + Send + Sync),
+    ) -> Result<(Plan, PlanningRecord), PlanningError> {
         let goal = goal.trim();
         if goal.is_empty() || goal.chars().count() > MAX_GOAL_CHARS {
             return Err(PlanningError::BadGoal(format!(
@@ -156,6 +171,19 @@ impl Planner {
             .spec
             .id
             .clone();
+        let max_attempts = self.settings.max_attempts.max(1);
+        let mut progress = PlanningProgress {
+            stage: PlanningStage::Cache,
+            model: model.clone(),
+            cache_hit: None,
+            similarity: None,
+            attempt: 0,
+            max_attempts,
+            tokens: 0,
+            answer: String::new(),
+            refused: Vec::new(),
+            error: None,
+        };
         let mut record = PlanningRecord {
             goal: goal.to_owned(),
             model: model.clone(),
@@ -164,6 +192,7 @@ impl Planner {
         };
         let normalised = normalise(goal);
         if let Some(cache) = &self.cache {
+            report(&progress);
             let hit = cache.lookup(&normalised);
             let mut used = CacheUse {
                 template: normalised.template.clone(),
@@ -181,12 +210,17 @@ impl Planner {
                 used.matched = Some(hit.matched);
                 used.similarity = Some(hit.similarity);
                 record.cache = Some(used);
+                progress.cache_hit = Some(true);
+                progress.similarity = Some(hit.similarity);
+                progress.stage = PlanningStage::Planned;
+                report(&progress);
                 return Ok((plan, record));
             }
             record.cache = Some(used);
+            progress.cache_hit = Some(false);
         }
         let mut problems: Vec<String> = Vec::new();
-        for _ in 0..self.settings.max_attempts.max(1) {
+        for attempt in 1..=max_attempts {
             let prompt = prompt(goal, catalog, &tools, &problems);
             let request = ChatRequest {
                 model: Some(model.clone()),
@@ -195,7 +229,23 @@ impl Planner {
                 json_schema: Some(schema.clone()),
                 ..ChatRequest::default()
             };
-            let (raw, finished) = self.host.chat(request).await?.collect().await?;
+            progress.attempt = attempt;
+            progress.tokens = 0;
+            progress.answer.clear();
+            progress.stage = PlanningStage::Writing;
+            report(&progress);
+            let (raw, finished) = match self.write(request, &mut progress, report).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    progress.stage = PlanningStage::Failed;
+                    progress.error = Some(e.to_string());
+                    report(&progress);
+                    return Err(e.into());
+                }
+            };
+            progress.tokens = finished.usage.completion_tokens as u32;
+            progress.stage = PlanningStage::Checking;
+            report(&progress);
             problems = match parse(&raw) {
                 Err(problem) => vec![problem],
                 Ok(plan) => match validate(plan.clone(), catalog, limits) {
@@ -211,11 +261,14 @@ impl Planner {
                             problems: Vec::new(),
                             usage: Some(finished.usage),
                         });
+                        progress.stage = PlanningStage::Planned;
+                        report(&progress);
                         return Ok((plan, record));
                     }
                     Err(found) => found.0.iter().map(ToString::to_string).collect(),
                 },
             };
+            progress.refused.push(problems.clone());
             record.attempts.push(PlanAttempt {
                 prompt,
                 raw_output: raw,
@@ -223,10 +276,42 @@ impl Planner {
                 usage: Some(finished.usage),
             });
         }
+        progress.stage = PlanningStage::Failed;
+        progress.error = Some(format!(
+            "no valid plan in {} attempt(s): {}",
+            record.attempts.len(),
+            problems.join("; ")
+        ));
+        report(&progress);
         Err(PlanningError::Invalid {
             problems,
             record: Box::new(record),
         })
+    }
+
+    /// One try's whole answer, each piece reported as it streams in.
+    async fn write(
+        &self,
+        request: ChatRequest,
+        progress: &mut PlanningProgress,
+        report: &(dyn Fn(&PlanningProgress) + Send + Sync),
+    ) -> Result<(String, Finished), InferenceError> {
+        let mut generation = self.host.chat(request).await?;
+        let mut raw = String::new();
+        while let Some(piece) = generation.next().await {
+            match piece? {
+                Piece::Text(text) => {
+                    raw.push_str(&text);
+                    progress.tokens += 1;
+                    progress.answer = tail(&raw, PLANNING_ANSWER_CHARS);
+                    report(progress);
+                }
+                Piece::Done(finished) => return Ok((raw, finished)),
+            }
+        }
+        Err(InferenceError::Engine(
+            "the engine stopped without finishing".into(),
+        ))
     }
 
     fn tools<'c>(&self, catalog: &'c Catalog) -> Result<Vec<&'c str>, PlanningError> {
@@ -245,6 +330,12 @@ impl Planner {
             })
             .collect()
     }
+}
+
+/// The last `chars` characters of `text`.
+fn tail(text: &str, chars: usize) -> String {
+    let count = text.chars().count();
+    text.chars().skip(count.saturating_sub(chars)).collect()
 }
 
 /// The key of step `i` (from 0) in a planned plan.

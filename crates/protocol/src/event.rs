@@ -42,6 +42,9 @@ pub enum EventKind {
         /// for runs started by API keys, by other runs, or before this was recorded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         started_by: Option<String>,
+        /// The words the run was planned from; absent for a run submitted with a plan.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        goal: Option<String>,
     },
     RunStarted,
     RunPaused {

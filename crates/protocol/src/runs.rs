@@ -15,6 +15,8 @@ pub struct RunRow {
     pub reason: Option<String>,
     /// The project it belongs to.
     pub project: String,
+    /// The words it was planned from, when it was.
+    pub goal: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,

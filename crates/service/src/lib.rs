@@ -26,10 +26,12 @@
 //! - [`planning`]: goals into plans, and the records of how each goal was planned.
 //! - [`gate`]: tools behind kill switches.
 //! - [`background`]: usage figures into time series; store tiering.
+//! - [`brief`]: short forms of long values (a run id's tail, clipped text) for titles.
 
 pub mod access;
 pub mod admin;
 pub mod background;
+pub mod brief;
 pub mod error;
 pub mod followers;
 pub mod gate;

@@ -1,19 +1,22 @@
-//! The top bar's search: runs by part of their id, workflow templates by name or description,
+//! The top bar's search: runs by part of their id or goal, workflow templates by name or description,
 //! each only where the caller may see it. (The product's sections are matched in the browser.)
 
 use switchyard_auth::Permission;
 use switchyard_protocol::SearchHit;
 
 use crate::Service;
+use crate::brief::{clipped, short_run_id};
 use crate::error::ServiceError;
 use crate::principal::Principal;
 use crate::runs::read::ListRuns;
 
+/// The most characters of a goal a hit's title shows.
+const GOAL_CHARS: usize = 80;
 /// Most hits of each kind.
 pub const MAX_HITS: usize = 5;
 
 impl Service {
-    /// Runs whose id contains `text` (newest first) and templates whose name or description
+    /// Runs whose id or goal contains `text` (newest first) and templates whose name or description
     /// contains it (any case), at most [`MAX_HITS`] of each; what the caller may not read is
     /// left out rather than refused. Text shorter than two characters finds nothing.
     pub async fn search(
@@ -35,15 +38,27 @@ impl Service {
                         limit: Some(MAX_HITS as u32),
                         before: None,
                         project: None,
-                        id_part: Some(text.clone()),
+                        id_part: None,
+                        text: Some(text.clone()),
                     },
                 )
                 .await?;
             hits.extend(page.runs.into_iter().map(|run| SearchHit {
                 kind: "run".into(),
-                detail: format!("{} · project {}", run.status.as_str(), run.project),
+                detail: match &run.goal {
+                    Some(_) => format!(
+                        "{} · {} · project {}",
+                        short_run_id(&run.id),
+                        run.status.as_str(),
+                        run.project
+                    ),
+                    None => format!("{} · project {}", run.status.as_str(), run.project),
+                },
                 href: format!("/runs/{}", run.id),
-                title: run.id,
+                title: match run.goal {
+                    Some(goal) => clipped(&goal, GOAL_CHARS),
+                    None => run.id,
+                },
             }));
         }
         if let Ok(templates) = self.templates(who).await {

@@ -68,6 +68,8 @@ struct Inner {
     store: Store,
     inference: Host,
     planning: Planning,
+    /// Plannings that tabs follow as the model writes.
+    planning_watches: crate::planning::watch::PlanningWatches,
     switches: KillSwitches,
     started: Instant,
     /// Whose notifications bell changed (a recipient per message).
@@ -120,6 +122,7 @@ impl Service {
                 store,
                 inference,
                 planning,
+                planning_watches: Default::default(),
                 switches,
                 started: Instant::now(),
                 bell: tokio::sync::broadcast::channel(256).0,
@@ -165,6 +168,11 @@ impl Service {
     /// Goals into plans.
     pub fn planning(&self) -> &Planning {
         &self.inner.planning
+    }
+
+    /// Plannings that tabs follow as the model writes.
+    pub fn planning_watches(&self) -> &crate::planning::watch::PlanningWatches {
+        &self.inner.planning_watches
     }
 
     /// Token keys, accounts, limits: who calls.

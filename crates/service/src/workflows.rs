@@ -295,6 +295,7 @@ impl Service {
             idempotency_key: idempotency_key.map(|key| format!("workflow:{}:{key}", template.name)),
             project: template.project.clone(),
             started_by: who.recipient(),
+            goal: None,
         };
         let submitted = match self.engine().submit_with(plan, options).await {
             Ok(submitted) => submitted,

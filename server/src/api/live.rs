@@ -16,7 +16,9 @@
 //!   the stored events after `after`, then live ones. `{"watch": "runs" | "approvals" | "notifications"}` adds
 //!   `{"topic", "change": {"run", "seq", "kind"}}` for the runs the caller may see (for
 //!   `notifications`: when the caller's own bell changed; `run` is empty). `{"ping":
-//!   n}` is answered `{"pong": n}`. A refused message is answered `{"error": …}`.
+//!   n}` is answered `{"pong": n}`. `{"planning": ID}` follows the planning of a goal the
+//!   same person submits with that planning id (`{"planning", "progress"}` messages, the
+//!   last one `planned` or `failed`). A refused message is answered `{"error": …}`.
 //! - **Limits.** Messages and frames over [`MAX_MESSAGE_BYTES`] close the socket with 1009
 //!   (message too big); at most [`MAX_SUBSCRIPTIONS`] runs per socket.
 
@@ -25,12 +27,14 @@ use std::collections::{HashMap, HashSet};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
+use futures_util::SinkExt;
 use switchyard_auth::Permission;
 use switchyard_protocol::api::live::{
     ClientMessage, RunChange, ServerMessage, Topic, touches_approvals,
 };
+use switchyard_protocol::api::runs::PlanningProgress;
 use switchyard_service::Service;
-use switchyard_service::followers::Delivery;
+use switchyard_service::followers::{Delivery, Follower};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::error::ApiError;
@@ -45,7 +49,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 64;
     params(("ticket" = Option<String>, Query,
         description = "A ticket from `POST /api/v1/auth/ws-ticket`, for clients that can send neither the session cookie nor `Authorization`")),
     responses(
-        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"|\"notifications\"}`, `{\"unwatch\": …}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"pong\": N}`, or `{\"error\"}`"),
+        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"|\"notifications\"}`, `{\"unwatch\": …}`, `{\"planning\": PLANNING_ID}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"planning\", \"progress\"}` while a followed goal is planned, `{\"pong\": N}`, or `{\"error\"}`"),
         (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain"),
         (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain"),
         crate::api::error::Refusals
@@ -147,6 +151,70 @@ async fn next_published(
     }
 }
 
+type PlanningReceiver = tokio::sync::watch::Receiver<Option<PlanningProgress>>;
+
+/// The followed planning's next state (the latest, when several came meanwhile); `None` once
+/// it can no longer change; never while nothing is followed.
+async fn next_progress(
+    planning: &mut Option<(String, PlanningReceiver)>,
+) -> Option<(String, PlanningProgress)> {
+    let Some((id, progress)) = planning else {
+        return std::future::pending().await;
+    };
+    loop {
+        progress.changed().await.ok()?;
+        if let Some(latest) = progress.borrow_and_update().clone() {
+            return Some((id.clone(), latest));
+        }
+    }
+}
+
+/// The most deliveries written to a socket before it is flushed.
+const BATCH: usize = 64;
+
+/// Writes `first` and the deliveries already waiting behind it (up to [`BATCH`]) to the
+/// socket, then flushes once: under load many frames leave in one write. `Ok(true)` when
+/// something was missed and the followed runs must be refilled from the store; `Err` when the
+/// socket is gone.
+async fn send_deliveries(
+    socket: &mut WebSocket,
+    follower: &mut Follower,
+    following: &mut HashMap<String, u64>,
+    first: Delivery,
+) -> Result<bool, ()> {
+    let mut next = Some(first);
+    let mut written = 0;
+    let mut gap = false;
+    while let Some(delivery) = next.take() {
+        match delivery {
+            Delivery::Event(published) => match following.get_mut(&published.run) {
+                Some(last) if published.seq == *last + 1 => {
+                    *last = published.seq;
+                    socket
+                        .feed(Message::Text(published.json.clone().into()))
+                        .await
+                        .map_err(|_| ())?;
+                    written += 1;
+                }
+                // Already sent (from the log), or no longer followed.
+                Some(last) if published.seq <= *last => {}
+                None => {}
+                // Something in between never reached us.
+                Some(_) => gap = true,
+            },
+            Delivery::Refill => gap = true,
+        }
+        if gap || written >= BATCH {
+            break;
+        }
+        next = follower.deliveries.try_recv().ok();
+    }
+    if written > 0 {
+        socket.flush().await.map_err(|_| ())?;
+    }
+    Ok(gap)
+}
+
 /// Sends every followed run's stored events after the last one sent. `Err` when the socket
 /// is gone.
 async fn refill(
@@ -184,6 +252,8 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
     let mut watching: HashSet<Topic> = HashSet::new();
     // Run id → whether the caller may see it, learnt on its first event under a topic.
     let mut visible: HashMap<String, bool> = HashMap::new();
+    // The planning followed, by its id: one at a time.
+    let mut planning: Option<(String, PlanningReceiver)> = None;
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -257,12 +327,36 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                             return;
                         }
                     }
+                    Ok(ClientMessage::FollowPlanning { planning: id }) => {
+                        match service.follow_planning(&who, &id) {
+                            Ok(progress) => planning = Some((id, progress)),
+                            Err(e) => {
+                                let _ = socket.send(error_message(&e.message)).await;
+                            }
+                        }
+                    }
                     Err(_) => {
                         let _ = socket.send(error_message(
                             "expected {\"subscribe\": \"<run id>\", \"after\": 0}, {\"unsubscribe\": \"<run id>\"}, \
-                             {\"watch\": \"runs\"|\"approvals\"|\"notifications\"}, {\"unwatch\": …} or {\"ping\": n}",
+                             {\"watch\": \"runs\"|\"approvals\"|\"notifications\"}, {\"unwatch\": …}, \
+                             {\"planning\": \"<planning id>\"} or {\"ping\": n}",
                         )).await;
                     }
+                }
+            }
+            progress = next_progress(&mut planning) => {
+                let Some((id, progress)) = progress else {
+                    planning = None;
+                    continue;
+                };
+                if progress.stage.is_final() {
+                    planning = None;
+                }
+                let sent = socket
+                    .send(message(&ServerMessage::Planning { planning: id, progress }))
+                    .await;
+                if sent.is_err() {
+                    return;
                 }
             }
             changed = bell.recv() => {
@@ -283,26 +377,15 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                 }
             }
             delivery = follower.deliveries.recv() => {
-                let gap = match delivery {
-                    Some(Delivery::Event(published)) => match following.get_mut(&published.run) {
-                        Some(last) if published.seq == *last + 1 => {
-                            *last = published.seq;
-                            if socket.send(Message::Text(published.json.clone().into())).await.is_err() {
-                                return;
-                            }
-                            false
+                let Some(delivery) = delivery else { return };
+                match send_deliveries(&mut socket, &mut follower, &mut following, delivery).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if refill(&mut socket, store, &mut following).await.is_err() {
+                            return;
                         }
-                        // Already sent (from the log), or no longer followed.
-                        Some(last) if published.seq <= *last => false,
-                        None => false,
-                        // Something in between never reached us.
-                        Some(_) => true,
-                    },
-                    Some(Delivery::Refill) => true,
-                    None => return,
-                };
-                if gap && refill(&mut socket, store, &mut following).await.is_err() {
-                    return;
+                    }
+                    Err(()) => return,
                 }
             }
             published = next_published(&mut bus) => {

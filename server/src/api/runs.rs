@@ -39,6 +39,8 @@ pub struct ListQuery {
     pub project: Option<String>,
     /// Only runs whose id contains this text (any case; `%` and `_` are literal).
     pub id_contains: Option<String>,
+    /// Only runs whose goal or id contains this text (any case; `%` and `_` are literal).
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -78,6 +80,7 @@ pub async fn submit(
         priority: body.priority,
         project: body.project,
         idempotency_key,
+        planning_id: None,
     };
     let outcome = service.submit(&who, submission).await?;
     let status = if outcome.created {
@@ -129,6 +132,7 @@ pub async fn list(
                 before: query.before,
                 project: query.project,
                 id_part: query.id_contains,
+                text: query.q,
             },
         )
         .await?;

@@ -147,6 +147,23 @@ impl Harness {
         )
     }
 
+    /// Serves [`Harness::app`] on a loopback port of its own (for real sockets); answers its
+    /// address.
+    pub async fn serve(&self) -> SocketAddr {
+        let app = self.app(false);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
+        addr
+    }
+
     /// Sends `request`; returns status, headers and body text.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
         let response = self.app(false).oneshot(request).await.unwrap();

@@ -149,16 +149,32 @@ pub struct SubmitOptions {
     pub project: String,
     /// Who starts it (a user's id, or `local-operator`), kept in its first event.
     pub started_by: Option<String>,
+    /// The words it was planned from, kept in its first event (the runs list searches them).
+    pub goal: Option<String>,
+}
+
+impl SubmitOptions {
+    /// What the run's first event records of it; an empty project is the default one.
+    fn origin(&self) -> crate::decide::Origin {
+        crate::decide::Origin {
+            priority: self.priority,
+            project: if self.project.is_empty() {
+                crate::DEFAULT_PROJECT.to_owned()
+            } else {
+                self.project.clone()
+            },
+            started_by: self.started_by.clone(),
+            goal: self.goal.clone(),
+        }
+    }
 }
 
 enum Msg {
     Submit {
         /// `Err(reason)`: no plan could be made; the run is recorded as failed.
         plan: Result<Plan, String>,
-        priority: i32,
+        origin: crate::decide::Origin,
         idempotency_key: Option<String>,
-        project: String,
-        started_by: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
     },
     Command {
@@ -260,10 +276,8 @@ impl Engine {
     ) -> Result<Submitted, EngineError> {
         self.ask(|reply| Msg::Submit {
             plan: Ok(plan),
-            priority: options.priority,
+            origin: options.origin(),
             idempotency_key: options.idempotency_key,
-            project: options.project,
-            started_by: options.started_by,
             reply,
         })
         .await
@@ -278,10 +292,8 @@ impl Engine {
     ) -> Result<Submitted, EngineError> {
         self.ask(|reply| Msg::Submit {
             plan: Err(reason),
-            priority: options.priority,
+            origin: options.origin(),
             idempotency_key: options.idempotency_key,
-            project: options.project,
-            started_by: options.started_by,
             reply,
         })
         .await

@@ -230,7 +230,7 @@ impl RunLog {
             status,
             before,
             projects,
-            id_part: None,
+            ..RunFilter::default()
         };
         self.list_matching(&filter, limit).await
     }
@@ -246,13 +246,24 @@ impl RunLog {
             before,
             projects,
             id_part,
+            text,
         } = *filter;
         let status = status.map(|s| s.as_str());
         let limit = i64::from(limit);
-        let rows = on_pool!(&self.db, pool => Backend::list(pool, status, before, projects, id_part, limit).await?);
+        let rows = on_pool!(&self.db, pool => Backend::list(pool, status, before, projects, id_part, text, limit).await?);
         rows.into_iter()
             .map(
-                |(id, status, priority, last_seq, reason, created_at, updated_at, project)| {
+                |(
+                    id,
+                    status,
+                    priority,
+                    last_seq,
+                    reason,
+                    created_at,
+                    updated_at,
+                    project,
+                    goal,
+                )| {
                     let status = crate::status::RunStatus::parse(&status).ok_or_else(|| {
                         RunLogError::Corrupt {
                             run_id: id.clone(),
@@ -268,6 +279,7 @@ impl RunLog {
                         created_at,
                         updated_at,
                         project,
+                        goal,
                     })
                 },
             )
@@ -403,4 +415,7 @@ pub struct RunFilter<'a> {
     pub projects: Option<&'a [String]>,
     /// Only runs whose id contains this text, as written (no wildcards).
     pub id_part: Option<&'a str>,
+    /// Only runs whose id or goal contains this text, given in lower case (no wildcards;
+    /// goals are compared in lower case).
+    pub text: Option<&'a str>,
 }

@@ -43,6 +43,7 @@ pub(super) type RunRow = (
     DateTime<Utc>,
     DateTime<Utc>,
     String,
+    Option<String>,
 );
 
 type StepTuple = (
@@ -103,8 +104,8 @@ macro_rules! for_backend {
                     let state: &RunState = &change.state;
                     let inserted = sqlx::query(
                         "INSERT INTO runs (id, status, priority, last_seq, reason, state, created_at, \
-                         updated_at, owner, idempotency_key, state_seq, project) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4, $11) ON CONFLICT DO NOTHING",
+                         updated_at, owner, idempotency_key, state_seq, project, goal) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4, $11, $12) ON CONFLICT DO NOTHING",
                     )
                     .bind(&change.run_id)
                     .bind(state.status.as_str())
@@ -117,6 +118,7 @@ macro_rules! for_backend {
                     .bind(&change.owner)
                     .bind(&change.idempotency_key)
                     .bind(&state.project)
+                    .bind(&state.goal)
                     .execute(&mut *conn)
                     .await?;
                     if inserted.rows_affected() == 0 {
@@ -316,12 +318,13 @@ macro_rules! for_backend {
                 before: Option<&str>,
                 projects: Option<&[String]>,
                 id_part: Option<&str>,
+                text: Option<&str>,
                 limit: i64,
             ) -> Result<Vec<RunRow>, RunLogError> {
                 // Newest first; ids are UUIDv7, so their order is creation order.
                 let mut query = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT id, status, priority, last_seq, reason, created_at, updated_at, project \
-                     FROM runs WHERE 1 = 1",
+                    "SELECT id, status, priority, last_seq, reason, created_at, updated_at, project, \
+                     goal FROM runs WHERE 1 = 1",
                 );
                 if let Some(status) = status {
                     query.push(" AND status = ").push_bind(status);
@@ -330,12 +333,17 @@ macro_rules! for_backend {
                     query.push(" AND id < ").push_bind(before);
                 }
                 if let Some(part) = id_part {
-                    // LIKE in both databases, with its wildcards taken literally.
-                    let pattern = format!(
-                        "%{}%",
-                        part.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-                    );
-                    query.push(" AND id LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
+                    query.push(" AND id LIKE ").push_bind(contains(part)).push(" ESCAPE '\\'");
+                }
+                if let Some(text) = text {
+                    // Ids are lower case; a goal is compared in lower case (callers pass
+                    // `text` lowered).
+                    query
+                        .push(" AND (id LIKE ")
+                        .push_bind(contains(text))
+                        .push(" ESCAPE '\\' OR LOWER(goal) LIKE ")
+                        .push_bind(contains(text))
+                        .push(" ESCAPE '\\')");
                 }
                 if let Some(projects) = projects {
                     if projects.is_empty() {
@@ -402,6 +410,7 @@ pub(super) trait Backend: sqlx::Database {
         before: Option<&str>,
         projects: Option<&[String]>,
         id_part: Option<&str>,
+        text: Option<&str>,
         limit: i64,
     ) -> Result<Vec<RunRow>, RunLogError>;
     async fn project_of(
@@ -414,6 +423,17 @@ pub(super) trait Backend: sqlx::Database {
 }
 
 for_backend!(sqlx::Sqlite, sqlx::Postgres);
+
+/// A LIKE pattern matching values that contain `part`, its wildcards taken literally (with
+/// `ESCAPE '\\'`, in both databases).
+fn contains(part: &str) -> String {
+    format!(
+        "%{}%",
+        part.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
 
 #[cfg(test)]
 mod tests {

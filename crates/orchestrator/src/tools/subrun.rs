@@ -67,6 +67,7 @@ impl Tool for Subrun {
                 project,
                 // Started by its parent run, not by a person: the parent's end is what they hear of.
                 started_by: None,
+                goal: None,
             };
             // Subscribe before looking, so the child's end cannot slip between the two.
             let mut events = engine.subscribe();

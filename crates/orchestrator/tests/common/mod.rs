@@ -33,9 +33,11 @@ pub fn created(plan: Value, priority: i32) -> RunEvent {
         kind: decide::create(
             valid,
             decide::DEFAULT_APPROVAL_THRESHOLD,
-            priority,
-            "default".into(),
-            None,
+            decide::Origin {
+                priority,
+                project: "default".into(),
+                ..Default::default()
+            },
         ),
     }
 }

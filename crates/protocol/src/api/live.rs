@@ -6,10 +6,13 @@
 //! to the approvals waiting for a person, or to its own notifications bell. A topic message says *that* something changed,
 //! and what; the client re-reads the list it shows. `ping` is the application heartbeat
 //! (browsers report `send` on a dead socket as a success): the server answers `pong` with the
-//! same number at once.
+//! same number at once. `planning` follows the planning of a goal the same person is
+//! submitting with that planning id: the cache's answer, each try as the model writes it,
+//! why a try was refused.
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::runs::PlanningProgress;
 use crate::event::RunEvent;
 
 /// A topic a client can watch.
@@ -48,6 +51,11 @@ pub enum ClientMessage {
     Ping {
         ping: u64,
     },
+    /// Follow the planning of a goal this client is submitting with the same planning id
+    /// (the socket follows one at a time; a new one replaces the last).
+    FollowPlanning {
+        planning: String,
+    },
 }
 
 /// What the server sends.
@@ -66,6 +74,12 @@ pub enum ServerMessage {
     },
     Pong {
         pong: u64,
+    },
+    /// How the followed planning is going (the latest state; intermediate ones may be
+    /// skipped when they come faster than the socket sends).
+    Planning {
+        planning: String,
+        progress: PlanningProgress,
     },
     /// A message the server refused, and why.
     Error {
@@ -113,6 +127,12 @@ mod tests {
             }
         );
         assert_eq!(read(r#"{"ping": 9}"#), ClientMessage::Ping { ping: 9 });
+        assert_eq!(
+            read(r#"{"planning": "p1"}"#),
+            ClientMessage::FollowPlanning {
+                planning: "p1".into()
+            }
+        );
         assert!(serde_json::from_str::<ClientMessage>(r#"{"watch": "everything"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"ping": 1, "x": 2}"#).is_err());
         let change = ServerMessage::Changed {

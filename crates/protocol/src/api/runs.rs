@@ -67,6 +67,57 @@ pub struct Planned {
     pub plan: Plan,
 }
 
+/// How planning a goal is going, for the tab that asked to follow it over its live socket
+/// (`{"planning": ID}`): each change replaces the last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanningProgress {
+    pub stage: PlanningStage,
+    /// The model planning (empty before it is known).
+    pub model: String,
+    /// Whether the plan cache answered; `None` while it is asked, or when it is off.
+    pub cache_hit: Option<bool>,
+    /// For a cache hit: how alike the cached goal and this one are (0 to 1).
+    pub similarity: Option<f32>,
+    /// The model's try under way, from 1 (0 before the first).
+    pub attempt: u32,
+    pub max_attempts: u32,
+    /// Tokens of this try so far: pieces streamed while it writes, the model's own count
+    /// once it has finished.
+    pub tokens: u32,
+    /// This try's answer so far (its last [`PLANNING_ANSWER_CHARS`] characters).
+    pub answer: String,
+    /// Why each earlier try was refused, one list of problems per try.
+    pub refused: Vec<Vec<String>>,
+    /// Why planning stopped, for [`PlanningStage::Failed`].
+    pub error: Option<String>,
+}
+
+/// The most characters of a try's answer a [`PlanningProgress`] carries.
+pub const PLANNING_ANSWER_CHARS: usize = 2_000;
+
+/// Where planning a goal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanningStage {
+    /// Asking the plan cache for a plan of a goal like this one.
+    Cache,
+    /// The model is writing a try.
+    Writing,
+    /// A finished try is checked against the catalog and limits.
+    Checking,
+    /// A plan passed: the run is being started.
+    Planned,
+    /// No plan: every try was refused, or the model failed.
+    Failed,
+}
+
+impl PlanningStage {
+    /// Whether nothing follows this stage.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Planned | Self::Failed)
+    }
+}
+
 /// `GET /api/v1/runs`'s answer: a page of runs, newest first.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +140,9 @@ pub struct RunSummary {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub project: String,
+    /// The words it was planned from; `null` for a run submitted with a plan.
+    #[serde(default)]
+    pub goal: Option<String>,
 }
 
 /// `GET /api/v1/runs/{id}/events`'s answer.
@@ -137,6 +191,9 @@ pub struct RunView {
     /// key or another run.
     #[serde(default)]
     pub started_by: Option<String>,
+    /// The words the run was planned from; `null` for a run submitted with a plan.
+    #[serde(default)]
+    pub goal: Option<String>,
     /// Steps whose risk is at or above it wait for a person.
     pub approval_threshold: f64,
     /// `seq` of the last event applied.

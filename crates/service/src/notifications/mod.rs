@@ -13,6 +13,8 @@
 
 pub mod store;
 
+use std::collections::HashMap;
+
 use switchyard_auth::{Permission, Role, users};
 use switchyard_orchestrator::{EventKind, RunEvent, StepStatus};
 use switchyard_protocol::Notifications;
@@ -25,36 +27,17 @@ use crate::error::{ErrorKind, ServiceError};
 use crate::principal::{LOCAL_OPERATOR, Principal};
 use store::NewNotification;
 
+use crate::brief::{clipped, short_run_id};
+
 /// The most notifications the bell lists.
 pub const LISTED: i64 = 50;
+/// Runs whose riskiness the feed remembers; past this it forgets and reads their state again.
+const REMEMBERED_RUNS: usize = 10_000;
 /// The longest reason a title quotes, in characters.
 const REASON_CHARS: usize = 160;
 
 fn db_error(e: sqlx::Error) -> ServiceError {
     ServiceError::internal(&e)
-}
-
-/// `…` and the id's last 8 characters: enough to tell runs apart in a title.
-fn short(run_id: &str) -> String {
-    let tail: String = run_id
-        .chars()
-        .rev()
-        .take(8)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
-}
-
-fn clipped(reason: &str) -> String {
-    if reason.chars().count() <= REASON_CHARS {
-        reason.to_owned()
-    } else {
-        let mut cut: String = reason.chars().take(REASON_CHARS).collect();
-        cut.push('…');
-        cut
-    }
 }
 
 impl Service {
@@ -93,22 +76,58 @@ impl Service {
     }
 
     /// The notifications one event of run `run_id` makes.
-    async fn notify_about(&self, run_id: &str, event: &RunEvent) -> Result<(), ServiceError> {
+    /// `risky` remembers, per run, whether any step of it can wait for approval: the state
+    /// is read only for a run's end and for the events of runs that can make someone wait,
+    /// not for every step of the runs that cannot.
+    async fn notify_about(
+        &self,
+        run_id: &str,
+        event: &RunEvent,
+        risky: &mut HashMap<String, bool>,
+    ) -> Result<(), ServiceError> {
         let name = event.kind.name();
         let ends = matches!(name, "run_succeeded" | "run_failed" | "run_cancelled");
-        if !ends && !touches_approvals(name) {
+        if ends {
+            risky.remove(run_id);
+        } else if !touches_approvals(name) {
             return Ok(());
+        } else {
+            if risky.len() >= REMEMBERED_RUNS {
+                risky.clear();
+            }
+            if let EventKind::RunCreated {
+                risks,
+                approval_threshold,
+                ..
+            } = &event.kind
+            {
+                let can_wait = risks.iter().any(|r| r >= approval_threshold);
+                risky.insert(run_id.to_owned(), can_wait);
+            }
+            if risky.get(run_id) == Some(&false) {
+                return Ok(());
+            }
         }
         let state = self.engine().state(run_id).await?;
+        if !ends {
+            let can_wait = state
+                .steps
+                .iter()
+                .any(|s| s.risk >= state.approval_threshold);
+            risky.insert(run_id.to_owned(), can_wait);
+            if !can_wait {
+                return Ok(());
+            }
+        }
         let project = state.project.as_str();
-        let run = short(run_id);
+        let run = short_run_id(run_id);
         let mut made: Vec<(String, &str, String, String)> = Vec::new();
         let starter = state.started_by.clone();
         match &event.kind {
             EventKind::RunFailed { reason, .. } => {
                 let mut to = self.may_hear(project, Permission::WriteRuns).await?;
                 to.extend(starter);
-                let title = format!("Run {run} failed: {}", clipped(reason));
+                let title = format!("Run {run} failed: {}", clipped(reason, REASON_CHARS));
                 made.extend(
                     to.into_iter()
                         .map(|r| (r, "run_failed", String::new(), title.clone())),
@@ -123,7 +142,7 @@ impl Service {
                 )
             })),
             EventKind::RunCancelled { reason, .. } => made.extend(starter.map(|r| {
-                let title = format!("Run {run} was cancelled: {}", clipped(reason));
+                let title = format!("Run {run} was cancelled: {}", clipped(reason, REASON_CHARS));
                 (r, "run_finished", String::new(), title)
             })),
             _ => {}
@@ -229,6 +248,7 @@ fn bell_of(who: &Principal) -> Result<String, ServiceError> {
 /// receives (its bus lagged behind) notify nobody; the log says how many.
 pub async fn feed(service: Service, stop: CancellationToken) {
     let mut bus = service.engine().subscribe();
+    let mut risky = HashMap::new();
     loop {
         let (run_id, event) = tokio::select! {
             _ = stop.cancelled() => return,
@@ -241,22 +261,8 @@ pub async fn feed(service: Service, stop: CancellationToken) {
                 Err(RecvError::Closed) => return,
             },
         };
-        if let Err(e) = service.notify_about(&run_id, &event).await {
+        if let Err(e) = service.notify_about(&run_id, &event, &mut risky).await {
             tracing::warn!(run = %run_id, error = %e.message, "could not record notifications");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_name_runs_shortly_and_clip_reasons() {
-        assert_eq!(short("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "…2e3f4a5b");
-        assert_eq!(short("abc"), "…abc");
-        let long = "x".repeat(500);
-        assert_eq!(clipped(&long).chars().count(), REASON_CHARS + 1);
-        assert_eq!(clipped("card declined"), "card declined");
     }
 }

@@ -213,6 +213,7 @@ mod tests {
                 priority: 0,
                 project: "default".into(),
                 started_by: None,
+                goal: None,
             },
         };
         RunState::replay([&created]).unwrap()

@@ -26,6 +26,8 @@ pub struct ListRuns {
     pub project: Option<String>,
     /// Only runs whose id contains this text (any case).
     pub id_part: Option<String>,
+    /// Only runs whose goal or id contains this text (any case).
+    pub text: Option<String>,
 }
 
 /// A page of runs, newest first.
@@ -65,17 +67,20 @@ impl Service {
             (Some(one), None) => Some(vec![one.clone()]),
             (None, seen) => seen.map(<[String]>::to_vec),
         };
-        let id_part = query
-            .id_part
-            .as_deref()
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(str::to_lowercase);
+        let lowered = |text: &Option<String>| {
+            text.as_deref()
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(str::to_lowercase)
+        };
+        let id_part = lowered(&query.id_part);
+        let text = lowered(&query.text);
         let filter = RunFilter {
             status,
             before: query.before.as_deref(),
             projects: projects.as_deref(),
             id_part: id_part.as_deref(),
+            text: text.as_deref(),
         };
         let runs = self
             .runs()
@@ -156,6 +161,7 @@ impl Service {
                 events: r.events,
                 reason: r.reason,
                 project: r.project,
+                goal: r.goal,
                 created_at: r.created_at.to_rfc3339(),
                 updated_at: r.updated_at.to_rfc3339(),
             })

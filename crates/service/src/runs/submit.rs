@@ -7,6 +7,7 @@ use switchyard_inference::InferenceError;
 use switchyard_orchestrator::Plan;
 use switchyard_orchestrator::engine::SubmitOptions;
 use switchyard_planner::{PlanningError, PlanningRecord};
+use switchyard_protocol::api::runs::PlanningProgress;
 
 use crate::Service;
 use crate::error::{ErrorKind, ServiceError, require_on};
@@ -28,6 +29,9 @@ pub struct Submission {
     pub project: Option<String>,
     /// Creates the run at most once: a repeat answers with the first run.
     pub idempotency_key: Option<String>,
+    /// For a goal: the id under which the caller follows its planning as it goes
+    /// ([`Service::follow_planning`]); ignored for a plan.
+    pub planning_id: Option<String>,
 }
 
 pub use switchyard_protocol::api::runs::Planned;
@@ -100,6 +104,7 @@ impl Service {
             idempotency_key: submission.idempotency_key.map(|key| format!("api:{key}")),
             project,
             started_by: who.recipient(),
+            goal: submission.goal.as_deref().map(|g| g.trim().to_owned()),
         };
         let (plan, record) = match (submission.plan, submission.goal) {
             (Some(plan), _) => (plan, None),
@@ -107,7 +112,20 @@ impl Service {
                 who.require(Permission::Infer).await?;
                 require_on(self.switches(), Capability::Inference).await?;
                 let goal = goal.unwrap_or_default();
-                match self.planning().plan(&goal).await {
+                let reporter = match (&submission.planning_id, who.recipient()) {
+                    (Some(id), Some(me)) => Some(
+                        self.planning_watches()
+                            .reporter(&me, id)
+                            .map_err(|e| ServiceError::invalid(format!("planning id: {e}")))?,
+                    ),
+                    _ => None,
+                };
+                let report = |progress: &PlanningProgress| {
+                    if let Some(reporter) = &reporter {
+                        reporter.report(progress);
+                    }
+                };
+                match self.planning().plan_reporting(&goal, &report).await {
                     Ok((plan, record)) => (plan, Some(record)),
                     Err(PlanningError::Invalid { problems, record }) => {
                         return Err(self.unplanned(who, options, problems, *record).await);
@@ -153,6 +171,22 @@ impl Service {
         })
     }
 
+    /// The progress of `who`'s planning `id` (the `planning_id` of a goal they submit, before
+    /// or after they submit it): the latest state at once, then each change. People only:
+    /// an API key has no one to show it to.
+    pub fn follow_planning(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<tokio::sync::watch::Receiver<Option<PlanningProgress>>, ServiceError> {
+        let me = who.recipient().ok_or_else(|| {
+            ServiceError::invalid("planning progress is followed by people, not API keys")
+        })?;
+        self.planning_watches()
+            .follow(&me, id)
+            .map_err(|e| ServiceError::invalid(format!("planning id: {e}")))
+    }
+
     /// Runs run `id`'s plan again as a new run in the same project, with the same priority,
     /// linked both ways ([`super::lineage`]). A run whose goal could not be planned has no
     /// plan to repeat (400).
@@ -173,6 +207,7 @@ impl Service {
                     priority: state.priority,
                     project: Some(state.project.clone()),
                     idempotency_key: None,
+                    planning_id: None,
                 },
             )
             .await?;

@@ -269,6 +269,7 @@ mod tests {
                     priority: 0,
                     project: "default".into(),
                     started_by: None,
+                    goal: None,
                 },
             ),
             event(2, 10, EventKind::RunStarted),

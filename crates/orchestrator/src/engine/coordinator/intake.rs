@@ -7,7 +7,7 @@ impl Coordinator {
     pub(super) async fn submit(
         &mut self,
         plan: Result<crate::plan::Plan, String>,
-        (priority, project, started_by): (i32, String, Option<String>),
+        origin: crate::decide::Origin,
         idempotency_key: Option<String>,
         reply: oneshot::Sender<Result<Submitted, EngineError>>,
         now: DateTime<Utc>,
@@ -36,19 +36,13 @@ impl Coordinator {
         // `unplanned`: why no plan could be made; such a run is created and failed at once.
         let (first, unplanned) = match plan {
             Ok(plan) => match validate(plan, &self.catalog, &self.config.plan_limits) {
-                Ok(valid) => (
-                    decide::create(valid, threshold, priority, project, started_by),
-                    None,
-                ),
+                Ok(valid) => (decide::create(valid, threshold, origin), None),
                 Err(problems) => {
                     let _ = reply.send(Err(problems.into()));
                     return;
                 }
             },
-            Err(reason) => (
-                decide::create_unplanned(threshold, priority, project, started_by),
-                Some(reason),
-            ),
+            Err(reason) => (decide::create_unplanned(threshold, origin), Some(reason)),
         };
         let run_id = uuid::Uuid::now_v7().to_string();
         let created = RunEvent {

@@ -256,26 +256,10 @@ impl Coordinator {
         match msg {
             Msg::Submit {
                 plan,
-                priority,
+                origin,
                 idempotency_key,
-                project,
-                started_by,
                 reply,
-            } => {
-                let project = if project.is_empty() {
-                    crate::DEFAULT_PROJECT.to_owned()
-                } else {
-                    project
-                };
-                self.submit(
-                    plan,
-                    (priority, project, started_by),
-                    idempotency_key,
-                    reply,
-                    now,
-                )
-                .await
-            }
+            } => self.submit(plan, origin, idempotency_key, reply, now).await,
             Msg::Command {
                 run_id,
                 command,

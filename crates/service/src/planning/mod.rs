@@ -1,11 +1,14 @@
 //! Goals into plans for a run submitted with a goal: the planner (model host), the same
 //! catalog the engine runs with, and the plan limits; how each goal was planned is kept in
-//! the tiered store under `planning/RUN_ID`.
+//! the tiered store under `planning/RUN_ID`; [`watch`]: plannings a tab follows as they go.
+
+pub mod watch;
 
 use std::sync::Arc;
 
 use switchyard_orchestrator::{Catalog, Limits, Plan};
 use switchyard_planner::{Planner, PlanningRecord};
+use switchyard_protocol::api::runs::PlanningProgress;
 use switchyard_store::Store;
 
 /// Store key prefix of planning records.
@@ -25,6 +28,17 @@ impl Planning {
         goal: &str,
     ) -> Result<(Plan, PlanningRecord), switchyard_planner::PlanningError> {
         self.planner.plan(goal, &self.catalog, &self.limits).await
+    }
+
+    /// [`Self::plan`], each step of it handed to `report`.
+    pub async fn plan_reporting(
+        &self,
+        goal: &str,
+        report: &(dyn Fn(&PlanningProgress) + Send + Sync),
+    ) -> Result<(Plan, PlanningRecord), switchyard_planner::PlanningError> {
+        self.planner
+            .plan_reporting(goal, &self.catalog, &self.limits, report)
+            .await
     }
 }
 
