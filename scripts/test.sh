@@ -71,8 +71,12 @@ done
 #   787 kB  2026-12-07  planning shown as the model writes (the goal form follows it over
 #                       the live socket), runs listed with their goal, the socket renewing an
 #                       expired session before it reconnects: ceiling raised to 790 kB.
+#   827 kB  2026-12-07  the panel's chat mode (conversations kept on the server, the answer
+#                       followed over the live socket, Stop, rename, delete): +40 kB, nearly
+#                       all view code. Ceiling raised to 830 kB; the panel is a candidate for
+#                       the lazy loading that brings the first page under budget (issue 23).
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=790000
+BUNDLE_CEILING_BYTES=830000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

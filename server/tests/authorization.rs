@@ -557,6 +557,12 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("bell", "", Some(Permission::ReadRuns)),
         ("mark_read", "ids=", Some(Permission::ReadRuns)),
         ("search_all", "text=tpl", None),
+        ("conversations", "", None),
+        ("read_conversation", "id=no-such", None),
+        ("send_chat", "text=", Some(Permission::Infer)),
+        ("stop_answer", "id=no-such&seq=2", None),
+        ("rename_conversation", "id=no-such&title=t", None),
+        ("delete_conversation", "id=no-such", None),
         (
             "save_workflow",
             "name=fn-made&description=&project=alpha&params_schema=%7B%22type%22%3A%22object%22%7D&plan=%7B%22steps%22%3A%5B%7B%22key%22%3A%22a%22%2C%22agent%22%3A%22default%22%2C%22tool%22%3A%22noop%22%7D%5D%7D",

@@ -9,26 +9,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::app::{Harness, get, post_json};
 use serde_json::{Value, json};
-use switchyard_inference::test_model::{ModelShape, write_gguf};
-use switchyard_server::config::FileConfig;
-use switchyard_server::config::inference::FileModel;
-
-/// A harness with the tiny model as `tiny`, and the given limits and planner tools.
-async fn with_model(dir: &std::path::Path, edit: impl FnOnce(&mut FileConfig)) -> Harness {
-    let path = dir.join("tiny.gguf");
-    write_gguf(&path, &ModelShape::tiny(), 7).unwrap();
-    let mut file = FileConfig {
-        models: Some(vec![FileModel {
-            id: Some("tiny".into()),
-            path,
-            isq: None,
-            dtype: Default::default(),
-        }]),
-        ..FileConfig::default()
-    };
-    edit(&mut file);
-    Harness::with_file(file).await
-}
 
 /// The run's state once it has ended (or after 30 s, for the caller's assertion to show).
 async fn ended(h: &Harness, id: &str) -> Value {
@@ -52,7 +32,7 @@ fn chat(body: Value) -> Request<Body> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn models_chat_and_health_answer_like_openai() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |_| {}).await;
+    let h = Harness::with_model(dir.path(), |_| {}).await;
 
     let (status, models) = h.json(get("/v1/models")).await;
     assert_eq!(status, StatusCode::OK);
@@ -96,7 +76,7 @@ async fn models_chat_and_health_answer_like_openai() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_sends_chunks_then_done() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |_| {}).await;
+    let h = Harness::with_model(dir.path(), |_| {}).await;
     let (status, headers, body) = h
         .send(chat(json!({
             "messages": [{"role": "user", "content": "Count."}],
@@ -146,7 +126,7 @@ async fn a_stream_sends_chunks_then_done() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn response_format_json_schema_gives_json_of_that_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |_| {}).await;
+    let h = Harness::with_model(dir.path(), |_| {}).await;
     let (status, answer) = h
         .json(chat(json!({
             "messages": [{"role": "user", "content": "Pick."}],
@@ -169,7 +149,7 @@ async fn response_format_json_schema_gives_json_of_that_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_openai_errors_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |f| {
+    let h = Harness::with_model(dir.path(), |f| {
         f.inference_max_prompt_tokens = Some(40);
         f.inference_max_tokens = Some(64);
     })
@@ -269,7 +249,7 @@ async fn no_model_configured_is_normal_and_names_the_setting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inference_switch_stops_the_api() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |_| {}).await;
+    let h = Harness::with_model(dir.path(), |_| {}).await;
     switchyard_auth::kill::KillSwitches::new(h.db.clone())
         .switch_off(
             switchyard_auth::kill::Capability::Inference,
@@ -295,7 +275,7 @@ async fn the_inference_switch_stops_the_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_goal_is_planned_validated_run_and_its_planning_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |f| {
+    let h = Harness::with_model(dir.path(), |f| {
         f.planner_tools = Some(vec!["noop".into()]);
         f.planner_max_steps = Some(3);
     })
@@ -379,7 +359,7 @@ async fn a_goal_is_planned_validated_run_and_its_planning_kept() {
 async fn a_goal_that_cannot_be_planned_is_a_failed_run_with_every_attempt_shown() {
     let dir = tempfile::tempdir().unwrap();
     // Four tokens cannot hold a plan: every answer is cut short.
-    let h = with_model(dir.path(), |f| {
+    let h = Harness::with_model(dir.path(), |f| {
         f.planner_tools = Some(vec!["noop".into()]);
         f.planner_max_attempts = Some(2);
         f.planner_max_tokens = Some(4);
@@ -440,7 +420,7 @@ async fn a_goal_that_cannot_be_planned_is_a_failed_run_with_every_attempt_shown(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goals_sharing_a_template_reuse_the_cached_plan_and_others_ask_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |f| {
+    let h = Harness::with_model(dir.path(), |f| {
         f.planner_tools = Some(vec!["noop".into()]);
         f.planner_max_steps = Some(2);
     })
@@ -481,7 +461,7 @@ async fn goals_sharing_a_template_reuse_the_cached_plan_and_others_ask_the_model
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_llm_tool_answers_in_a_run_with_its_usage_stored_on_the_step() {
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |_| {}).await;
+    let h = Harness::with_model(dir.path(), |_| {}).await;
     let plan = json!({"steps": [
         {"key": "ask", "agent": "default", "tool": "llm",
          "input": {"prompt": "Say hello.", "system": "Be brief.", "max_tokens": 5}},
@@ -544,7 +524,7 @@ async fn a_goal_s_planning_is_followed_over_the_live_socket_as_the_model_writes(
     use switchyard_service::runs::submit::Submission;
     use tokio_tungstenite::tungstenite::Message;
     let dir = tempfile::tempdir().unwrap();
-    let h = with_model(dir.path(), |f| {
+    let h = Harness::with_model(dir.path(), |f| {
         f.planner_tools = Some(vec!["noop".into()]);
         f.planner_max_steps = Some(3);
     })

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use switchyard_protocol::api::live::{ClientMessage, Topic};
 use switchyard_protocol::api::runs::PlanningProgress;
+use switchyard_protocol::conversation::{AnswerProgress, AnswerStatus};
 
 use super::{LinkState, Live};
 
@@ -38,6 +39,8 @@ pub struct Tab {
     watching: HashSet<Topic>,
     /// The planning followed, by its id, until it ends.
     planning: Option<String>,
+    /// The chat answer followed, by its key, until it is written.
+    answer: Option<String>,
     runs_pending: bool,
     approvals_pending: bool,
     bell_pending: bool,
@@ -80,6 +83,10 @@ enum Incoming {
     Planning {
         planning: String,
         progress: PlanningProgress,
+    },
+    Answer {
+        answer: String,
+        progress: AnswerProgress,
     },
     Error {
         error: String,
@@ -144,6 +151,17 @@ pub fn follow_planning(live: Live, id: &str) {
         live,
         ClientMessage::FollowPlanning {
             planning: id.to_owned(),
+        },
+    );
+}
+
+pub fn follow_answer(live: Live, key: &str) {
+    live.tab
+        .update_value(|tab| tab.answer = Some(key.to_owned()));
+    send(
+        live,
+        ClientMessage::FollowAnswer {
+            answer: key.to_owned(),
         },
     );
 }
@@ -215,7 +233,10 @@ async fn session(
         let planning = tab.planning.iter().map(|id| ClientMessage::FollowPlanning {
             planning: id.clone(),
         });
-        topics.chain(runs).chain(planning).collect()
+        let answer = tab.answer.iter().map(|key| ClientMessage::FollowAnswer {
+            answer: key.clone(),
+        });
+        topics.chain(runs).chain(planning).chain(answer).collect()
     });
     let mut ping: u64 = 1;
     for message in std::iter::once(ClientMessage::Ping { ping }).chain(hello) {
@@ -296,6 +317,21 @@ fn dispatch(live: Live, text: &str) {
             }
         }
         Incoming::Changed { topic } => tick_soon(live, topic),
+        Incoming::Answer { answer, progress } => {
+            let mine = live
+                .tab
+                .try_update_value(|tab| {
+                    let mine = tab.answer.as_deref() == Some(answer.as_str());
+                    if mine && progress.status != AnswerStatus::Generating {
+                        tab.answer = None;
+                    }
+                    mine
+                })
+                .unwrap_or(false);
+            if mine {
+                live.answer.set(Some(progress));
+            }
+        }
         Incoming::Planning { planning, progress } => {
             let mine = live
                 .tab

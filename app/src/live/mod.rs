@@ -19,6 +19,7 @@ mod connection;
 use leptos::prelude::*;
 use switchyard_protocol::api::live::Topic;
 use switchyard_protocol::api::runs::PlanningProgress;
+use switchyard_protocol::conversation::AnswerProgress;
 
 /// Where the link stands, as the top bar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub struct Live {
     pub bell_changed: RwSignal<u64>,
     /// The planning this tab follows ([`Live::follow_planning`]): its id and latest state.
     pub planning: RwSignal<Option<(String, PlanningProgress)>>,
+    /// The chat answer this tab follows ([`Live::follow_answer`]): its latest state.
+    pub answer: RwSignal<Option<AnswerProgress>>,
     #[cfg(feature = "hydrate")]
     tab: StoredValue<connection::Tab, LocalStorage>,
 }
@@ -84,6 +87,7 @@ impl Live {
             approvals_changed: RwSignal::new(0),
             bell_changed: RwSignal::new(0),
             planning: RwSignal::new(None),
+            answer: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
             tab: StoredValue::new_local(connection::Tab::default()),
         };
@@ -113,6 +117,16 @@ impl Live {
         connection::follow_planning(*self, id);
         #[cfg(not(feature = "hydrate"))]
         let _ = id;
+    }
+
+    /// Follows the chat answer `key` (`CONVERSATION:SEQ`) while the server writes it
+    /// (replacing any other): [`Live::answer`] holds its latest state.
+    pub fn follow_answer(&self, key: &str) {
+        self.answer.set(None);
+        #[cfg(feature = "hydrate")]
+        connection::follow_answer(*self, key);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = key;
     }
 
     /// A fresh planning id: random, 16 hex digits (empty on the server, which submits nothing).

@@ -27,7 +27,7 @@ mod setup;
 mod workflow_page;
 mod workflows;
 
-pub use account::AccountPage;
+pub use account::{AccountPage, server_message};
 pub use admin::Admin;
 pub use agents::Agents;
 pub use alerts::Alerts;

@@ -7,6 +7,7 @@ pub mod access;
 pub mod account;
 pub mod admin;
 pub mod approvals;
+pub mod chat;
 pub mod notifications;
 pub mod runs;
 pub mod system;

@@ -8,9 +8,11 @@
 //! - [`top_bar`]: breadcrumbs, [`search`], the [`bell`] and the user menu.
 //! - [`sidebar`]: the left navigation.
 //! - [`orchestrator_panel`]: the right panel (modes, messages, the prompt input).
+//! - [`chat`]: the panel's chat mode (conversations, answers streamed, Stop).
 //! - [`help`]: the keyboard-shortcut dialog.
 
 pub mod bell;
+pub mod chat;
 pub mod help;
 pub mod orchestrator_panel;
 pub mod search;

@@ -1,14 +1,18 @@
 //! The right panel: talk to the orchestrator in one of four modes.
 //!
-//! The input enforces [`MAX_PROMPT_CHARS`] (the same constant the API will check) and shows a
-//! live counter. Messages are kept for this tab. The panel does not reach the server yet: it
-//! answers with a note that says so and where the same thing works today, instead of
-//! pretending.
+//! The input enforces [`MAX_PROMPT_CHARS`] (the same constant the server checks) and shows a
+//! live counter. Chat mode talks to the local model through the server ([`super::chat`]):
+//! conversations kept per person, answers streamed as the server writes them, Stop (button
+//! or `Esc`) ending them there. The other modes do not reach the server yet: they answer with
+//! a note that says so and where the same thing works today, instead of pretending.
 
 use leptos::prelude::*;
 use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 
+use super::chat::{ChatState, ChatThread};
 use crate::icons::{Icon, IconSvg};
+use crate::pages::server_message;
+use crate::server_fns::chat::SendChat;
 use crate::shell::ShellState;
 
 /// Who wrote a message in the panel.
@@ -32,14 +36,30 @@ const WARN_AT: usize = MAX_PROMPT_CHARS * 9 / 10;
 #[component]
 pub fn OrchestratorPanel() -> impl IntoView {
     let state = ShellState::expect();
+    let chat = ChatState::restore();
     let messages = RwSignal::new(Vec::<Message>::new());
     let draft = RwSignal::new(String::new());
     let next_id = StoredValue::new(0_usize);
     let length = Memo::new(move |_| draft.with(|d| prompt_chars(d)));
+    let send_chat = ServerAction::<SendChat>::new();
+    let chatting = move || state.mode.get() == ChatMode::Chat;
+    let answering = move || chatting() && chat.writing.with(Option::is_some);
     let can_send = move || {
         let n = length.get();
-        n > 0 && n <= MAX_PROMPT_CHARS && draft.with(|d| !d.trim().is_empty())
+        n > 0
+            && n <= MAX_PROMPT_CHARS
+            && draft.with(|d| !d.trim().is_empty())
+            && !send_chat.pending().get()
+            && !answering()
     };
+    Effect::new(move |_| match send_chat.value().get() {
+        Some(Ok(started)) => {
+            draft.set(String::new());
+            chat.started(started.conversation, started.seq);
+        }
+        Some(Err(e)) => chat.problem.set(Some(server_message(&e))),
+        None => {}
+    });
 
     let send = move || {
         if !can_send() {
@@ -47,6 +67,13 @@ pub fn OrchestratorPanel() -> impl IntoView {
         }
         let mode = state.mode.get_untracked();
         let text = draft.get_untracked().trim().to_owned();
+        if mode == ChatMode::Chat {
+            send_chat.dispatch(SendChat {
+                id: chat.current.get_untracked(),
+                text,
+            });
+            return;
+        }
         let push = |author, text: String| {
             let id = next_id.get_value();
             next_id.set_value(id + 1);
@@ -63,9 +90,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
         push(
             Author::Switchyard,
             format!(
-                "{} mode: this panel does not send messages to the server. Goals are planned \
-                 and run through POST /api/v1/runs {{\"goal\": …}}; models answer at \
-                 /v1/chat/completions. Your message is kept in this tab.",
+                "{} mode: this mode does not reach the server yet. Goals are planned and run \
+                 from the Runs page (New run → From a goal) or POST /api/v1/runs {{\"goal\": …}}; \
+                 Chat mode talks to the local model. Your message is kept in this tab.",
                 mode.label()
             ),
         );
@@ -73,7 +100,17 @@ pub fn OrchestratorPanel() -> impl IntoView {
     };
 
     view! {
-        <aside id="orchestrator-panel" class="orchestrator-panel" aria-label="Orchestrator">
+        <aside
+            id="orchestrator-panel"
+            class="orchestrator-panel"
+            aria-label="Orchestrator"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" && answering() {
+                    ev.prevent_default();
+                    chat.stop();
+                }
+            }
+        >
             <header class="panel-header">
                 <h2>"Orchestrator"</h2>
                 <div class="mode-selector" role="group" aria-label="Mode">
@@ -94,36 +131,45 @@ pub fn OrchestratorPanel() -> impl IntoView {
                         .collect_view()}
                 </div>
             </header>
-            <ol class="message-list" aria-live="polite" aria-label="Messages">
-                <Show when=move || messages.with(Vec::is_empty)>
-                    <li class="message-empty">
-                        <p>"Ask a question, describe data, state a goal, or just chat."</p>
-                        <p class="muted small">
-                            "Press " <kbd>"]"</kbd> " to hide this panel."
-                        </p>
-                    </li>
-                </Show>
-                <For each=move || messages.get() key=|m| m.id let(message)>
-                    <li
-                        class="message"
-                        class:message-you=message.author == Author::You
-                        class:message-system=message.author == Author::Switchyard
-                    >
-                        <span class="message-meta">
-                            {match message.author {
-                                Author::You => "You",
-                                Author::Switchyard => "Switchyard",
-                            }} " · " {message.mode.label()}
-                        </span>
-                        // Markdown, sanitised: raw HTML shows as text, no script links,
-                        // no remote images.
-                        <div
-                            class="message-text markdown"
-                            inner_html=crate::markdown::to_safe_html(&message.text)
-                        ></div>
-                    </li>
-                </For>
-            </ol>
+            <Show
+                when=chatting
+                fallback=move || {
+                    view! {
+                        <ol class="message-list" aria-live="polite" aria-label="Messages">
+                            <Show when=move || messages.with(Vec::is_empty)>
+                                <li class="message-empty">
+                                    <p>"Ask a question, describe data, state a goal, or just chat."</p>
+                                    <p class="muted small">
+                                        "Press " <kbd>"]"</kbd> " to hide this panel."
+                                    </p>
+                                </li>
+                            </Show>
+                            <For each=move || messages.get() key=|m| m.id let(message)>
+                                <li
+                                    class="message"
+                                    class:message-you=message.author == Author::You
+                                    class:message-system=message.author == Author::Switchyard
+                                >
+                                    <span class="message-meta">
+                                        {match message.author {
+                                            Author::You => "You",
+                                            Author::Switchyard => "Switchyard",
+                                        }} " · " {message.mode.label()}
+                                    </span>
+                                    // Markdown, sanitised: raw HTML shows as text, no script
+                                    // links, no remote images.
+                                    <div
+                                        class="message-text markdown"
+                                        inner_html=crate::markdown::to_safe_html(&message.text)
+                                    ></div>
+                                </li>
+                            </For>
+                        </ol>
+                    }
+                }
+            >
+                <ChatThread chat />
+            </Show>
             <form
                 class="prompt"
                 on:submit=move |ev| {
@@ -157,15 +203,32 @@ pub fn OrchestratorPanel() -> impl IntoView {
                         " / "
                         {format_count(MAX_PROMPT_CHARS)}
                     </span>
-                    <button
-                        type="submit"
-                        class="send-button"
-                        aria-label="Send"
-                        disabled=move || !can_send()
+                    <Show
+                        when=answering
+                        fallback=move || {
+                            view! {
+                                <button
+                                    type="submit"
+                                    class="send-button"
+                                    aria-label="Send"
+                                    disabled=move || !can_send()
+                                >
+                                    <IconSvg icon=Icon::Send />
+                                    "Send"
+                                </button>
+                            }
+                        }
                     >
-                        <IconSvg icon=Icon::Send />
-                        "Send"
-                    </button>
+                        <button
+                            type="button"
+                            class="send-button stop-button"
+                            id="chat-stop"
+                            title="Stop the answer (Esc)"
+                            on:click=move |_| chat.stop()
+                        >
+                            "Stop"
+                        </button>
+                    </Show>
                 </div>
             </form>
         </aside>

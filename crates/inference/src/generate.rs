@@ -52,6 +52,17 @@ impl Generation {
 }
 
 impl Host {
+    /// How many tokens `messages` make as a prompt for `model` (its chat template applied),
+    /// as [`Host::chat`] counts them against `inference_max_prompt_tokens`.
+    pub async fn prompt_tokens(
+        &self,
+        model: Option<&str>,
+        messages: &[ChatMessage],
+    ) -> Result<usize, InferenceError> {
+        let loaded = self.model(model)?;
+        Ok(tokenized(&loaded, text_messages(messages)?).await?.len())
+    }
+
     /// Starts generating. Refusals come back before any work is queued: no model, an unknown
     /// model, `max_tokens` over the cap, a prompt over the limit, a full queue.
     pub async fn chat(&self, request: ChatRequest) -> Result<Generation, InferenceError> {
@@ -80,17 +91,7 @@ impl Host {
         let messages = text_messages(&request.messages)?;
         let deadline = Instant::now() + limits.deadline;
 
-        let prompt = loaded
-            .model
-            .tokenize(
-                either::Either::Left(messages.clone()),
-                None,
-                true,
-                true,
-                None,
-            )
-            .await
-            .map_err(|e| InferenceError::Engine(format!("tokenizing the prompt: {e}")))?;
+        let prompt = tokenized(&loaded, messages.clone()).await?;
         if prompt.len() > limits.max_prompt_tokens {
             return Err(InferenceError::PromptTooLong {
                 tokens: prompt.len(),
@@ -262,6 +263,27 @@ impl Host {
             rx,
         })
     }
+}
+
+/// The prompt's tokens, the chat template applied. Tokenized on a task of its own: the engine
+/// answers on a channel it expects to be read, and its thread panics when the asker went away
+/// meanwhile (a client that disconnected, an answer stopped); the task always reads it.
+async fn tokenized(
+    loaded: &std::sync::Arc<crate::host::Loaded>,
+    messages: TextMessages,
+) -> Result<Vec<u32>, InferenceError> {
+    let loaded = loaded.clone();
+    let failed =
+        |e: &dyn std::fmt::Display| InferenceError::Engine(format!("tokenizing the prompt: {e}"));
+    tokio::spawn(async move {
+        loaded
+            .model
+            .tokenize(either::Either::Left(messages), None, true, true, None)
+            .await
+    })
+    .await
+    .map_err(|e| failed(&e))?
+    .map_err(|e| failed(&e))
 }
 
 fn text_messages(messages: &[ChatMessage]) -> Result<TextMessages, InferenceError> {

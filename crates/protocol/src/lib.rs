@@ -22,6 +22,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod chat;
+pub mod conversation;
 pub mod event;
 pub mod health;
 pub mod plan;

@@ -18,6 +18,8 @@
 //! - [`notifications`]: the bell: approvals waiting, failed runs, one's own finished runs,
 //!   per person, kept on the server; made from the engine's events.
 //! - [`search`]: the top bar's search over runs and workflow templates.
+//! - [`chat`]: the orchestrator panel's chat mode: conversations kept per person, answers
+//!   the server writes with the local model, followed as they grow, stopped on request.
 //! - [`admin`]: accounts, projects, API keys, kill switches and the audit log, each change
 //!   audited with its outcome.
 //! - [`followers`]: run events fanned out to the live sockets that follow them, each
@@ -32,6 +34,7 @@ pub mod access;
 pub mod admin;
 pub mod background;
 pub mod brief;
+pub mod chat;
 pub mod error;
 pub mod followers;
 pub mod gate;

@@ -70,6 +70,8 @@ struct Inner {
     planning: Planning,
     /// Plannings that tabs follow as the model writes.
     planning_watches: crate::planning::watch::PlanningWatches,
+    /// Chat answers being written in this process.
+    answers: Arc<crate::chat::answers::Answers>,
     switches: KillSwitches,
     started: Instant,
     /// Whose notifications bell changed (a recipient per message).
@@ -123,6 +125,7 @@ impl Service {
                 inference,
                 planning,
                 planning_watches: Default::default(),
+                answers: Default::default(),
                 switches,
                 started: Instant::now(),
                 bell: tokio::sync::broadcast::channel(256).0,
@@ -173,6 +176,11 @@ impl Service {
     /// Plannings that tabs follow as the model writes.
     pub fn planning_watches(&self) -> &crate::planning::watch::PlanningWatches {
         &self.inner.planning_watches
+    }
+
+    /// Chat answers being written in this process.
+    pub fn answers(&self) -> &Arc<crate::chat::answers::Answers> {
+        &self.inner.answers
     }
 
     /// Token keys, accounts, limits: who calls.

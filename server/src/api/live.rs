@@ -18,7 +18,9 @@
 //!   `notifications`: when the caller's own bell changed; `run` is empty). `{"ping":
 //!   n}` is answered `{"pong": n}`. `{"planning": ID}` follows the planning of a goal the
 //!   same person submits with that planning id (`{"planning", "progress"}` messages, the
-//!   last one `planned` or `failed`). A refused message is answered `{"error": …}`.
+//!   last one `planned` or `failed`). `{"answer": "CONVERSATION:SEQ"}` follows one of the
+//!   same person's chat answers while the server writes it (`{"answer", "progress"}`: the
+//!   text so far and its status). A refused message is answered `{"error": …}`.
 //! - **Limits.** Messages and frames over [`MAX_MESSAGE_BYTES`] close the socket with 1009
 //!   (message too big); at most [`MAX_SUBSCRIPTIONS`] runs per socket.
 
@@ -33,6 +35,7 @@ use switchyard_protocol::api::live::{
     ClientMessage, RunChange, ServerMessage, Topic, touches_approvals,
 };
 use switchyard_protocol::api::runs::PlanningProgress;
+use switchyard_protocol::conversation::{AnswerProgress, parse_answer_key};
 use switchyard_service::Service;
 use switchyard_service::followers::{Delivery, Follower};
 use tokio::sync::broadcast::error::RecvError;
@@ -49,7 +52,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 64;
     params(("ticket" = Option<String>, Query,
         description = "A ticket from `POST /api/v1/auth/ws-ticket`, for clients that can send neither the session cookie nor `Authorization`")),
     responses(
-        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"|\"notifications\"}`, `{\"unwatch\": …}`, `{\"planning\": PLANNING_ID}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"planning\", \"progress\"}` while a followed goal is planned, `{\"pong\": N}`, or `{\"error\"}`"),
+        (status = 101, description = "Switched to a WebSocket. Send `{\"subscribe\": RUN_ID, \"after\": SEQ}`, `{\"unsubscribe\": RUN_ID}`, `{\"watch\": \"runs\"|\"approvals\"|\"notifications\"}`, `{\"unwatch\": …}`, `{\"planning\": PLANNING_ID}`, `{\"answer\": \"CONVERSATION:SEQ\"}` or `{\"ping\": N}`; receive `{\"run\", \"event\"}` for each event of a followed run (the missed ones first), `{\"topic\", \"change\": {\"run\", \"seq\", \"kind\"}}` under a watched topic, `{\"planning\", \"progress\"}` while a followed goal is planned, `{\"answer\", \"progress\"}` while a followed chat answer is written, `{\"pong\": N}`, or `{\"error\"}`"),
         (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain"),
         (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain"),
         crate::api::error::Refusals
@@ -169,6 +172,21 @@ async fn next_progress(
     }
 }
 
+type AnswerReceiver = tokio::sync::watch::Receiver<AnswerProgress>;
+
+/// The followed answer's next state (the latest); `None` once it is written and its last
+/// state was sent; never while nothing is followed.
+async fn next_answer(
+    answer: &mut Option<(String, AnswerReceiver)>,
+) -> Option<(String, AnswerProgress)> {
+    let Some((key, progress)) = answer else {
+        return std::future::pending().await;
+    };
+    progress.changed().await.ok()?;
+    let latest = progress.borrow_and_update().clone();
+    Some((key.clone(), latest))
+}
+
 /// The most deliveries written to a socket before it is flushed.
 const BATCH: usize = 64;
 
@@ -254,6 +272,8 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
     let mut visible: HashMap<String, bool> = HashMap::new();
     // The planning followed, by its id: one at a time.
     let mut planning: Option<(String, PlanningReceiver)> = None;
+    // The chat answer followed, by its key: one at a time.
+    let mut answer: Option<(String, AnswerReceiver)> = None;
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -327,6 +347,20 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                             return;
                         }
                     }
+                    Ok(ClientMessage::FollowAnswer { answer: key }) => {
+                        let followed = match parse_answer_key(&key) {
+                            Some((conversation, seq)) => service.follow_answer(&who, conversation, seq),
+                            None => Err(switchyard_service::ServiceError::invalid(
+                                "an answer is followed as \"CONVERSATION:SEQ\"",
+                            )),
+                        };
+                        match followed {
+                            Ok(progress) => answer = Some((key, progress)),
+                            Err(e) => {
+                                let _ = socket.send(error_message(&e.message)).await;
+                            }
+                        }
+                    }
                     Ok(ClientMessage::FollowPlanning { planning: id }) => {
                         match service.follow_planning(&who, &id) {
                             Ok(progress) => planning = Some((id, progress)),
@@ -339,7 +373,7 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                         let _ = socket.send(error_message(
                             "expected {\"subscribe\": \"<run id>\", \"after\": 0}, {\"unsubscribe\": \"<run id>\"}, \
                              {\"watch\": \"runs\"|\"approvals\"|\"notifications\"}, {\"unwatch\": …}, \
-                             {\"planning\": \"<planning id>\"} or {\"ping\": n}",
+                             {\"planning\": \"<planning id>\"}, {\"answer\": \"<conversation>:<seq>\"} or {\"ping\": n}",
                         )).await;
                     }
                 }
@@ -354,6 +388,18 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                 }
                 let sent = socket
                     .send(message(&ServerMessage::Planning { planning: id, progress }))
+                    .await;
+                if sent.is_err() {
+                    return;
+                }
+            }
+            progress = next_answer(&mut answer) => {
+                let Some((key, progress)) = progress else {
+                    answer = None;
+                    continue;
+                };
+                let sent = socket
+                    .send(message(&ServerMessage::Answer { answer: key, progress }))
                     .await;
                 if sent.is_err() {
                     return;

@@ -4,6 +4,8 @@
 //! embedded tokenizer and chat template, about 100 k parameters): it loads through the real
 //! mistral.rs path in milliseconds and answers, without meaning. For smoke tests and the
 //! browser tests of features that need a model, on machines that cannot download weights.
+//! `--shape paced` writes a larger one (about 40 M parameters) that answers slowly enough for
+//! a test to act while it writes.
 
 use std::path::PathBuf;
 
@@ -18,13 +20,28 @@ pub enum ModelCommand {
         /// Seed of the random weights (the same seed writes the same file).
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// `tiny` (about 100 k parameters, thousands of tokens/s) or `paced` (about 40 M, a
+        /// few hundred tokens/s: for tests that act while an answer is being written).
+        #[arg(long, value_enum, default_value_t = TestShape::Tiny)]
+        shape: TestShape,
     },
+}
+
+/// The shapes `write-test` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TestShape {
+    Tiny,
+    Paced,
 }
 
 pub fn run(command: ModelCommand) -> Result<(), String> {
     match command {
-        ModelCommand::WriteTest { path, seed } => {
-            let written = write_gguf(&path, &ModelShape::tiny(), seed)
+        ModelCommand::WriteTest { path, seed, shape } => {
+            let shape = match shape {
+                TestShape::Tiny => ModelShape::tiny(),
+                TestShape::Paced => ModelShape::paced(),
+            };
+            let written = write_gguf(&path, &shape, seed)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!(
                 "wrote {} ({} parameters, {} bytes): a test model, random weights",

@@ -53,6 +53,28 @@ impl Harness {
         Self::start(file, false).await
     }
 
+    /// [`Self::with_file`] with the tiny test model as `tiny` (written into `dir`), and the
+    /// settings `edit` makes (limits, planner tools).
+    pub async fn with_model(
+        dir: &std::path::Path,
+        edit: impl FnOnce(&mut switchyard_server::config::FileConfig),
+    ) -> Self {
+        use switchyard_inference::test_model::{ModelShape, write_gguf};
+        let path = dir.join("tiny.gguf");
+        write_gguf(&path, &ModelShape::tiny(), 7).unwrap();
+        let mut file = switchyard_server::config::FileConfig {
+            models: Some(vec![switchyard_server::config::inference::FileModel {
+                id: Some("tiny".into()),
+                path,
+                isq: None,
+                dtype: Default::default(),
+            }]),
+            ..Default::default()
+        };
+        edit(&mut file);
+        Self::with_file(file).await
+    }
+
     /// [`Self::new`] with sign-in required from the start, as the binary runs by default (the
     /// service's own background work, such as notifications, sees it).
     pub async fn signed_in() -> Self {

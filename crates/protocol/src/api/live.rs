@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::runs::PlanningProgress;
+use crate::conversation::AnswerProgress;
 use crate::event::RunEvent;
 
 /// A topic a client can watch.
@@ -56,6 +57,11 @@ pub enum ClientMessage {
     FollowPlanning {
         planning: String,
     },
+    /// Follow one of this person's chat answers while the server writes it
+    /// (`CONVERSATION:SEQ`; one at a time, a new one replaces the last).
+    FollowAnswer {
+        answer: String,
+    },
 }
 
 /// What the server sends.
@@ -80,6 +86,11 @@ pub enum ServerMessage {
     Planning {
         planning: String,
         progress: PlanningProgress,
+    },
+    /// The followed chat answer: its text so far and where it stands (the latest state).
+    Answer {
+        answer: String,
+        progress: AnswerProgress,
     },
     /// A message the server refused, and why.
     Error {

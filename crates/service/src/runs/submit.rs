@@ -250,13 +250,18 @@ impl Service {
 
 /// Why a goal got no plan before any run existed: a bad goal, or the model host refused.
 fn planning_error(e: PlanningError) -> ServiceError {
-    let e = match e {
-        PlanningError::BadGoal(message) => return ServiceError::invalid(message),
-        PlanningError::Inference(e) => e,
+    match e {
+        PlanningError::BadGoal(message) => ServiceError::invalid(message),
+        PlanningError::Inference(e) => inference_error(e),
         PlanningError::Invalid { .. } => {
-            return ServiceError::internal(&"an invalid plan reached planning_error");
+            ServiceError::internal(&"an invalid plan reached planning_error")
         }
-    };
+    }
+}
+
+/// The model host's refusal as the service answers it: an unknown model 404, a request that
+/// cannot be served 400, no model or a full queue 503; an engine failure is internal.
+pub(crate) fn inference_error(e: InferenceError) -> ServiceError {
     let kind = match &e {
         InferenceError::UnknownModel(_) => ErrorKind::NotFound,
         InferenceError::PromptTooLong { .. }
