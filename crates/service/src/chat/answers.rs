@@ -120,6 +120,15 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Ends the answer: no longer written here (a Stop or a new message sees that at once),
+    /// then its last state to the followers.
+    pub fn finish(self, change: impl FnOnce(&mut AnswerProgress)) {
+        self.answers.lock().remove(&self.key);
+        self.progress.send_modify(change);
+    }
+}
+
 impl Drop for Writer {
     fn drop(&mut self) {
         self.answers.lock().remove(&self.key);

@@ -241,7 +241,7 @@ impl Service {
         if let Err(e) = store::finish(self.db(), id, seq, &ended).await {
             tracing::warn!(conversation = %id, seq, error = %e, "could not record an answer");
         }
-        writer.report(|p| {
+        writer.finish(|p| {
             p.content = content.clone();
             p.status = status;
             p.figures = figures.clone();
