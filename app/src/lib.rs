@@ -11,6 +11,7 @@
 //! - [`live`]: the tab's one WebSocket to the server: live run events, changes under watched
 //!   topics, the link's state for the top bar.
 //! - [`markdown`]: Markdown from agents, models and people, rendered to safe HTML.
+//! - [`reread`]: reading a page's data again after it changed, one read at a time.
 //! - [`server_fns`]: server functions, one domain per module; their server halves call the
 //!   service ([`context::service`]).
 //! - [`context`] (`ssr` only): what the server provides to components and server functions.
@@ -24,6 +25,7 @@ pub mod live;
 pub mod markdown;
 pub mod nav;
 pub mod pages;
+pub mod reread;
 pub mod server_fns;
 pub mod shell;
 

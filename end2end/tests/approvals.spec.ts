@@ -34,6 +34,16 @@ test("an approval reaches every open inbox, and deciding it in one tab clears th
   await expect(approve).toBeDisabled();
   await card(page).locator("textarea").fill("release checklist done");
   await expect(approve).toBeEnabled();
+  // Another request arriving meanwhile leaves the rationale being written as it is.
+  const other = await request.post("/api/v1/runs", {
+    data: { plan: { steps: [{ key: "later", agent: "default", tool: "approval", input: { summary: "not now" } }] } },
+  });
+  expect(other.status()).toBe(201);
+  const otherId = (await other.json()).id as string;
+  await expect(card(page).locator("textarea")).toHaveValue("release checklist done");
+  await expect(page.locator(`.approval-card[data-run="${otherId}"]`)).toBeVisible({ timeout: 1_500 });
+  await expect(card(page).locator("textarea")).toHaveValue("release checklist done");
+  await expect(approve).toBeEnabled();
   await card(page).locator("details summary").click();
   await expect(card(page).locator("pre")).toContainText("ship v2 to production");
   await snap(page, "approvals");
@@ -46,6 +56,8 @@ test("an approval reaches every open inbox, and deciding it in one tab clears th
     .toBe("succeeded");
   const events = (await (await request.get(`/api/v1/runs/${id}/events`)).json()).events as { kind: string; rationale?: string }[];
   expect(events.find((e) => e.kind === "step_approved")?.rationale).toBe("release checklist done");
+  const reject = await request.post(`/api/v1/runs/${otherId}/steps/later/reject`, { data: { rationale: "approvals test" } });
+  expect(reject.status()).toBe(204);
 });
 
 test.describe("at phone width", () => {

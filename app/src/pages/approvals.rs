@@ -12,6 +12,7 @@ use super::account::server_message;
 use super::decision::DecisionForm;
 use super::runs::short_id;
 use crate::live::Live;
+use crate::reread::reread_on_change;
 use crate::server_fns::approvals::{DecideStep, pending_approvals};
 
 #[component]
@@ -20,9 +21,15 @@ pub fn Approvals() -> impl IntoView {
     live.watch(Topic::Approvals);
     let decide = ServerAction::<DecideStep>::new();
     let account = crate::shell::CurrentAccount::expect().0;
-    let pending = Resource::new(
+    // Read once on the server (the first paint lists them); then, in the browser, read again
+    // into `latest` after each change. Rows are keyed by run and step, so a card whose step
+    // still waits stays as it is (a rationale half written survives another arriving).
+    let first = Resource::new(|| (), |_| pending_approvals());
+    let latest = RwSignal::new(None::<Vec<PendingApproval>>);
+    reread_on_change(
         move || (live.approvals_changed.get(), decide.version().get()),
-        |_| pending_approvals(),
+        || async { pending_approvals().await.ok() },
+        latest,
     );
     view! {
         <Title text="Approvals" />
@@ -47,35 +54,10 @@ pub fn Approvals() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading approvals…"</p> }>
                 {move || Suspend::new(async move {
                     let decides = account.await.is_ok_and(|a| a.may_decide());
-                    match pending.await {
-                        Ok(list) if list.is_empty() => {
-                            view! {
-                                <div class="card empty-card" id="approvals-empty">
-                                    <p>"Nothing is waiting for a person."</p>
-                                    <p class="muted">
-                                        "A step whose risk is at or above its run's threshold appears here the moment it is ready to run."
-                                    </p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => {
-                            let count = list.len();
-                            view! {
-                                <p class="muted" id="approvals-count">
-                                    {format!(
-                                        "{count} step{} waiting.",
-                                        if count == 1 { "" } else { "s" },
-                                    )}
-                                </p>
-                                <ul class="approval-list" id="approvals-list">
-                                    {list
-                                        .into_iter()
-                                        .map(|item| view! { <ApprovalCard item decide decides /> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
+                    match first.await {
+                        Ok(first) => {
+                            let list = Memo::new(move |_| latest.get().unwrap_or_else(|| first.clone()));
+                            view! { <ApprovalList list decide decides /> }.into_any()
                         }
                         Err(e) => {
                             view! {
@@ -89,6 +71,45 @@ pub fn Approvals() -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// The waiting steps, or a note that nothing waits.
+#[component]
+fn ApprovalList(
+    list: Memo<Vec<PendingApproval>>,
+    decide: ServerAction<DecideStep>,
+    decides: bool,
+) -> impl IntoView {
+    let count = move || list.with(Vec::len);
+    view! {
+        <Show
+            when=move || { count() > 0 }
+            fallback=|| view! {
+                <div class="card empty-card" id="approvals-empty">
+                    <p>"Nothing is waiting for a person."</p>
+                    <p class="muted">
+                        "A step whose risk is at or above its run's threshold appears here the moment it is ready to run."
+                    </p>
+                </div>
+            }
+        >
+            <p class="muted" id="approvals-count">
+                {move || {
+                    let n = count();
+                    format!("{n} step{} waiting.", if n == 1 { "" } else { "s" })
+                }}
+            </p>
+            <ul class="approval-list" id="approvals-list">
+                <For
+                    each=move || list.get()
+                    key=|item| (item.run_id.clone(), item.step.clone())
+                    let(item)
+                >
+                    <ApprovalCard item decide decides />
+                </For>
+            </ul>
+        </Show>
     }
 }
 

@@ -21,6 +21,7 @@ use super::run_controls::RunControls;
 use super::run_history::RunHistory;
 use super::runs::{short_id, status_class};
 use crate::markdown::to_safe_html;
+use crate::reread::reread_on_change;
 use crate::server_fns::approvals::DecideStep;
 use crate::server_fns::runs::{RerunRun, SteerRun, run_detail};
 
@@ -43,7 +44,17 @@ pub fn RunPage() -> impl IntoView {
     let first = Resource::new(move || id.get(), run_detail);
     // The newest reading, with the id it belongs to.
     let latest = RwSignal::new(None::<(String, RunDetail)>);
-    refresh_on_change(id, events, steer, decide, latest);
+    reread_run(
+        id.into(),
+        move || {
+            (
+                events.get().with(Vec::len),
+                steer.version().get(),
+                decide.version().get(),
+            )
+        },
+        latest,
+    );
     let account = crate::shell::CurrentAccount::expect().0;
     // The seqs this tab received over its live connection, in order: what the resume test
     // compares with the stored log (no gap, no repeat across reconnects).
@@ -89,49 +100,18 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-/// In the browser: re-reads run `id` into `latest` after its events and after each answer of
-/// a control. One reading at a time: changes that arrive while one is under way (a burst of
-/// events) ask for one more reading after it, not one each.
-fn refresh_on_change(
-    id: Memo<String>,
-    events: Memo<RwSignal<Vec<serde_json::Value>>>,
-    steer: ServerAction<SteerRun>,
-    decide: ServerAction<DecideStep>,
+/// In the browser: reads run `id` again into `latest` each time `changes` (its events, the
+/// answers of controls) gives something new ([`reread_on_change`]), with the id it belongs to.
+pub(crate) fn reread_run<T: PartialEq + 'static>(
+    id: Signal<String>,
+    changes: impl Fn() -> T + 'static,
     latest: RwSignal<Option<(String, RunDetail)>>,
 ) {
-    #[cfg(feature = "hydrate")]
-    {
-        // (a reading is under way, a change came since it started)
-        let reading = StoredValue::new((false, false));
-        Effect::new(move |seen: Option<(usize, usize, usize)>| {
-            let now = (
-                events.get().with(Vec::len),
-                steer.version().get(),
-                decide.version().get(),
-            );
-            // The first pass is the server's reading, already on screen.
-            if seen.is_none() {
-                return now;
-            }
-            let idle = reading.with_value(|r| !r.0);
-            reading.set_value((true, true));
-            if idle {
-                leptos::task::spawn_local(async move {
-                    while reading.with_value(|r| r.1) {
-                        reading.update_value(|r| r.1 = false);
-                        let id = id.get_untracked();
-                        if let Ok(detail) = run_detail(id.clone()).await {
-                            latest.set(Some((id, detail)));
-                        }
-                    }
-                    reading.update_value(|r| r.0 = false);
-                });
-            }
-            now
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (id, events, steer, decide, latest);
+    let read = move || async move {
+        let id = id.get_untracked();
+        run_detail(id.clone()).await.ok().map(|detail| (id, detail))
+    };
+    reread_on_change(changes, read, latest);
 }
 
 /// The run; `steers`: whether the account may steer it and decide its steps.

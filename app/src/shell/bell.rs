@@ -37,6 +37,9 @@ pub fn Bell() -> impl IntoView {
     });
     let current = move || notes.get().and_then(Result::ok);
     let unread = move || current().map_or(0, |n| n.unread);
+    // Which of loading / empty / a list shows: changes only when that changes, so the list
+    // itself is diffed row by row.
+    let listed = Memo::new(move |_| current().map(|n| n.items.is_empty()));
     let navigate = use_navigate();
     let open_one = Callback::new(move |note: Notification| {
         if !note.read {
@@ -81,9 +84,9 @@ pub fn Bell() -> impl IntoView {
                             "Mark all read"
                         </button>
                     </div>
-                    {move || match current() {
+                    {move || match listed.get() {
                         None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                        Some(n) if n.items.is_empty() => {
+                        Some(true) => {
                             view! {
                                 <p class="muted" id="bell-empty">
                                     "Nothing yet: approvals waiting for you, failed runs and the runs you start appear here when they finish."
@@ -91,38 +94,18 @@ pub fn Bell() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Some(n) => {
+                        Some(_) => {
+                            // Keyed by notification and read state: a row keeps its
+                            // notification (and its click) while newer ones arrive above it.
                             view! {
                                 <ul class="bell-list" id="bell-list">
-                                    {n
-                                        .items
-                                        .into_iter()
-                                        .map(|note| {
-                                            let read = note.read;
-                                            let kind = kind_label(&note.kind);
-                                            let title = note.title.clone();
-                                            let id = note.id.clone();
-                                            let note_kind = note.kind.clone();
-                                            let run = note.run_id.clone();
-                                            view! {
-                                                <li
-                                                    class="bell-item"
-                                                    class:unread=!read
-                                                    data-kind=note_kind
-                                                    data-id=id
-                                                    data-run=run
-                                                >
-                                                    <button
-                                                        class="bell-open"
-                                                        on:click=move |_| open_one.run(note.clone())
-                                                    >
-                                                        <span class="bell-kind">{kind}</span>
-                                                        <span class="bell-title">{title}</span>
-                                                    </button>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
+                                    <For
+                                        each=move || current().map(|n| n.items).unwrap_or_default()
+                                        key=|note| (note.id.clone(), note.read)
+                                        let(note)
+                                    >
+                                        <BellItem note=note open=open_one />
+                                    </For>
                                 </ul>
                             }
                                 .into_any()
@@ -131,5 +114,24 @@ pub fn Bell() -> impl IntoView {
                 </div>
             </Show>
         </div>
+    }
+}
+
+/// One row of the bell's list; opening it marks it read and goes to its run.
+#[component]
+fn BellItem(note: Notification, open: Callback<Notification>) -> impl IntoView {
+    let read = note.read;
+    let kind = kind_label(&note.kind);
+    let title = note.title.clone();
+    let id = note.id.clone();
+    let note_kind = note.kind.clone();
+    let run = note.run_id.clone();
+    view! {
+        <li class="bell-item" class:unread=!read data-kind=note_kind data-id=id data-run=run>
+            <button class="bell-open" on:click=move |_| open.run(note.clone())>
+                <span class="bell-kind">{kind}</span>
+                <span class="bell-title">{title}</span>
+            </button>
+        </li>
     }
 }
