@@ -75,8 +75,13 @@ done
 #                       followed over the live socket, Stop, rename, delete): +40 kB, nearly
 #                       all view code. Ceiling raised to 830 kB; the panel is a candidate for
 #                       the lazy loading that brings the first page under budget (issue 23).
+#   859 kB  2026-12-07  the panel's task mode (a goal's planning under the thread, its run
+#                       in the conversation: graph, approval cards, outputs), the chat model
+#                       picker, the bell and the approvals inbox keyed by row (a row keeps
+#                       its notification or its half-written rationale while others arrive):
+#                       +31 kB. Ceiling raised to 860 kB.
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=830000
+BUNDLE_CEILING_BYTES=860000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

@@ -2,12 +2,8 @@
 // random-weight test model (`switchyard model write-test --shape paced`: its answers mean
 // nothing, and come at a few hundred tokens per second through the real mistral.rs path, so
 // the test can act while one is written). Sign-in is off there: everyone is the local operator.
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { expect, gotoHydrated, snap, test } from "./fixtures";
-import { binary, startServer } from "./second-server";
+import { startServerWithModel } from "./second-server";
 
 const port = Number(process.env.E2E_CHAT_PORT ?? 3113);
 const base = `http://127.0.0.1:${port}`;
@@ -34,23 +30,16 @@ test("chat streams the model's answer, keeps the conversation, re-attaches after
   page,
 }) => {
   test.setTimeout(120_000);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-chat-"));
-  const model = path.join(dataDir, "paced.gguf");
-  execFileSync(binary, ["model", "write-test", "--shape", "paced", model]);
-  const config = path.join(dataDir, "switchyard.toml");
-  fs.writeFileSync(
-    config,
-    `inference_max_tokens = 6000\n\n[[models]]\nid = "paced"\npath = ${JSON.stringify(model)}\n`,
-  );
-  const server = await startServer(
-    port,
-    { SWITCHYARD_AUTH_REQUIRED: "false", SWITCHYARD_CONFIG: config },
-    ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
-    dataDir,
-  );
+  const server = await startServerWithModel(port, "paced", "paced", "inference_max_tokens = 6000");
   try {
     await gotoHydrated(page, `${base}/`);
     await page.locator('.mode-button[data-mode="chat"]').click();
+    // A new conversation picks its model: each configured one, with its state, read again
+    // while it loads.
+    const models = page.locator("#chat-model option");
+    await expect(models).toHaveCount(1);
+    await expect(models.first()).toHaveText("paced · default", { timeout: 30_000 });
+    await expect(models.first()).toHaveAttribute("data-state", "ready");
     await recordAnswerLengths(page);
     const input = page.locator("#prompt-input");
     await input.fill("Hello, model");
@@ -59,6 +48,8 @@ test("chat streams the model's answer, keeps the conversation, re-attaches after
     const answer = page.locator("#chat-thread li.message-system").last();
     await expect(answer).toHaveAttribute("data-status", "generating");
     await expect(page.locator("#chat-stop")).toBeVisible();
+    await expect(page.locator("#chat-model")).toHaveCount(0);
+    await expect(page.locator("#chat-model-name")).toHaveText("the default model");
     // The answer grows in the page while the server writes it.
     await expect.poll(async () => (await lengths(page)).length, { timeout: 20_000 }).toBeGreaterThan(2);
     await snap(page, "chat-writing");

@@ -17,8 +17,9 @@ export const test = base.extend<{ pageErrors: string[] }>({
         // page shows the refusal, and the tests assert that message.
         const refusedCall = msg.location().url.includes("/api/fn/") && /status of 4\d\d/.test(msg.text());
         if (refusedCall) return;
-        // Chat on a server without a model answers 503 naming the setting; the panel shows it.
-        const noModel = msg.location().url.includes("/api/fn/send_chat") && msg.text().includes("status of 503");
+        // Chat or a task on a server without a model answers 503 naming the setting; the panel
+        // shows it.
+        const noModel = /\/api\/fn\/send_(chat|task)/.test(msg.location().url) && msg.text().includes("status of 503");
         if (noModel) return;
         errors.push(`console.error: ${msg.text()}`);
       });

@@ -2,12 +2,8 @@
 // random-weight test model (`switchyard model write-test`), loaded through the real
 // mistral.rs path, with the planner limited to `noop` steps so that its plans can run.
 // Sign-in is off on that server (everyone is the local operator), so no cookies are sent.
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { expect, gotoHydrated, snap, test } from "./fixtures";
-import { binary, startServer } from "./second-server";
+import { startServerWithModel } from "./second-server";
 
 const port = Number(process.env.E2E_GOAL_PORT ?? 3111);
 const base = `http://127.0.0.1:${port}`;
@@ -18,20 +14,7 @@ test("a goal typed in the browser is planned by the model as the page watches, s
   page,
 }) => {
   test.setTimeout(120_000);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-goal-"));
-  const model = path.join(dataDir, "tiny.gguf");
-  execFileSync(binary, ["model", "write-test", model]);
-  const config = path.join(dataDir, "switchyard.toml");
-  fs.writeFileSync(
-    config,
-    `planner_tools = ["noop"]\nplanner_max_steps = 3\n\n[[models]]\nid = "tiny"\npath = ${JSON.stringify(model)}\n`,
-  );
-  const server = await startServer(
-    port,
-    { SWITCHYARD_AUTH_REQUIRED: "false", SWITCHYARD_CONFIG: config },
-    ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
-    dataDir,
-  );
+  const server = await startServerWithModel(port, "tiny", "tiny", 'planner_tools = ["noop"]\nplanner_max_steps = 3');
   try {
     // Every state the planning panel showed, as "stage|headline", recorded as it changes.
     const startFromGoal = async (goal: string): Promise<string[]> => {

@@ -65,13 +65,27 @@ test("chat mode on a server without a model says which setting to set, and keeps
   await snap(page, "chat-no-model");
 });
 
-test("a corpus of XSS payloads sent as chat renders as text and runs nothing", async ({ page }) => {
+test("task mode on a server without a model says which setting to set, and keeps the goal", async ({ page }) => {
+  await gotoHydrated(page, "/");
+  await page.locator('.mode-button[data-mode="task"]').click();
+  const input = page.locator("#prompt-input");
+  await input.fill("Summarise the release notes");
+  await input.press("Enter");
+  await expect(page.locator("#chat-problem")).toContainText("no model is configured: set `models`");
+  await expect(input).toHaveValue("Summarise the release notes");
+  await expect(page.locator("#chat-thread .message")).toHaveCount(0);
+});
+
+// Query mode renders messages in the tab: the person's own text goes through the same
+// Markdown sanitiser (crate::markdown) as the model's answers and the agents' outputs.
+test("a corpus of XSS payloads sent as messages renders as text and runs nothing", async ({ page }) => {
   const dialogs: string[] = [];
   page.on("dialog", async (dialog) => {
     dialogs.push(dialog.message());
     await dialog.dismiss();
   });
   await gotoHydrated(page, "/");
+  await page.locator('.mode-button[data-mode="query"]').click();
   const corpus = [
     "<script>window.__xss = 1; alert('script')</script>",
     "<img src=x onerror=\"window.__xss = 2; alert('img')\">",

@@ -1,6 +1,6 @@
 // A second `switchyard serve` for tests that need their own accounts (the sign-in tests, the
 // first-run setup), on its own port and empty data dir.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -35,4 +35,26 @@ export async function startServer(
   }
   server.kill();
   throw new Error(`the second server did not answer on ${base}`);
+}
+
+/** Starts a server on `port` with sign-in off and a random-weight test model written by
+ * `switchyard model write-test` (`shape`: `tiny` or `paced`) as model `id`; `settings` are
+ * more lines of its config file (limits, planner tools). Everyone is the local operator. */
+export async function startServerWithModel(
+  port: number,
+  id: string,
+  shape: "tiny" | "paced",
+  settings: string,
+): Promise<ChildProcess> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-e2e-${id}-`));
+  const model = path.join(dataDir, `${id}.gguf`);
+  execFileSync(binary, ["model", "write-test", "--shape", shape, model]);
+  const config = path.join(dataDir, "switchyard.toml");
+  fs.writeFileSync(config, `${settings}\n\n[[models]]\nid = ${JSON.stringify(id)}\npath = ${JSON.stringify(model)}\n`);
+  return startServer(
+    port,
+    { SWITCHYARD_AUTH_REQUIRED: "false", SWITCHYARD_CONFIG: config },
+    ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
+    dataDir,
+  );
 }

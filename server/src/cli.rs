@@ -144,6 +144,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 crate::commands::bench::llm::run(&model, quick, write_model, dtype),
             )
         }
+        Some(Command::Bench(BenchCommand::Chat { model, quick })) => {
+            let mut config = config;
+            if cli.global.log_level.is_none() {
+                config.log_level = "warn".into();
+            }
+            with_runtime(&config, crate::commands::bench::chat::run(&model, quick))
+        }
         Some(Command::Bench(BenchCommand::Pages { quick, url })) => {
             with_runtime(&config, crate::commands::bench::pages::run(quick, url))
         }

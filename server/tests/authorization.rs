@@ -560,6 +560,9 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("conversations", "", None),
         ("read_conversation", "id=no-such", None),
         ("send_chat", "text=", Some(Permission::Infer)),
+        ("chat_models", "", Some(Permission::Infer)),
+        // Needs Infer too: every role that may write runs may use the model.
+        ("send_task", "text=", Some(Permission::WriteRuns)),
         ("stop_answer", "id=no-such&seq=2", None),
         ("rename_conversation", "id=no-such&title=t", None),
         ("delete_conversation", "id=no-such", None),

@@ -1,6 +1,7 @@
-//! The orchestrator panel's chat mode through the service, on the tiny test model: answers
-//! written by the server and followed as they grow, Stop, one answer per conversation at a
-//! time, history cut to fit the prompt limit, and conversations that are their owner's only.
+//! The orchestrator panel's chat and task modes through the service, on the tiny test model:
+//! answers written by the server and followed as they grow, Stop, one answer per conversation
+//! at a time, history cut to fit the prompt limit, conversations that are their owner's only,
+//! and goals that become runs in their conversation.
 
 mod common;
 
@@ -8,8 +9,11 @@ use std::time::{Duration, Instant};
 
 use common::app::Harness;
 use switchyard_auth::{Role, users};
-use switchyard_protocol::conversation::{AnswerProgress, AnswerStatus};
+use switchyard_protocol::ChatMode;
+use switchyard_protocol::api::runs::PlanningStage;
+use switchyard_protocol::conversation::{AnswerProgress, AnswerStatus, task_planning_id};
 use switchyard_service::chat::ChatSend;
+use switchyard_service::runs::steer::Verdict;
 use switchyard_service::{Channel, Client, Principal};
 
 fn operator(h: &Harness) -> Principal {
@@ -358,4 +362,178 @@ async fn a_conversation_is_its_owner_s_only() {
             .len(),
         2
     );
+}
+
+/// Waits until run `id`'s detail satisfies `done` (60 s at most).
+async fn run_until(
+    h: &Harness,
+    who: &Principal,
+    id: &str,
+    done: impl Fn(&switchyard_protocol::RunDetail) -> bool,
+) -> switchyard_protocol::RunDetail {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let detail = h.service.run_detail(who, id).await.unwrap();
+        if done(&detail) {
+            return detail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {id} stayed {}",
+            detail.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goal_in_task_mode_is_planned_as_the_tab_watches_and_becomes_a_run_of_the_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::with_model(dir.path(), |f| {
+        f.planner_tools = Some(vec!["approval".into()]);
+        f.planner_max_steps = Some(1);
+    })
+    .await;
+    let me = operator(&h);
+    let started = h
+        .service
+        .send_task(
+            &me,
+            say(None, "Publish the release notes once someone agrees"),
+        )
+        .await
+        .unwrap();
+    let (id, seq) = (started.conversation.clone(), started.seq);
+    // The planning is followed under the answer's planning id, and ends planned.
+    let mut planning = h
+        .service
+        .follow_planning(&me, &task_planning_id(&id, seq))
+        .unwrap();
+    let planned = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            planning.changed().await.unwrap();
+            let stage = planning.borrow_and_update().as_ref().map(|p| p.stage);
+            if let Some(stage @ (PlanningStage::Planned | PlanningStage::Failed)) = stage {
+                return stage;
+            }
+        }
+    })
+    .await
+    .expect("planned within 60 s");
+    assert_eq!(planned, PlanningStage::Planned);
+    let seen = followed(&h, &me, &id, seq).await;
+    let last = seen.last().unwrap();
+    assert_eq!(last.status, AnswerStatus::Done, "{last:?}");
+
+    // The conversation keeps the goal and the run it became.
+    let conversation = h.service.conversation(&me, &id).await.unwrap();
+    assert_eq!(
+        conversation.title,
+        "Publish the release notes once someone agrees"
+    );
+    let [goal, answer] = conversation.messages.as_slice() else {
+        panic!("{:?}", conversation.messages)
+    };
+    assert_eq!((goal.role.as_str(), goal.mode), ("user", ChatMode::Task));
+    assert_eq!(answer.mode, ChatMode::Task);
+    assert!(answer.content.contains("1 step(s)"), "{}", answer.content);
+    let run = answer.run_id.clone().expect("the answer names its run");
+
+    // The run waits for a person; approved, it succeeds.
+    let waiting = run_until(&h, &me, &run, |d| {
+        d.steps.iter().any(|s| s.status == "awaiting_approval")
+    })
+    .await;
+    let step = waiting.steps[0].key.clone();
+    h.service
+        .decide(&me, &run, &step, Verdict::Approve, "from the panel".into())
+        .await
+        .unwrap();
+    let done = run_until(&h, &me, &run, |d| {
+        d.status == "succeeded" || d.status == "failed"
+    })
+    .await;
+    assert_eq!(done.status, "succeeded", "{:?}", done.reason);
+
+    // A chat message after it: the task's turns are not part of the model's prompt.
+    let chat = h
+        .service
+        .send_chat(&me, say(Some(&id), "And now?"))
+        .await
+        .unwrap();
+    let seen = followed(&h, &me, &id, chat.seq).await;
+    let figures = seen.last().unwrap().figures.clone().unwrap();
+    let alone = h
+        .service
+        .send_chat(&me, say(None, "And now?"))
+        .await
+        .unwrap();
+    let alone_seen = followed(&h, &me, &alone.conversation, alone.seq).await;
+    assert_eq!(
+        figures.prompt_tokens,
+        alone_seen
+            .last()
+            .unwrap()
+            .figures
+            .clone()
+            .unwrap()
+            .prompt_tokens,
+        "the same prompt as the message alone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goal_without_a_model_is_refused_naming_the_setting_and_nothing_is_recorded() {
+    let h = Harness::new().await;
+    let me = operator(&h);
+    let refused = h
+        .service
+        .send_task(&me, say(None, "Publish the notes"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind.status(), 503, "{refused:?}");
+    assert!(
+        refused.message.contains("set `models`"),
+        "{}",
+        refused.message
+    );
+    assert!(h.service.conversations(&me).await.unwrap().is_empty());
+    let blank = h
+        .service
+        .send_task(&me, say(None, "   "))
+        .await
+        .unwrap_err();
+    assert_eq!(blank.kind.status(), 400);
+    assert!(blank.message.contains("message"), "{}", blank.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_picker_lists_configured_models_and_a_model_not_configured_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::with_model(dir.path(), |f| f.inference_max_tokens = Some(4)).await;
+    let me = operator(&h);
+    let models = h.service.chat_models(&me).await.unwrap();
+    assert_eq!(models.len(), 1, "{models:?}");
+    assert_eq!(
+        (models[0].id.as_str(), models[0].state.as_str()),
+        ("tiny", "ready")
+    );
+    assert!(models[0].default && models[0].detail.is_empty());
+    let mut send = say(None, "hello");
+    send.model = Some("nope".into());
+    let refused = h.service.send_chat(&me, send).await.unwrap_err();
+    assert_eq!(refused.kind.status(), 404, "{refused:?}");
+    assert!(refused.message.contains("nope"), "{}", refused.message);
+    assert!(h.service.conversations(&me).await.unwrap().is_empty());
+    // Picked by name, it is the conversation's model.
+    let mut send = say(None, "hello");
+    send.model = Some("tiny".into());
+    let started = h.service.send_chat(&me, send).await.unwrap();
+    followed(&h, &me, &started.conversation, started.seq).await;
+    let conversation = h
+        .service
+        .conversation(&me, &started.conversation)
+        .await
+        .unwrap();
+    assert_eq!(conversation.model.as_deref(), Some("tiny"));
 }

@@ -67,7 +67,7 @@ pub fn GoalForm() -> impl IntoView {
             </div>
             <Show when=move || start.pending().get()>
                 {move || match progress() {
-                    Some(progress) => planning_view(progress).into_any(),
+                    Some(progress) => planning_view(progress, "goal-planning").into_any(),
                     None => view! {
                         <div class="notice planning-progress" role="status" id="goal-planning" data-stage="sent">
                             <p class="planning-headline">"Planning: the goal is on its way to the model…"</p>
@@ -84,8 +84,8 @@ pub fn GoalForm() -> impl IntoView {
 }
 
 /// What one state of the planning says: where it stands, the cache's answer, the tries
-/// refused and why, and the model's answer so far.
-fn planning_view(progress: PlanningProgress) -> impl IntoView {
+/// refused and why, and the model's answer so far; `dom_id` names the box.
+pub(crate) fn planning_view(progress: PlanningProgress, dom_id: &'static str) -> impl IntoView {
     let stage = stage_name(progress.stage);
     let headline = headline(&progress);
     let cache = match (progress.cache_hit, progress.stage) {
@@ -103,7 +103,7 @@ fn planning_view(progress: PlanningProgress) -> impl IntoView {
         .collect_view();
     let answer = progress.answer;
     view! {
-        <div class="notice planning-progress" role="status" id="goal-planning" data-stage=stage>
+        <div class="notice planning-progress" role="status" id=dom_id data-stage=stage>
             <p class="planning-headline">{headline}</p>
             <p class="planning-cache muted">{cache}</p>
             <ul class="planning-refused">{refused}</ul>

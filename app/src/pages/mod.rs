@@ -28,16 +28,21 @@ mod workflow_page;
 mod workflows;
 
 pub use account::{AccountPage, server_message};
+// Shared with the orchestrator panel's task mode.
 pub use admin::Admin;
 pub use agents::Agents;
 pub use alerts::Alerts;
 pub use approvals::Approvals;
 pub use dashboard::Dashboard;
+pub(crate) use decision::DecisionForm;
+pub(crate) use goal_form::planning_view;
 pub use login::Login;
 pub use logs::Logs;
 pub use not_found::NotFound;
 pub use run_detail::RunPage;
+pub(crate) use run_detail::reread_run;
 pub use runs::Runs;
+pub(crate) use runs::{short_id, status_class};
 pub use settings::Settings;
 pub use setup::Setup;
 pub use workflow_page::WorkflowPage;

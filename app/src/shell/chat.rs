@@ -1,18 +1,23 @@
-//! The orchestrator panel's chat mode: the person's conversations kept on the server, the
-//! model's answer appearing as the server writes it (over the tab's live socket), Stop (the
-//! button or `Esc`) ending it on the server. A reload finds the same conversation, and an
-//! answer still being written goes on appearing.
+//! The orchestrator panel's chat and task modes: the person's conversations kept on the
+//! server, the model's answer appearing as the server writes it (over the tab's live socket),
+//! Stop (the button or `Esc`) ending it on the server. In task mode a message is a goal: its
+//! planning shows as it happens, then the run it became ([`super::task_run`]). A reload finds
+//! the same conversation, and an answer still being written goes on appearing.
 
 use leptos::prelude::*;
+use switchyard_protocol::ChatMode;
 use switchyard_protocol::conversation::{
-    AnswerFigures, AnswerStatus, Conversation, ConversationMessage, answer_key,
+    AnswerFigures, AnswerStatus, Conversation, ConversationMessage, answer_key, task_planning_id,
 };
 
+use super::task_run::TaskRun;
 use crate::live::Live;
-use crate::pages::server_message;
+use crate::pages::{planning_view, server_message};
 use crate::server_fns::chat::{
-    DeleteConversation, RenameConversation, conversations, read_conversation, stop_answer,
+    DeleteConversation, RenameConversation, chat_models, conversations, read_conversation,
+    stop_answer,
 };
+use crate::shell::ShellState;
 
 /// `localStorage` key of the conversation shown.
 const KEY_CONVERSATION: &str = "switchyard.chat.conversation";
@@ -25,10 +30,14 @@ pub struct ChatState {
     pub current: RwSignal<Option<String>>,
     /// `(conversation, seq)` of the answer being written, while it is.
     pub writing: RwSignal<Option<(String, u32)>>,
+    /// The planning id of the task being planned, while it is (shown under the thread).
+    pub planning: RwSignal<Option<String>>,
     /// Ticks to re-read the list and the conversation.
     pub changed: RwSignal<u64>,
     /// The last refusal (sending, stopping, renaming), shown under the thread.
     pub problem: RwSignal<Option<String>>,
+    /// The model picked for the next new conversation; `None`: the default.
+    pub model: RwSignal<Option<String>>,
 }
 
 impl ChatState {
@@ -37,8 +46,10 @@ impl ChatState {
         let state = Self {
             current: RwSignal::new(None),
             writing: RwSignal::new(None),
+            planning: RwSignal::new(None),
             changed: RwSignal::new(0),
             problem: RwSignal::new(None),
+            model: RwSignal::new(None),
         };
         // The conversation shown survives a reload.
         Effect::new(move |first: Option<()>| {
@@ -55,13 +66,25 @@ impl ChatState {
         state
     }
 
-    /// Shows `conversation` and follows its answer `seq` as the server writes it.
-    pub fn started(&self, conversation: String, seq: u32) {
-        Live::expect().follow_answer(&answer_key(&conversation, seq));
+    /// Shows `conversation` and follows its answer `seq` as the server writes it (for a task,
+    /// also the planning of its goal).
+    pub fn started(&self, conversation: String, seq: u32, mode: ChatMode) {
+        self.follow(Live::expect(), &conversation, seq, mode);
         self.writing.set(Some((conversation.clone(), seq)));
         self.current.set(Some(conversation));
         self.problem.set(None);
         self.changed.update(|n| *n += 1);
+    }
+
+    /// Follows answer `seq` of `conversation` as the server writes it; for a task, also the
+    /// planning of its goal.
+    fn follow(&self, live: Live, conversation: &str, seq: u32, mode: ChatMode) {
+        if mode == ChatMode::Task {
+            let id = task_planning_id(conversation, seq);
+            live.follow_planning(&id);
+            self.planning.set(Some(id));
+        }
+        live.follow_answer(&answer_key(conversation, seq));
     }
 
     /// Asks the server to stop the answer being written.
@@ -102,12 +125,12 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                 .iter()
                 .rev()
                 .find(|m| m.status == AnswerStatus::Generating)
-                .map(|m| m.seq);
+                .map(|m| (m.seq, m.mode));
             match writing {
-                Some(seq)
+                Some((seq, mode))
                     if chat.writing.get_untracked() != Some((conversation.id.clone(), seq)) =>
                 {
-                    live.follow_answer(&answer_key(&conversation.id, seq));
+                    chat.follow(live, &conversation.id, seq, mode);
                     chat.writing.set(Some((conversation.id.clone(), seq)));
                 }
                 None if chat
@@ -116,6 +139,7 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                     .is_some_and(|(id, _)| id == conversation.id) =>
                 {
                     chat.writing.set(None);
+                    chat.planning.set(None);
                 }
                 _ => {}
             }
@@ -129,11 +153,40 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
         });
         if ended && chat.writing.get_untracked().is_some() {
             chat.writing.set(None);
+            chat.planning.set(None);
             chat.changed.update(|n| *n += 1);
         }
     });
     let rename = ServerAction::<RenameConversation>::new();
     let delete = ServerAction::<DeleteConversation>::new();
+    let shell = ShellState::expect();
+    // The model picker: for a new conversation in chat mode (a task is planned by the
+    // planner's model). Read in the browser when shown; listed with each model's state.
+    let picking = move || shell.mode.get() == ChatMode::Chat && chat.current.with(Option::is_none);
+    // Read again every 2 s while a model is still loading, so the picker says when it is ready.
+    let models_read = RwSignal::new(0_u32);
+    let models = LocalResource::new(move || {
+        let _ = (chat.changed.get(), models_read.get());
+        async move { chat_models().await.unwrap_or_default() }
+    });
+    Effect::new(move |_| {
+        let loading = models
+            .get()
+            .is_some_and(|m| m.iter().any(|m| m.state == "loading"));
+        if loading {
+            set_timeout(
+                move || models_read.update(|n| *n += 1),
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
+    let talking_to = move || {
+        shown
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|c| c.model.unwrap_or_else(|| "the default model".into()))
+    };
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             chat.current.set(None);
@@ -181,7 +234,50 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                     })}
                 </Suspense>
             </select>
+            <Show when=picking>
+                <label class="visually-hidden" for="chat-model">"Model"</label>
+                <select
+                    id="chat-model"
+                    class="inline-select"
+                    title="The model this conversation talks to"
+                    on:change=move |ev| {
+                        let id = event_target_value(&ev);
+                        chat.model.set((!id.is_empty()).then_some(id));
+                    }
+                >
+                    {move || {
+                        let picked = chat.model.get();
+                        models
+                            .get()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|m| {
+                                let value = if m.default { String::new() } else { m.id.clone() };
+                                let selected = picked.as_deref().unwrap_or("") == value;
+                                let mut label = m.id.clone();
+                                if m.default {
+                                    label.push_str(" · default");
+                                }
+                                if !m.detail.is_empty() {
+                                    label = format!("{label} · {}", m.detail);
+                                }
+                                let ready = m.state == "ready";
+                                view! {
+                                    <option value=value selected=selected disabled=!ready data-state=m.state>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </Show>
             <Show when=move || chat.current.with(Option::is_some)>
+                <Show when=move || shell.mode.get() == ChatMode::Chat>
+                    <span class="muted small chat-model-name" id="chat-model-name" title="The model this conversation talks to">
+                        {talking_to}
+                    </span>
+                </Show>
                 <button
                     class="ghost-button"
                     id="chat-rename"
@@ -236,7 +332,7 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                         Ok(Some(conversation)) => thread(conversation, live).into_any(),
                         Ok(None) => view! {
                             <li class="message-empty">
-                                <p>"Talk to the local model. Conversations are kept on the server."</p>
+                                <p>"Chat: talk to the local model. Task: state a goal; it is planned into a run you follow and approve here. Conversations are kept on the server."</p>
                                 <p class="muted small">"Enter sends · Shift+Enter: new line · Esc stops an answer"</p>
                             </li>
                         }
@@ -249,6 +345,22 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                 })}
             </Transition>
         </ol>
+        // The task being planned: each state as the server reports it (shown from the moment
+        // it is sent, so even a plan written in a few milliseconds shows how it was made).
+        {move || chat.planning.get().map(|id| {
+            let progress = live.planning.with(|p| {
+                p.as_ref().filter(|(of, _)| *of == id).map(|(_, progress)| progress.clone())
+            });
+            match progress {
+                Some(progress) => planning_view(progress, "task-planning").into_any(),
+                None => view! {
+                    <div class="notice planning-progress" role="status" id="task-planning" data-stage="sent">
+                        <p class="planning-headline">"Planning: the goal is on its way to the model…"</p>
+                    </div>
+                }
+                .into_any(),
+            }
+        })}
         {move || chat.problem.get().map(|problem| view! {
             <p class="notice notice-error chat-problem" role="alert" id="chat-problem">{problem}</p>
         })}
@@ -269,10 +381,12 @@ fn thread(conversation: Conversation, live: Live) -> impl IntoView {
 
 fn message_view(conversation: String, message: ConversationMessage, live: Live) -> impl IntoView {
     let you = message.role == "user";
-    let author = if you {
-        "You".to_owned()
-    } else {
-        message.model.clone().unwrap_or_else(|| "model".into())
+    let task = message.mode == ChatMode::Task;
+    let author = match (you, task) {
+        (true, false) => "You".to_owned(),
+        (true, true) => "You · goal".to_owned(),
+        (false, false) => message.model.clone().unwrap_or_else(|| "model".into()),
+        (false, true) => "Switchyard · run".to_owned(),
     };
     let key = (conversation, message.seq);
     let stored = message.content.clone();
@@ -304,26 +418,34 @@ fn message_view(conversation: String, message: ConversationMessage, live: Live) 
         .map(figures_line)
         .unwrap_or_default();
     let error = message.error.clone().unwrap_or_default();
+    let run = message
+        .run_id
+        .clone()
+        .map(|run_id| view! { <TaskRun run_id /> });
     view! {
         <li
             class="message"
             class:message-you=you
             class:message-system=!you
+            class:message-task=task
             data-seq=message.seq
+            data-mode=message.mode.as_str()
             data-status=move || status().as_str()
         >
             <span class="message-meta" title=figures>
                 {author}
-                {move || match status_word() {
-                    AnswerStatus::Generating => " · writing…",
-                    AnswerStatus::Stopped => " · stopped",
-                    AnswerStatus::Failed => " · failed",
-                    AnswerStatus::Done => "",
+                {move || match (status_word(), task) {
+                    (AnswerStatus::Generating, false) => " · writing…",
+                    (AnswerStatus::Generating, true) => " · planning…",
+                    (AnswerStatus::Stopped, _) => " · stopped",
+                    (AnswerStatus::Failed, _) => " · failed",
+                    (AnswerStatus::Done, _) => "",
                 }}
             </span>
             // Markdown, sanitised: raw HTML shows as text, no script links, no remote images.
             <div class="message-text markdown" inner_html=move || crate::markdown::to_safe_html(&content())></div>
             <p class="message-error error-text small">{error}</p>
+            {run}
         </li>
     }
 }

@@ -8,7 +8,8 @@
 //! - [`top_bar`]: breadcrumbs, [`search`], the [`bell`] and the user menu.
 //! - [`sidebar`]: the left navigation.
 //! - [`orchestrator_panel`]: the right panel (modes, messages, the prompt input).
-//! - [`chat`]: the panel's chat mode (conversations, answers streamed, Stop).
+//! - [`chat`]: the panel's chat and task modes (conversations, answers streamed, Stop).
+//! - [`task_run`]: a task's run inside the conversation (graph, approval cards, outputs).
 //! - [`help`]: the keyboard-shortcut dialog.
 
 pub mod bell;
@@ -19,6 +20,7 @@ pub mod search;
 pub mod shortcuts;
 pub mod sidebar;
 pub mod state;
+pub mod task_run;
 pub mod top_bar;
 
 use leptos::prelude::*;

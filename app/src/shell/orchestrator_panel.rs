@@ -3,8 +3,10 @@
 //! The input enforces [`MAX_PROMPT_CHARS`] (the same constant the server checks) and shows a
 //! live counter. Chat mode talks to the local model through the server ([`super::chat`]):
 //! conversations kept per person, answers streamed as the server writes them, Stop (button
-//! or `Esc`) ending them there. The other modes do not reach the server yet: they answer with
-//! a note that says so and where the same thing works today, instead of pretending.
+//! or `Esc`) ending them there. Task mode sends a goal to the same conversation: the server
+//! plans it and starts a run, shown in place ([`super::task_run`]). Query and Data modes do
+//! not reach the server yet: they answer with a note that says so and where the same thing
+//! works today, instead of pretending.
 
 use leptos::prelude::*;
 use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
@@ -12,7 +14,7 @@ use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 use super::chat::{ChatState, ChatThread};
 use crate::icons::{Icon, IconSvg};
 use crate::pages::server_message;
-use crate::server_fns::chat::SendChat;
+use crate::server_fns::chat::{SendChat, SendTask};
 use crate::shell::ShellState;
 
 /// Who wrote a message in the panel.
@@ -42,7 +44,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
     let next_id = StoredValue::new(0_usize);
     let length = Memo::new(move |_| draft.with(|d| prompt_chars(d)));
     let send_chat = ServerAction::<SendChat>::new();
-    let chatting = move || state.mode.get() == ChatMode::Chat;
+    let send_task = ServerAction::<SendTask>::new();
+    // Chat and Task share the conversation thread.
+    let chatting = move || matches!(state.mode.get(), ChatMode::Chat | ChatMode::Task);
     let answering = move || chatting() && chat.writing.with(Option::is_some);
     let can_send = move || {
         let n = length.get();
@@ -50,16 +54,22 @@ pub fn OrchestratorPanel() -> impl IntoView {
             && n <= MAX_PROMPT_CHARS
             && draft.with(|d| !d.trim().is_empty())
             && !send_chat.pending().get()
+            && !send_task.pending().get()
             && !answering()
     };
-    Effect::new(move |_| match send_chat.value().get() {
-        Some(Ok(started)) => {
-            draft.set(String::new());
-            chat.started(started.conversation, started.seq);
-        }
-        Some(Err(e)) => chat.problem.set(Some(server_message(&e))),
-        None => {}
-    });
+    for (action, mode) in [
+        (send_chat.value(), ChatMode::Chat),
+        (send_task.value(), ChatMode::Task),
+    ] {
+        Effect::new(move |_| match action.get() {
+            Some(Ok(started)) => {
+                draft.set(String::new());
+                chat.started(started.conversation, started.seq, mode);
+            }
+            Some(Err(e)) => chat.problem.set(Some(server_message(&e))),
+            None => {}
+        });
+    }
 
     let send = move || {
         if !can_send() {
@@ -67,12 +77,18 @@ pub fn OrchestratorPanel() -> impl IntoView {
         }
         let mode = state.mode.get_untracked();
         let text = draft.get_untracked().trim().to_owned();
-        if mode == ChatMode::Chat {
-            send_chat.dispatch(SendChat {
-                id: chat.current.get_untracked(),
-                text,
-            });
-            return;
+        let id = chat.current.get_untracked();
+        match mode {
+            ChatMode::Chat => {
+                let model = chat.model.get_untracked();
+                send_chat.dispatch(SendChat { id, text, model });
+                return;
+            }
+            ChatMode::Task => {
+                send_task.dispatch(SendTask { id, text });
+                return;
+            }
+            ChatMode::Query | ChatMode::Data => {}
         }
         let push = |author, text: String| {
             let id = next_id.get_value();
@@ -90,9 +106,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
         push(
             Author::Switchyard,
             format!(
-                "{} mode: this mode does not reach the server yet. Goals are planned and run \
-                 from the Runs page (New run → From a goal) or POST /api/v1/runs {{\"goal\": …}}; \
-                 Chat mode talks to the local model. Your message is kept in this tab.",
+                "{} mode: this mode does not reach the server yet. Runs are found from the \
+                 Runs page's filter and the top bar's search; Task mode plans a goal into a run \
+                 and Chat mode talks to the local model. Your message is kept in this tab.",
                 mode.label()
             ),
         );
@@ -223,7 +239,10 @@ pub fn OrchestratorPanel() -> impl IntoView {
                             type="button"
                             class="send-button stop-button"
                             id="chat-stop"
-                            title="Stop the answer (Esc)"
+                            title=move || match state.mode.get() {
+                                ChatMode::Task => "Stop (Esc): the model finishes the plan, then the run is cancelled as it starts",
+                                _ => "Stop the answer (Esc)",
+                            }
                             on:click=move |_| chat.stop()
                         >
                             "Stop"

@@ -127,6 +127,11 @@ impl Planner {
         }
     }
 
+    /// The model it plans with; `None`: the default model.
+    pub fn model(&self) -> Option<&str> {
+        self.settings.model.as_deref()
+    }
+
     /// The plan cache's counters, when it is on.
     pub fn cache_stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(|c| c.stats())

@@ -155,36 +155,25 @@ async fn next_published(
 }
 
 type PlanningReceiver = tokio::sync::watch::Receiver<Option<PlanningProgress>>;
+type AnswerReceiver = tokio::sync::watch::Receiver<AnswerProgress>;
 
-/// The followed planning's next state (the latest, when several came meanwhile); `None` once
-/// it can no longer change; never while nothing is followed.
-async fn next_progress(
-    planning: &mut Option<(String, PlanningReceiver)>,
-) -> Option<(String, PlanningProgress)> {
-    let Some((id, progress)) = planning else {
+/// The next state of what the socket follows through a watch channel (a planning, a chat
+/// answer), with its key: the latest, when several came meanwhile, once `present` finds it
+/// worth sending (a planning has nothing before its first report). `None` once it can no
+/// longer change; never while nothing is followed.
+async fn next_state<T, U>(
+    followed: &mut Option<(String, tokio::sync::watch::Receiver<T>)>,
+    present: impl Fn(&T) -> Option<U>,
+) -> Option<(String, U)> {
+    let Some((key, progress)) = followed else {
         return std::future::pending().await;
     };
     loop {
         progress.changed().await.ok()?;
-        if let Some(latest) = progress.borrow_and_update().clone() {
-            return Some((id.clone(), latest));
+        if let Some(latest) = present(&*progress.borrow_and_update()) {
+            return Some((key.clone(), latest));
         }
     }
-}
-
-type AnswerReceiver = tokio::sync::watch::Receiver<AnswerProgress>;
-
-/// The followed answer's next state (the latest); `None` once it is written and its last
-/// state was sent; never while nothing is followed.
-async fn next_answer(
-    answer: &mut Option<(String, AnswerReceiver)>,
-) -> Option<(String, AnswerProgress)> {
-    let Some((key, progress)) = answer else {
-        return std::future::pending().await;
-    };
-    progress.changed().await.ok()?;
-    let latest = progress.borrow_and_update().clone();
-    Some((key.clone(), latest))
 }
 
 /// The most deliveries written to a socket before it is flushed.
@@ -378,7 +367,7 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     }
                 }
             }
-            progress = next_progress(&mut planning) => {
+            progress = next_state(&mut planning, Clone::clone) => {
                 let Some((id, progress)) = progress else {
                     planning = None;
                     continue;
@@ -393,7 +382,7 @@ async fn serve(mut socket: WebSocket, who: Principal, service: Service) {
                     return;
                 }
             }
-            progress = next_answer(&mut answer) => {
+            progress = next_state(&mut answer, |a| Some(a.clone())) => {
                 let Some((key, progress)) = progress else {
                     answer = None;
                     continue;

@@ -111,6 +111,15 @@ impl Answers {
             _ => false,
         }
     }
+
+    /// Stops every answer of `owner`'s `conversation` being written here; answers how many.
+    pub fn stop_all(&self, owner: &str, conversation: &str) -> usize {
+        let writing = self.lock();
+        let mine = writing
+            .iter()
+            .filter(|((c, _), entry)| c == conversation && entry.owner == owner);
+        mine.map(|(_, entry)| entry.stop.cancel()).count()
+    }
 }
 
 impl Writer {
@@ -153,8 +162,12 @@ mod tests {
         assert_eq!(follower.borrow_and_update().content, "Hello");
         assert!(!answers.stop("bob", "c1", 2));
         assert!(!writer.stop.is_cancelled());
+        assert_eq!(answers.stop_all("bob", "c1"), 0);
         assert!(answers.stop("ann", "c1", 2));
         assert!(writer.stop.is_cancelled());
+        let other = answers.start("ann", "c2", 4);
+        assert_eq!(answers.stop_all("ann", "c2"), 1);
+        assert!(other.stop.is_cancelled());
         drop(writer);
         assert!(!answers.busy("c1"));
         assert!(

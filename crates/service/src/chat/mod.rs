@@ -1,8 +1,10 @@
-//! The orchestrator panel's chat mode: conversations kept per person, and answers the server
-//! writes with the local model, streamed to the tab that follows them, stopped on request.
+//! The orchestrator panel's chat and task modes: conversations kept per person, and answers
+//! the server writes with the local model, streamed to the tab that follows them, stopped on
+//! request.
 //!
 //! - [`store`]: the tables.
 //! - [`answers`]: answers being written in this process (follow, stop).
+//! - [`tasks`]: task mode: a message is a goal, its answer the run it becomes.
 //! - this file: the use cases: list, read, rename, delete, send, stop, follow.
 //!
 //! An answer belongs to the server, not to the request that asked for it: the request
@@ -12,15 +14,16 @@
 
 pub mod answers;
 pub mod store;
+pub mod tasks;
 
 use switchyard_auth::Permission;
 use switchyard_auth::kill::Capability;
 use switchyard_inference::{ChatMessage, ChatRequest, Piece};
 use switchyard_protocol::conversation::{
-    AnswerFigures, AnswerProgress, AnswerStatus, ChatStarted, Conversation, ConversationMessage,
-    ConversationSummary, MAX_TITLE_CHARS,
+    AnswerFigures, AnswerProgress, AnswerStatus, ChatModel, ChatStarted, Conversation,
+    ConversationMessage, ConversationSummary, MAX_TITLE_CHARS,
 };
-use switchyard_protocol::{MAX_PROMPT_CHARS, prompt_chars};
+use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -56,6 +59,33 @@ fn owner(who: &Principal) -> Result<String, ServiceError> {
 }
 
 impl Service {
+    /// The models a new conversation may talk to: every configured one with its state (a
+    /// model still loading is listed, and says so), the default first.
+    pub async fn chat_models(&self, who: &Principal) -> Result<Vec<ChatModel>, ServiceError> {
+        who.require(Permission::Infer).await?;
+        let status = self.inference().status();
+        let default = self.inference().default_model();
+        let mut models: Vec<ChatModel> = status
+            .models
+            .into_iter()
+            .map(|m| {
+                let detail = match m.state.as_str() {
+                    "ready" => String::new(),
+                    "loading" => format!("loading ({}%)", m.progress_pct),
+                    _ => format!("failed to load: {}", m.error.unwrap_or_default()),
+                };
+                ChatModel {
+                    default: Some(m.id.as_str()) == default,
+                    id: m.id,
+                    state: m.state,
+                    detail,
+                }
+            })
+            .collect();
+        models.sort_by_key(|m| !m.default);
+        Ok(models)
+    }
+
     /// The caller's conversations, most recently used first.
     pub async fn conversations(
         &self,
@@ -106,6 +136,7 @@ impl Service {
                 status: AnswerStatus::Failed,
                 figures: None,
                 error: Some(error),
+                run_id: message.run_id.as_deref(),
             };
             store::finish(self.db(), id, message.seq, &ended)
                 .await
@@ -142,11 +173,7 @@ impl Service {
     /// Deletes the caller's conversation `id`, stopping an answer being written to it.
     pub async fn delete_conversation(&self, who: &Principal, id: &str) -> Result<(), ServiceError> {
         let me = owner(who)?;
-        if let Ok(conversation) = self.conversation(who, id).await {
-            for message in conversation.messages {
-                self.answers().stop(&me, id, message.seq);
-            }
-        }
+        self.answers().stop_all(&me, id);
         if !store::delete(self.db(), &me, id).await.map_err(db_error)? {
             return Err(not_found(id));
         }
@@ -163,27 +190,8 @@ impl Service {
         who.require(Permission::Infer).await?;
         require_on(self.switches(), Capability::Inference).await?;
         let me = owner(who)?;
-        let text = send.text.trim();
-        if text.is_empty() || prompt_chars(text) > MAX_PROMPT_CHARS {
-            return Err(ServiceError::invalid(format!(
-                "message: 1 to {MAX_PROMPT_CHARS} characters, not blank"
-            )));
-        }
-        let (id, model) = match &send.conversation {
-            Some(id) => {
-                let (_, model) = store::header(self.db(), &me, id)
-                    .await
-                    .map_err(db_error)?
-                    .ok_or_else(|| not_found(id))?;
-                (id.clone(), model)
-            }
-            None => (uuid::Uuid::now_v7().to_string(), send.model.clone()),
-        };
-        if self.answers().busy(&id) {
-            return Err(ServiceError::conflict(
-                "an answer is still being written in this conversation: stop it first",
-            ));
-        }
+        let text = checked_text(&send.text)?;
+        let (id, model) = self.open_conversation(&me, &send).await?;
         // The model must exist and be ready before anything is recorded.
         let model_id = self
             .inference()
@@ -192,15 +200,9 @@ impl Service {
             .spec
             .id
             .clone();
-        if send.conversation.is_none() {
-            let title = clipped(&text.replace('\n', " "), 60);
-            store::create(self.db(), &id, &me, &title, model.as_deref())
-                .await
-                .map_err(db_error)?;
-        }
-        let seq = store::append_turn(self.db(), &id, text, &model_id)
-            .await
-            .map_err(db_error)?;
+        let seq = self
+            .record_turn(&me, &id, &send, ChatMode::Chat, text, &model_id)
+            .await?;
         let history = store::messages(self.db(), &id).await.map_err(db_error)?;
         let writer = self.answers().start(&me, &id, seq);
         let service = self.clone();
@@ -214,6 +216,54 @@ impl Service {
             conversation: id,
             seq,
         })
+    }
+
+    /// The conversation `send` goes to, with its model: the caller's (404 for anyone else's,
+    /// 409 while an answer is still being written to it), or a new id (nothing is recorded
+    /// yet: see [`Self::record_turn`]).
+    async fn open_conversation(
+        &self,
+        me: &str,
+        send: &ChatSend,
+    ) -> Result<(String, Option<String>), ServiceError> {
+        let (id, model) = match &send.conversation {
+            Some(id) => {
+                let (_, model) = store::header(self.db(), me, id)
+                    .await
+                    .map_err(db_error)?
+                    .ok_or_else(|| not_found(id))?;
+                (id.clone(), model)
+            }
+            None => (uuid::Uuid::now_v7().to_string(), send.model.clone()),
+        };
+        if self.answers().busy(&id) {
+            return Err(ServiceError::conflict(
+                "an answer is still being written in this conversation: stop it first",
+            ));
+        }
+        Ok((id, model))
+    }
+
+    /// Records `text` and the answer about to be written to it in conversation `id`
+    /// (created first, titled after `text`, when `send` starts one): answers the answer's seq.
+    async fn record_turn(
+        &self,
+        me: &str,
+        id: &str,
+        send: &ChatSend,
+        mode: ChatMode,
+        text: &str,
+        model: &str,
+    ) -> Result<u32, ServiceError> {
+        if send.conversation.is_none() {
+            let title = clipped(&text.replace('\n', " "), 60);
+            store::create(self.db(), id, me, &title, send.model.as_deref())
+                .await
+                .map_err(db_error)?;
+        }
+        store::append_turn(self.db(), id, mode, text, model)
+            .await
+            .map_err(db_error)
     }
 
     /// Writes answer `seq` of conversation `id`: the history cut to fit, the model's pieces
@@ -237,6 +287,7 @@ impl Service {
             status,
             figures: figures.as_ref(),
             error: error.as_deref(),
+            run_id: None,
         };
         if let Err(e) = store::finish(self.db(), id, seq, &ended).await {
             tracing::warn!(conversation = %id, seq, error = %e, "could not record an answer");
@@ -325,7 +376,8 @@ impl Service {
 
     /// The conversation as chat messages, the oldest turns left out until the prompt fits
     /// `inference_max_prompt_tokens`; with how many messages were left out, and the prompt's
-    /// tokens. Answers that failed, and the answer being written, are not part of it.
+    /// tokens. Answers that failed, the answer being written, and task turns (goals and the
+    /// runs they became) are not part of it.
     async fn fitting_prompt(
         &self,
         model: &str,
@@ -334,7 +386,8 @@ impl Service {
         let mut messages: Vec<ChatMessage> = history
             .iter()
             .filter(|m| {
-                !m.content.is_empty()
+                m.mode == ChatMode::Chat
+                    && !m.content.is_empty()
                     && matches!(m.status, AnswerStatus::Done | AnswerStatus::Stopped)
             })
             .map(|m| ChatMessage::new(&m.role, m.content.clone()))
@@ -392,6 +445,17 @@ impl Service {
             ))
         })
     }
+}
+
+/// A message's text, trimmed: 1 to [`MAX_PROMPT_CHARS`] characters, not blank.
+fn checked_text(text: &str) -> Result<&str, ServiceError> {
+    let text = text.trim();
+    if text.is_empty() || prompt_chars(text) > MAX_PROMPT_CHARS {
+        return Err(ServiceError::invalid(format!(
+            "message: 1 to {MAX_PROMPT_CHARS} characters, not blank"
+        )));
+    }
+    Ok(text)
 }
 
 fn not_found(id: &str) -> ServiceError {

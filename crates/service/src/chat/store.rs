@@ -2,6 +2,7 @@
 //! read and write names the owner: one person's conversations are never another's.
 
 use switchyard_db::{Database, on_pool};
+use switchyard_protocol::ChatMode;
 use switchyard_protocol::conversation::{
     AnswerFigures, AnswerStatus, ConversationMessage, ConversationSummary,
 };
@@ -67,41 +68,47 @@ pub async fn header(
     }))
 }
 
-type MessageRow = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// A message as its columns are read.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    seq: i64,
+    role: String,
+    mode: String,
+    content: String,
+    status: String,
+    model: Option<String>,
+    figures: Option<String>,
+    error: Option<String>,
+    run_id: Option<String>,
+    created_at_ms: i64,
+}
+
+impl From<MessageRow> for ConversationMessage {
+    fn from(row: MessageRow) -> Self {
+        Self {
+            seq: row.seq as u32,
+            role: row.role,
+            mode: ChatMode::parse(&row.mode).unwrap_or(ChatMode::Chat),
+            content: row.content,
+            status: AnswerStatus::parse(&row.status).unwrap_or(AnswerStatus::Failed),
+            model: row.model,
+            figures: row.figures.and_then(|f| serde_json::from_str(&f).ok()),
+            error: row.error,
+            run_id: row.run_id,
+            created_at_ms: row.created_at_ms,
+        }
+    }
+}
 
 /// Conversation `id`'s messages, oldest first.
 pub async fn messages(db: &Database, id: &str) -> Result<Vec<ConversationMessage>, sqlx::Error> {
-    const SQL: &str = "SELECT seq, role, content, status, model, figures, error, created_at_ms \
-                       FROM conversation_messages WHERE conversation_id = $1 ORDER BY seq";
+    const SQL: &str = "SELECT seq, role, mode, content, status, model, figures, error, run_id, \
+                       created_at_ms FROM conversation_messages WHERE conversation_id = $1 \
+                       ORDER BY seq";
     let rows: Vec<MessageRow> = on_pool!(db, pool => {
         sqlx::query_as(SQL).bind(id).fetch_all(pool).await?
     });
-    Ok(rows
-        .into_iter()
-        .map(
-            |(seq, role, content, status, model, figures, error, created_at_ms)| {
-                ConversationMessage {
-                    seq: seq as u32,
-                    role,
-                    content,
-                    status: AnswerStatus::parse(&status).unwrap_or(AnswerStatus::Failed),
-                    model,
-                    figures: figures.and_then(|f| serde_json::from_str(&f).ok()),
-                    error,
-                    created_at_ms,
-                }
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(ConversationMessage::from).collect())
 }
 
 /// Renames `owner`'s conversation `id`; `false` when they have no such one.
@@ -132,17 +139,19 @@ pub async fn delete(db: &Database, owner: &str, id: &str) -> Result<bool, sqlx::
 }
 
 /// A person's message and the answer about to be written to it, as the next two messages of
-/// conversation `id`: answers the answer's `seq`.
+/// conversation `id`, both in `mode`: answers the answer's `seq`.
 pub async fn append_turn(
     db: &Database,
     id: &str,
+    mode: ChatMode,
     text: &str,
     model: &str,
 ) -> Result<u32, sqlx::Error> {
     const NEXT: &str =
         "SELECT COALESCE(MAX(seq), 0) FROM conversation_messages WHERE conversation_id = $1";
-    const INSERT: &str = "INSERT INTO conversation_messages (conversation_id, seq, role, content, \
-                          status, model, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const INSERT: &str = "INSERT INTO conversation_messages (conversation_id, seq, role, mode, \
+                          content, status, model, created_at_ms) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     const TOUCH: &str = "UPDATE conversations SET updated_at_ms = $2 WHERE id = $1";
     let now = now_ms();
     let seq = on_pool!(db, pool => {
@@ -159,6 +168,7 @@ pub async fn append_turn(
                 .bind(id)
                 .bind(seq)
                 .bind(role)
+                .bind(mode.as_str())
                 .bind(content)
                 .bind(status.as_str())
                 .bind(model)
@@ -179,6 +189,8 @@ pub struct Ended<'a> {
     pub status: AnswerStatus,
     pub figures: Option<&'a AnswerFigures>,
     pub error: Option<&'a str>,
+    /// A task's answer: the run its goal became.
+    pub run_id: Option<&'a str>,
 }
 
 /// Records how answer `seq` of conversation `id` ended.
@@ -189,7 +201,7 @@ pub async fn finish(
     ended: &Ended<'_>,
 ) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE conversation_messages SET content = $3, status = $4, figures = $5, \
-                       error = $6 WHERE conversation_id = $1 AND seq = $2";
+                       error = $6, run_id = $7 WHERE conversation_id = $1 AND seq = $2";
     let figures = ended.figures.and_then(|f| serde_json::to_string(f).ok());
     on_pool!(db, pool => {
         sqlx::query(SQL)
@@ -199,6 +211,7 @@ pub async fn finish(
             .bind(ended.status.as_str())
             .bind(figures)
             .bind(ended.error)
+            .bind(ended.run_id)
             .execute(pool)
             .await?;
     });

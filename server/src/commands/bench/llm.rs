@@ -254,30 +254,16 @@ async fn stream_once(
         return Err(format!("HTTP {}", response.status()));
     }
     let mut first: Option<Instant> = None;
-    let mut buffer = String::new();
     let mut usage = serde_json::Value::Null;
-    while let Some(bytes) = response.chunk().await.map_err(|e| e.to_string())? {
-        buffer.push_str(&String::from_utf8_lossy(&bytes));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let Some(data) = event.trim().strip_prefix("data: ") else {
-                continue;
-            };
-            if data == "[DONE]" {
-                continue;
-            }
-            let chunk: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
-            if chunk["choices"][0]["delta"]["content"]
-                .as_str()
-                .is_some_and(|c| !c.is_empty())
-            {
-                first.get_or_insert_with(Instant::now);
-            }
-            if !chunk["usage"].is_null() {
-                usage = chunk;
-            }
+    super::read_sse(&mut response, |chunk| {
+        if super::has_text(chunk) {
+            first.get_or_insert_with(Instant::now);
         }
-    }
+        if !chunk["usage"].is_null() {
+            usage = chunk.clone();
+        }
+    })
+    .await?;
     let end = Instant::now();
     let first = first.unwrap_or(end);
     let tokens = usage["usage"]["completion_tokens"].as_u64().unwrap_or(0) as usize;

@@ -1,6 +1,7 @@
 //! `switchyard bench …`: measurements with printed figures, each beside a baseline taken in
 //! the same run.
 
+pub mod chat;
 pub mod child;
 pub mod live;
 pub mod llm;
@@ -50,6 +51,17 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// The orchestrator panel's chat path (send_chat, then the answer over the live socket)
+    /// beside `/v1/chat/completions` on the same server and model: time to first token and
+    /// decode tokens/s, measured by the client.
+    Chat {
+        /// The GGUF model to talk to (e.g. one written by `switchyard model write-test`).
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// Three rounds per path instead of ten, shorter prompt and answers.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Prompt tok/s, decode tok/s and time to first token at 1 and 4 concurrent requests,
     /// through the engine and through the HTTP endpoint.
     Llm {
@@ -67,6 +79,36 @@ pub enum BenchCommand {
         #[arg(long, default_value = "auto", value_parser = parse_dtype)]
         dtype: switchyard_inference::ComputeDType,
     },
+}
+
+/// Reads a streamed `/v1/chat/completions` answer (server-sent events) to its end, handing
+/// each JSON chunk to `each` as it arrives (`[DONE]` and other lines are skipped).
+pub async fn read_sse(
+    response: &mut reqwest::Response,
+    mut each: impl FnMut(&serde_json::Value),
+) -> Result<(), String> {
+    let mut buffer = String::new();
+    while let Some(bytes) = response.chunk().await.map_err(|e| e.to_string())? {
+        buffer.push_str(&String::from_utf8_lossy(&bytes));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let Some(data) = event.trim().strip_prefix("data: ") else {
+                continue;
+            };
+            if data == "[DONE]" {
+                continue;
+            }
+            each(&serde_json::from_str(data).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a streamed chunk carries text.
+pub fn has_text(chunk: &serde_json::Value) -> bool {
+    chunk["choices"][0]["delta"]["content"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty())
 }
 
 /// `p` in 0..=100 of sorted samples.
