@@ -537,3 +537,41 @@ async fn the_picker_lists_configured_models_and_a_model_not_configured_is_refuse
         .unwrap();
     assert_eq!(conversation.model.as_deref(), Some("tiny"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_stopped_while_planning_has_its_run_cancelled_as_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::with_model(dir.path(), |f| {
+        f.planner_tools = Some(vec!["approval".into()]);
+        f.planner_max_steps = Some(1);
+    })
+    .await;
+    let me = operator(&h);
+    let started = h
+        .service
+        .send_task(&me, say(None, "Ship the release once someone agrees"))
+        .await
+        .unwrap();
+    let (id, seq) = (started.conversation.clone(), started.seq);
+    h.service.stop_answer(&me, &id, seq).await.unwrap();
+    let seen = followed(&h, &me, &id, seq).await;
+    let last = seen.last().unwrap();
+    assert_eq!(last.status, AnswerStatus::Stopped, "{last:?}");
+    assert!(last.content.contains("cancelled as it started"), "{last:?}");
+    let conversation = h.service.conversation(&me, &id).await.unwrap();
+    let run = conversation.messages[1]
+        .run_id
+        .clone()
+        .expect("the run is named");
+    let detail = run_until(&h, &me, &run, |d| {
+        matches!(d.status.as_str(), "cancelled" | "succeeded" | "failed")
+    })
+    .await;
+    assert_eq!(detail.status, "cancelled");
+    assert!(
+        detail
+            .reason
+            .unwrap_or_default()
+            .contains("stopped in the orchestrator panel"),
+    );
+}

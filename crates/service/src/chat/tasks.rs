@@ -7,7 +7,8 @@
 //! planned (its planning followed as `{"planning": task_planning_id(conversation, seq)}`) or
 //! the run it became. Stop cannot interrupt the model mid-plan (the engine expects every
 //! request it started to be read to its end); a task stopped while planning has its run
-//! cancelled the moment the run exists, before any of its steps is leased.
+//! cancelled the moment the run exists (a step the engine leased in between may still run;
+//! a run already ended is left as it is, and the answer says it could not be cancelled).
 
 use switchyard_auth::Permission;
 use switchyard_auth::kill::Capability;
