@@ -2,8 +2,8 @@
 //! live, each step waiting for a person as a card with Approve / Reject in place, the final
 //! steps' outputs once the run has ended, and a link to the run's page.
 //!
-//! Live the same way as the run's page: the tab's socket follows the run's events, and each
-//! change re-reads the run (one reading at a time). Approval cards are keyed by step, so a
+//! Live the same way as the run's page: the tab's socket follows the run's events (while the
+//! run has not ended), and each change re-reads the run (one reading at a time). Approval cards are keyed by step, so a
 //! rationale half written survives the run moving on elsewhere.
 
 use leptos::prelude::*;
@@ -24,14 +24,31 @@ fn ended(status: &str) -> bool {
 #[component]
 pub fn TaskRun(run_id: String) -> impl IntoView {
     let live = Live::expect();
-    let events = live.follow(&run_id);
     let decide = ServerAction::<DecideStep>::new();
     let id = Signal::stored(run_id.clone());
     let first = LocalResource::new(move || run_detail(id.get()));
+    // The run's events, followed only while it can still change: a conversation full of
+    // ended runs reads each once (a run followed late still gets every event from its first).
+    let events = RwSignal::new(None::<RwSignal<Vec<serde_json::Value>>>);
+    let followed = run_id.clone();
+    Effect::new(move |_| {
+        let running = first
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|d| !ended(&d.status));
+        if running && events.get_untracked().is_none() {
+            events.set(Some(live.follow(&followed)));
+        }
+    });
     let latest = RwSignal::new(None::<(String, RunDetail)>);
     reread_run(
         id,
-        move || (events.with(Vec::len), decide.version().get()),
+        move || {
+            (
+                events.get().map(|e| e.with(Vec::len)),
+                decide.version().get(),
+            )
+        },
         latest,
     );
     let detail = Memo::new(move |_| {
