@@ -38,8 +38,9 @@ export async function startServer(
 }
 
 /** Starts a server on `port` with sign-in off and a random-weight test model written by
- * `switchyard model write-test` (`shape`: `tiny` or `paced`) as model `id`; `settings` are
- * more lines of its config file (limits, planner tools). Everyone is the local operator. */
+ * `switchyard model write-test` (`shape`: `tiny` or `paced`) as model `id`, and returns once
+ * the model is loaded; `settings` are more lines of its config file (limits, planner tools).
+ * Everyone is the local operator. */
 export async function startServerWithModel(
   port: number,
   id: string,
@@ -51,10 +52,20 @@ export async function startServerWithModel(
   execFileSync(binary, ["model", "write-test", "--shape", shape, model]);
   const config = path.join(dataDir, "switchyard.toml");
   fs.writeFileSync(config, `${settings}\n\n[[models]]\nid = ${JSON.stringify(id)}\npath = ${JSON.stringify(model)}\n`);
-  return startServer(
+  const server = await startServer(
     port,
     { SWITCHYARD_AUTH_REQUIRED: "false", SWITCHYARD_CONFIG: config },
     ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
     dataDir,
   );
+  // Answering is not the same as the model being loaded: wait for that too.
+  for (let i = 0; i < 300; i++) {
+    const health = await (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).json();
+    const model = health.inference?.models?.find((m: { id: string }) => m.id === id);
+    if (model?.state === "ready") return server;
+    if (model?.state === "failed") break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  server.kill();
+  throw new Error(`model ${id} did not load on the server at port ${port}`);
 }
