@@ -151,6 +151,9 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             with_runtime(&config, crate::commands::bench::chat::run(&model, quick))
         }
+        Some(Command::Bench(BenchCommand::Ingest { quick })) => {
+            with_runtime(&config, crate::commands::bench::ingest::run(quick))
+        }
         Some(Command::Bench(BenchCommand::Pages { quick, url })) => {
             with_runtime(&config, crate::commands::bench::pages::run(quick, url))
         }
