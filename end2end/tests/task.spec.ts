@@ -70,8 +70,13 @@ test("a goal in task mode is planned, runs, waits for approval, is approved in t
     await page.setViewportSize({ width: 390, height: 844 });
     await page.keyboard.press("]");
     await expect(page.locator("#orchestrator-panel")).toBeVisible();
-    const box = await thread.locator(".task-run").boundingBox();
-    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    // (The drawer slides in: its final place is what counts.)
+    await expect
+      .poll(async () => {
+        const box = await thread.locator(".task-run").boundingBox();
+        return box!.x + box!.width;
+      })
+      .toBeLessThanOrEqual(390);
     await snap(page, "task-phone");
     await page.setViewportSize({ width: 1440, height: 900 });
     const runId = await thread.locator(".task-run").getAttribute("data-run");

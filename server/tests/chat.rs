@@ -364,6 +364,16 @@ async fn a_conversation_is_its_owner_s_only() {
     );
 }
 
+/// The tiny model, its planner limited to plans of one `approval` step: every goal becomes a
+/// run that waits for a person.
+async fn planning_one_approval(dir: &std::path::Path) -> Harness {
+    Harness::with_model(dir, |f| {
+        f.planner_tools = Some(vec!["approval".into()]);
+        f.planner_max_steps = Some(1);
+    })
+    .await
+}
+
 /// Waits until run `id`'s detail satisfies `done` (60 s at most).
 async fn run_until(
     h: &Harness,
@@ -389,11 +399,7 @@ async fn run_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_goal_in_task_mode_is_planned_as_the_tab_watches_and_becomes_a_run_of_the_conversation() {
     let dir = tempfile::tempdir().unwrap();
-    let h = Harness::with_model(dir.path(), |f| {
-        f.planner_tools = Some(vec!["approval".into()]);
-        f.planner_max_steps = Some(1);
-    })
-    .await;
+    let h = planning_one_approval(dir.path()).await;
     let me = operator(&h);
     let started = h
         .service
@@ -541,11 +547,7 @@ async fn the_picker_lists_configured_models_and_a_model_not_configured_is_refuse
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_stopped_while_planning_has_its_run_cancelled_as_it_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let h = Harness::with_model(dir.path(), |f| {
-        f.planner_tools = Some(vec!["approval".into()]);
-        f.planner_max_steps = Some(1);
-    })
-    .await;
+    let h = planning_one_approval(dir.path()).await;
     let me = operator(&h);
     let started = h
         .service

@@ -162,12 +162,20 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
     let shell = ShellState::expect();
     // The model picker: for a new conversation in chat mode (a task is planned by the
     // planner's model). Read in the browser when shown; listed with each model's state.
-    let picking = move || shell.mode.get() == ChatMode::Chat && chat.current.with(Option::is_none);
-    // Read again every 2 s while a model is still loading, so the picker says when it is ready.
+    let picking = Memo::new(move |_| {
+        shell.mode.get() == ChatMode::Chat && chat.current.with(Option::is_none)
+    });
+    // Read only while the picker shows, and again every 2 s while a model is still loading,
+    // so the picker says when it is ready.
     let models_read = RwSignal::new(0_u32);
     let models = LocalResource::new(move || {
-        let _ = (chat.changed.get(), models_read.get());
-        async move { chat_models().await.unwrap_or_default() }
+        let (shown, _) = (picking.get(), models_read.get());
+        async move {
+            match shown {
+                true => chat_models().await.unwrap_or_default(),
+                false => Vec::new(),
+            }
+        }
     });
     Effect::new(move |_| {
         let loading = models
@@ -234,7 +242,7 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
                     })}
                 </Suspense>
             </select>
-            <Show when=picking>
+            <Show when=move || picking.get()>
                 <label class="visually-hidden" for="chat-model">"Model"</label>
                 <select
                     id="chat-model"

@@ -33,13 +33,6 @@ impl Kind {
 pub struct Kinds(u8);
 
 impl Kinds {
-    pub fn contains(self, kind: Kind) -> bool {
-        Kind::CHECKED
-            .iter()
-            .position(|k| *k == kind)
-            .is_some_and(|i| self.0 & (1 << i) != 0)
-    }
-
     /// Whether it holds `CHECKED[i]`.
     pub fn has(self, i: usize) -> bool {
         self.0 & (1 << i) != 0

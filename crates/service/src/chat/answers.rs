@@ -115,10 +115,14 @@ impl Answers {
     /// Stops every answer of `owner`'s `conversation` being written here; answers how many.
     pub fn stop_all(&self, owner: &str, conversation: &str) -> usize {
         let writing = self.lock();
-        let mine = writing
-            .iter()
-            .filter(|((c, _), entry)| c == conversation && entry.owner == owner);
-        mine.map(|(_, entry)| entry.stop.cancel()).count()
+        let mut stopped = 0;
+        for ((c, _), entry) in writing.iter() {
+            if c == conversation && entry.owner == owner {
+                entry.stop.cancel();
+                stopped += 1;
+            }
+        }
+        stopped
     }
 }
 

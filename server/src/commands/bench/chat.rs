@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::child::ChildServer;
+use super::percentile;
 
 /// One answer, timed on the client.
 #[derive(Debug, Clone, Copy)]
@@ -80,11 +81,11 @@ pub async fn run(model: &Path, quick: bool) -> Result<(), String> {
         let tokens = answers.iter().map(|a| a.tokens).sum::<u64>() / answers.len() as u64;
         println!(
             "| {path} | {:.1} ms | {:.1} ms | {:.1} | {tokens} |",
-            at(&ttft, 50.0),
-            at(&ttft, 90.0),
-            at(&decode, 50.0)
+            percentile(&ttft, 50.0),
+            percentile(&ttft, 90.0),
+            percentile(&decode, 50.0)
         );
-        medians.push((at(&ttft, 50.0), at(&decode, 50.0)));
+        medians.push((percentile(&ttft, 50.0), percentile(&decode, 50.0)));
     }
     let ((panel_ttft, panel_decode), (v1_ttft, v1_decode)) = (medians[0], medians[1]);
     println!();
@@ -229,12 +230,6 @@ fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
     let mut all: Vec<f64> = values.collect();
     all.sort_by(f64::total_cmp);
     all
-}
-
-/// `p` in 0..=100 of sorted values.
-fn at(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * (sorted.len().saturating_sub(1)) as f64).round() as usize;
-    sorted.get(rank).copied().unwrap_or(0.0)
 }
 
 /// A TOML basic string.

@@ -119,10 +119,10 @@ pub fn has_text(chunk: &serde_json::Value) -> bool {
         .is_some_and(|c| !c.is_empty())
 }
 
-/// `p` in 0..=100 of sorted samples.
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// `p` in 0..=100 of sorted samples (durations, rates); the default for none.
+pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
-        return Duration::ZERO;
+        return T::default();
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
@@ -164,7 +164,7 @@ mod tests {
         let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
         assert_eq!(percentile(&samples, 50.0), Duration::from_millis(51));
         assert_eq!(percentile(&samples, 99.0), Duration::from_millis(99));
-        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+        assert_eq!(percentile::<Duration>(&[], 50.0), Duration::ZERO);
         assert_eq!(thousands(1_234_567.8), "1,234,568");
         assert_eq!(thousands(999.0), "999");
         assert_eq!(millis(Duration::from_micros(1500)), "1.50 ms");
