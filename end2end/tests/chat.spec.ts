@@ -40,6 +40,7 @@ test("chat streams the model's answer, keeps the conversation, re-attaches after
     await expect(models).toHaveCount(1);
     await expect(models.first()).toHaveText("paced · default", { timeout: 30_000 });
     await expect(models.first()).toHaveAttribute("data-state", "ready");
+    await snap(page, "chat-model-picker");
     await recordAnswerLengths(page);
     const input = page.locator("#prompt-input");
     await input.fill("Hello, model");
@@ -49,7 +50,7 @@ test("chat streams the model's answer, keeps the conversation, re-attaches after
     await expect(answer).toHaveAttribute("data-status", "generating");
     await expect(page.locator("#chat-stop")).toBeVisible();
     await expect(page.locator("#chat-model")).toHaveCount(0);
-    await expect(page.locator("#chat-model-name")).toHaveText("the default model");
+    await expect(page.locator("#chat-model-name")).toHaveText("default model");
     // The answer grows in the page while the server writes it.
     await expect.poll(async () => (await lengths(page)).length, { timeout: 20_000 }).toBeGreaterThan(2);
     await snap(page, "chat-writing");

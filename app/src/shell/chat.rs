@@ -193,7 +193,7 @@ pub fn ChatThread(chat: ChatState) -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .flatten()
-            .map(|c| c.model.unwrap_or_else(|| "the default model".into()))
+            .map(|c| c.model.unwrap_or_else(|| "default model".into()))
     };
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
