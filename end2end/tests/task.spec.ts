@@ -66,9 +66,11 @@ test("a goal in task mode is planned, runs, waits for approval, is approved in t
     await gotoHydrated(page, `${base}/`);
     await expect(page.locator('.mode-button[data-mode="task"]')).toHaveAttribute("aria-pressed", "true");
     await expect(thread.locator(".task-run")).toHaveAttribute("data-status", "succeeded");
-    // On a phone the panel is a drawer (`]` opens it); the run fits its width.
+    // On a phone the panel is a drawer (the top bar's button opens it: `]` would be typed
+    // into the prompt when it has the focus); the run fits its width.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.keyboard.press("]");
+    await page.locator("#toggle-right").click();
+    await expect(page.locator("#toggle-right")).toHaveAttribute("aria-expanded", "true");
     await expect(page.locator("#orchestrator-panel")).toBeVisible();
     // (The drawer slides in: its final place is what counts.)
     await expect
