@@ -9,6 +9,7 @@ pub enum Icon {
     Dashboard,
     Runs,
     Workflows,
+    Datasets,
     Agents,
     Logs,
     Alerts,
@@ -34,6 +35,9 @@ impl Icon {
             }
             Self::Runs => {
                 r#"<circle cx="5" cy="6" r="2"/><circle cx="5" cy="18" r="2"/><circle cx="19" cy="12" r="2"/><path d="M7 6h4l6 6M7 18h4l6-6"/>"#
+            }
+            Self::Datasets => {
+                r#"<ellipse cx="12" cy="5" rx="8" ry="3"/><path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/>"#
             }
             Self::Workflows => {
                 r#"<rect x="3" y="4" width="18" height="16" rx="2"/><path d="M7 9h10M7 13h6M7 17h4"/>"#

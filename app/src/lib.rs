@@ -10,6 +10,7 @@
 //!   breadcrumbs and search all read this one list.
 //! - [`live`]: the tab's one WebSocket to the server: live run events, changes under watched
 //!   topics, the link's state for the top bar.
+//! - [`figures`]: numbers as people read them (grouped, percentages, sizes).
 //! - [`markdown`]: Markdown from agents, models and people, rendered to safe HTML.
 //! - [`reread`]: reading a page's data again after it changed, one read at a time.
 //! - [`server_fns`]: server functions, one domain per module; their server halves call the
@@ -20,6 +21,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod figures;
 pub mod icons;
 pub mod live;
 pub mod markdown;
@@ -113,6 +115,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
                     <Route path=path!("/workflows") view=pages::Workflows />
                     <Route path=path!("/workflows/:name") view=pages::WorkflowPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets") view=pages::Datasets />
+                    <Route path=path!("/datasets/:id") view=pages::DatasetPage />
                     <Route path=path!("/agents") view=pages::Agents />
                     <Route path=path!("/logs") view=pages::Logs />
                     <Route path=path!("/alerts") view=pages::Alerts />

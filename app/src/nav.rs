@@ -16,7 +16,7 @@ pub struct Section {
     pub summary: &'static str,
 }
 
-pub const SECTIONS: [Section; 8] = [
+pub const SECTIONS: [Section; 9] = [
     Section {
         path: "/",
         label: "Dashboard",
@@ -37,6 +37,13 @@ pub const SECTIONS: [Section; 8] = [
         icon: Icon::Workflows,
         go_key: 'w',
         summary: "Saved plans with parameters: forms and API routes",
+    },
+    Section {
+        path: "/datasets",
+        label: "Datasets",
+        icon: Icon::Datasets,
+        go_key: 't',
+        summary: "Tables checked and kept in the store, with their quality scores",
     },
     Section {
         path: "/agents",

@@ -27,8 +27,8 @@ test("the prompt counts characters and stops at 10,000", async ({ page }) => {
 
 test("messages go to the list with their mode, and the mode is remembered", async ({ page }) => {
   await gotoHydrated(page, "/");
-  await page.locator('.mode-button[data-mode="data"]').click();
-  await expect(page.locator('.mode-button[data-mode="data"]')).toHaveAttribute("aria-pressed", "true");
+  await page.locator('.mode-button[data-mode="query"]').click();
+  await expect(page.locator('.mode-button[data-mode="query"]')).toHaveAttribute("aria-pressed", "true");
   await expect(page.locator('.mode-button[data-mode="task"]')).toHaveAttribute("aria-pressed", "false");
 
   const input = page.locator("#prompt-input");
@@ -36,9 +36,9 @@ test("messages go to the list with their mode, and the mode is remembered", asyn
   await input.press("Enter");
   const messages = page.locator(".message");
   await expect(messages).toHaveCount(2);
-  await expect(messages.nth(0)).toContainText("You · Data");
+  await expect(messages.nth(0)).toContainText("You · Query");
   await expect(messages.nth(0)).toContainText("Summarise yesterday's failed runs");
-  await expect(messages.nth(1)).toContainText("Data mode: this mode does not reach the server yet");
+  await expect(messages.nth(1)).toContainText("Query mode does not reach the server yet");
   await expect(input).toHaveValue("");
   await expect(page.locator("#prompt-counter")).toHaveText("0 / 10,000");
 
@@ -50,7 +50,7 @@ test("messages go to the list with their mode, and the mode is remembered", asyn
 
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-  await expect(page.locator('.mode-button[data-mode="data"]')).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator('.mode-button[data-mode="query"]')).toHaveAttribute("aria-pressed", "true");
 });
 
 test("chat mode on a server without a model says which setting to set, and keeps the message", async ({ page }) => {

@@ -90,6 +90,24 @@ pub fn router(state: AppState, http: &HttpLimits) -> Router {
         .route("/auth/ws-ticket", post(api::auth::ws_ticket))
         .route("/live", get(api::live::live))
         .route(
+            "/datasets/check",
+            // Streamed through the check with its own limit (`dataset_upload_limit_bytes`).
+            post(api::datasets::check).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/datasets/check/{upload}",
+            post(api::datasets::recheck).delete(api::datasets::discard),
+        )
+        .route(
+            "/datasets",
+            post(api::datasets::write).get(api::datasets::list),
+        )
+        .route(
+            "/datasets/{id}",
+            get(api::datasets::get).delete(api::datasets::delete),
+        )
+        .route("/datasets/{id}/rows", get(api::datasets::rows))
+        .route(
             "/events",
             post(api::ingest::ingest)
                 // Batches of agent events get their own, larger limit.

@@ -129,6 +129,47 @@ fn server_fn_request(endpoint: &str, form: &str, cookie: Option<&str>) -> Reques
     builder.body(Body::from(form.to_owned())).unwrap()
 }
 
+/// A one-row dataset written into `project` (before sign-in is required); its id.
+async fn dataset(h: &Harness, project: &str) -> String {
+    let who = switchyard_service::Principal::local_operator(
+        h.db.clone(),
+        switchyard_service::Client::default(),
+        "matrix".into(),
+    );
+    let check = h
+        .service
+        .check_upload(
+            &who,
+            switchyard_service::datasets::Upload {
+                format: Some(switchyard_protocol::dataset::Format::Csv),
+                ..Default::default()
+            },
+            std::io::Cursor::new(b"a,b\n1,2\n".to_vec()),
+        )
+        .await
+        .unwrap();
+    let dataset = h
+        .service
+        .write_dataset(
+            &who,
+            switchyard_protocol::dataset::WriteDataset {
+                upload: check.upload,
+                name: format!("matrix-{project}"),
+                project: Some(project.into()),
+            },
+        )
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let view = h.service.dataset(&who, &dataset.id).await.unwrap();
+        if view.status != switchyard_protocol::dataset::DatasetStatus::Writing {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    dataset.id
+}
+
 async fn submit(h: &mut Harness, project: &str) -> String {
     let (status, created) = h
         .json(post_json(
@@ -151,6 +192,9 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
     }
     let own = submit(&mut h, "alpha").await;
     let foreign = submit(&mut h, "beta").await;
+    // A dataset in each project.
+    let own_dataset = dataset(&h, "alpha").await;
+    let foreign_dataset = dataset(&h, "beta").await;
     // A workflow template in each project, each run once.
     let mut template_runs = Vec::new();
     for (name, project) in [("tpl-alpha", "alpha"), ("tpl-beta", "beta")] {
@@ -317,6 +361,35 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
             foreign: true,
             ..route("GET", "/api/v1/events?project=beta", Permission::ReadRuns)
         },
+        // Naming a project one does not see lists nothing, as for runs (tests/datasets.rs
+        // checks that the list is empty).
+        route("GET", "/api/v1/datasets", Permission::ReadRuns),
+        route("GET", "/api/v1/datasets?project=beta", Permission::ReadRuns),
+        Route {
+            body: Some(json!({"n": 1})),
+            ..route(
+                "POST",
+                "/api/v1/datasets/check?format=jsonl",
+                Permission::IngestEvents,
+            )
+        },
+        Route {
+            body: Some(json!({"upload": "no-such", "name": "x"})),
+            ..route("POST", "/api/v1/datasets", Permission::IngestEvents)
+        },
+        Route {
+            body: Some(json!({"upload": "no-such", "name": "x", "project": "beta"})),
+            foreign: true,
+            ..route("POST", "/api/v1/datasets", Permission::IngestEvents)
+        },
+        Route {
+            body: Some(json!({})),
+            ..route(
+                "POST",
+                "/api/v1/datasets/check/no-such",
+                Permission::IngestEvents,
+            )
+        },
         route("GET", "/api/v1/approvals", Permission::ReadRuns),
         route("GET", "/api/v1/notifications", Permission::ReadRuns),
         Route {
@@ -420,6 +493,29 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ]);
     }
 
+    for (dataset, foreign) in [(&own_dataset, false), (&foreign_dataset, true)] {
+        routes.extend([
+            Route {
+                foreign,
+                ..route(
+                    "GET",
+                    format!("/api/v1/datasets/{dataset}"),
+                    Permission::ReadRuns,
+                )
+            },
+            Route {
+                foreign,
+                ..route(
+                    "GET",
+                    format!("/api/v1/datasets/{dataset}/rows"),
+                    Permission::ReadRuns,
+                )
+            },
+        ]);
+    }
+    // (Deleting is checked in tests/datasets.rs: an admin's delete here would turn the
+    // next callers' audited refusals into plain 404s.)
+
     let mut table = format!("{:<56}", "route (own = project alpha, foreign = beta)");
     for caller in &callers {
         table += &format!(" {:>14}", caller.name);
@@ -431,7 +527,11 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         let shown = format!(
             "{} {}{}",
             r.method,
-            r.path.replace(&own, "{own}").replace(&foreign, "{foreign}"),
+            r.path
+                .replace(&own, "{own}")
+                .replace(&foreign, "{foreign}")
+                .replace(&own_dataset, "{own}")
+                .replace(&foreign_dataset, "{foreign}"),
             if r.foreign && r.method == "POST" && !r.path.contains("/runs/") {
                 " (beta)"
             } else {
@@ -557,6 +657,18 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
         ("bell", "", Some(Permission::ReadRuns)),
         ("mark_read", "ids=", Some(Permission::ReadRuns)),
         ("search_all", "text=tpl", None),
+        ("datasets", "text=", Some(Permission::ReadRuns)),
+        ("read_dataset_rows", "id=no-such&offset=0", Some(Permission::ReadRuns)),
+        (
+            "write_dataset",
+            "upload=no-such&name=x",
+            Some(Permission::IngestEvents),
+        ),
+        (
+            "recheck_upload",
+            "upload=no-such&key=",
+            Some(Permission::IngestEvents),
+        ),
         ("conversations", "", None),
         ("read_conversation", "id=no-such", None),
         ("send_chat", "text=", Some(Permission::Infer)),

@@ -8,6 +8,7 @@ pub mod account;
 pub mod admin;
 pub mod approvals;
 pub mod chat;
+pub mod datasets;
 pub mod notifications;
 pub mod runs;
 pub mod system;

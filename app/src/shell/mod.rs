@@ -9,11 +9,14 @@
 //! - [`sidebar`]: the left navigation.
 //! - [`orchestrator_panel`]: the right panel (modes, messages, the prompt input).
 //! - [`chat`]: the panel's chat and task modes (conversations, answers streamed, Stop).
+//! - [`data_mode`]: the panel's data mode (a file checked, confirmed, written with progress;
+//!   the datasets listed).
 //! - [`task_run`]: a task's run inside the conversation (graph, approval cards, outputs).
 //! - [`help`]: the keyboard-shortcut dialog.
 
 pub mod bell;
 pub mod chat;
+pub mod data_mode;
 pub mod help;
 pub mod orchestrator_panel;
 pub mod search;

@@ -4,14 +4,17 @@
 //! live counter. Chat mode talks to the local model through the server ([`super::chat`]):
 //! conversations kept per person, answers streamed as the server writes them, Stop (button
 //! or `Esc`) ending them there. Task mode sends a goal to the same conversation: the server
-//! plans it and starts a run, shown in place ([`super::task_run`]). Query and Data modes do
-//! not reach the server yet: they answer with a note that says so and where the same thing
-//! works today, instead of pretending.
+//! plans it and starts a run, shown in place ([`super::task_run`]). Data mode checks a
+//! dropped file or a pasted table and writes it as a dataset once confirmed
+//! ([`super::data_mode`]). Query mode does not reach the server yet: it answers with a note
+//! that says so and where the same thing works today, instead of pretending.
 
 use leptos::prelude::*;
 use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 
 use super::chat::{ChatState, ChatThread};
+use super::data_mode::{DataMode, DataState};
+use crate::figures::grouped;
 use crate::icons::{Icon, IconSvg};
 use crate::pages::server_message;
 use crate::server_fns::chat::{SendChat, SendTask};
@@ -39,6 +42,7 @@ const WARN_AT: usize = MAX_PROMPT_CHARS * 9 / 10;
 pub fn OrchestratorPanel() -> impl IntoView {
     let state = ShellState::expect();
     let chat = ChatState::restore();
+    let data = DataState::new();
     let messages = RwSignal::new(Vec::<Message>::new());
     let draft = RwSignal::new(String::new());
     let next_id = StoredValue::new(0_usize);
@@ -56,6 +60,7 @@ pub fn OrchestratorPanel() -> impl IntoView {
             && !send_chat.pending().get()
             && !send_task.pending().get()
             && !answering()
+            && !(state.mode.get() == ChatMode::Data && data.sending.with(Option::is_some))
     };
     for (action, mode) in [
         (send_chat.value(), ChatMode::Chat),
@@ -88,7 +93,12 @@ pub fn OrchestratorPanel() -> impl IntoView {
                 send_task.dispatch(SendTask { id, text });
                 return;
             }
-            ChatMode::Query | ChatMode::Data => {}
+            ChatMode::Data => {
+                data.send_text(text);
+                draft.set(String::new());
+                return;
+            }
+            ChatMode::Query => {}
         }
         let push = |author, text: String| {
             let id = next_id.get_value();
@@ -105,12 +115,11 @@ pub fn OrchestratorPanel() -> impl IntoView {
         push(Author::You, text);
         push(
             Author::Switchyard,
-            format!(
-                "{} mode: this mode does not reach the server yet. Runs are found from the \
-                 Runs page's filter and the top bar's search; Task mode plans a goal into a run \
-                 and Chat mode talks to the local model. Your message is kept in this tab.",
-                mode.label()
-            ),
+            "Query mode does not reach the server yet. Runs and datasets are found from the top \
+             bar's search and the Runs page's filter; Task mode plans a goal into a run, Chat \
+             mode talks to the local model and Data mode checks and keeps tables. Your message \
+             is kept in this tab."
+                .to_owned(),
         );
         draft.set(String::new());
     };
@@ -151,6 +160,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
                 when=chatting
                 fallback=move || {
                     view! {
+                        <Show
+                            when=move || state.mode.get() == ChatMode::Data
+                            fallback=move || view! {
                         <ol class="message-list" aria-live="polite" aria-label="Messages">
                             <Show when=move || messages.with(Vec::is_empty)>
                                 <li class="message-empty">
@@ -181,6 +193,10 @@ pub fn OrchestratorPanel() -> impl IntoView {
                                 </li>
                             </For>
                         </ol>
+                            }
+                        >
+                            <DataMode data />
+                        </Show>
                     }
                 }
             >
@@ -215,9 +231,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
                         class=move || counter_class(length.get())
                         aria-live="polite"
                     >
-                        {move || format_count(length.get())}
+                        {move || grouped(length.get() as u64)}
                         " / "
-                        {format_count(MAX_PROMPT_CHARS)}
+                        {grouped(MAX_PROMPT_CHARS as u64)}
                     </span>
                     <Show
                         when=answering
@@ -262,32 +278,5 @@ fn counter_class(length: usize) -> &'static str {
         "counter counter-warn"
     } else {
         "counter"
-    }
-}
-
-/// `10000` → `10,000`.
-fn format_count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_count;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(format_count(0), "0");
-        assert_eq!(format_count(999), "999");
-        assert_eq!(format_count(1_000), "1,000");
-        assert_eq!(format_count(10_000), "10,000");
-        assert_eq!(format_count(1_234_567), "1,234,567");
     }
 }

@@ -34,10 +34,10 @@ impl Found {
 
     fn hit(hit: SearchHit) -> Self {
         Self {
-            icon: if hit.kind == "run" {
-                Icon::Runs
-            } else {
-                Icon::Workflows
+            icon: match hit.kind.as_str() {
+                "run" => Icon::Runs,
+                "dataset" => Icon::Datasets,
+                _ => Icon::Workflows,
             },
             href: hit.href,
             label: hit.title,

@@ -1,32 +1,9 @@
 //! The kind of a column's values, read from the values themselves: CSV fields are text that
 //! may read as a boolean, an integer, a number or a date; JSON values carry theirs.
 
-use serde::{Deserialize, Serialize};
+pub use switchyard_protocol::dataset::Kind;
 
 use crate::read::Cell;
-
-/// What a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// `true` / `false` (any case), and for CSV `yes` / `no`.
-    Boolean,
-    Integer,
-    /// Any number, integers included.
-    Number,
-    /// `YYYY-MM-DD`, with an optional time (`T` or a space) as RFC 3339 writes it.
-    Date,
-    /// Anything: every value fits.
-    Text,
-    /// No value at all.
-    Empty,
-}
-
-impl Kind {
-    /// The kinds a column is checked for, most specific first; a column is the first that
-    /// nearly all its values fit, else [`Kind::Text`].
-    pub const CHECKED: [Kind; 4] = [Self::Boolean, Self::Integer, Self::Number, Self::Date];
-}
 
 /// A set of the kinds of [`Kind::CHECKED`]: bit `i` for `CHECKED[i]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

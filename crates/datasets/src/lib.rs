@@ -9,11 +9,17 @@
 //! - [`profile`]: the pass: a preview, a kind per column, values that do not fit, missing
 //!   required values, duplicate keys, and completeness / validity / uniqueness per column and
 //!   overall.
+//! - [`rows`]: the second pass, once a person confirms: the rows that passed, typed by their
+//!   column's kind, in batches.
+//!
+//! The types a check answers with are the wire types of [`switchyard_protocol::dataset`].
 
 pub mod kind;
 pub mod profile;
 pub mod read;
+pub mod rows;
 
 pub use kind::Kind;
 pub use profile::{Options, Profile, ProfileError, profile};
 pub use read::{Cell, Format, ReadError};
+pub use rows::{Passed, Row, passing_rows};

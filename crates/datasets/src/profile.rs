@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 
-use serde::{Deserialize, Serialize};
+pub use switchyard_protocol::dataset::{ColumnProfile, Issue, Problem, Profile, Scores};
 
 use crate::kind::{Kind, kinds_of};
 use crate::read::{Cell, Event, Format, ReadError, read_rows};
@@ -40,70 +40,6 @@ impl Default for Options {
 /// Distinct values counted exactly per column up to this many; past it, uniqueness is
 /// measured on the values seen until then.
 pub const DISTINCT_CAP: usize = 1 << 20;
-
-/// Completeness, validity and uniqueness, each 0 to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Scores {
-    /// Values present over rows.
-    pub completeness: f64,
-    /// Present values that fit the column's kind over values present.
-    pub validity: f64,
-    /// Distinct values over values present (for the whole dataset: distinct rows over rows).
-    pub uniqueness: f64,
-}
-
-/// One column as the pass found it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnProfile {
-    pub name: String,
-    pub kind: Kind,
-    pub present: u64,
-    pub missing: u64,
-    /// Present values that fit `kind`.
-    pub valid: u64,
-    pub distinct: u64,
-    /// False when the column had more than [`DISTINCT_CAP`] distinct values.
-    pub distinct_exact: bool,
-    pub scores: Scores,
-}
-
-/// What is wrong with one value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "problem", rename_all = "snake_case")]
-pub enum Issue {
-    /// The value does not fit the column's kind.
-    Mismatch { expected: Kind, value: String },
-    /// A required (or key) column has no value.
-    Missing,
-    /// The key column repeats the value of an earlier row.
-    DuplicateKey { value: String, first_row: u64 },
-}
-
-/// A problem at a row (1 for the first row after a CSV header, or the first object).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Problem {
-    pub row: u64,
-    pub column: String,
-    #[serde(flatten)]
-    pub issue: Issue,
-}
-
-/// The whole pass.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Profile {
-    pub format: Format,
-    pub rows: u64,
-    pub columns: Vec<ColumnProfile>,
-    /// The first rows, values as shown, by column.
-    pub preview: Vec<Vec<String>>,
-    /// The first problems, by row.
-    pub problems: Vec<Problem>,
-    /// Every problem, listed or not.
-    pub problem_count: u64,
-    /// Rows with at least one problem.
-    pub bad_rows: u64,
-    pub scores: Scores,
-}
 
 /// Why a profile could not be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -155,7 +91,7 @@ struct Tally {
     capped: bool,
 }
 
-fn hash_of(value: &impl Hash) -> u64 {
+pub(crate) fn hash_of(value: &impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
     value.hash(&mut hasher);
     hasher.finish()
@@ -364,13 +300,16 @@ pub fn profile(
     })
 }
 
-/// The most specific kind that at least [`FIT_SHARE`] of the column's values fit; `None`:
-/// text (everything fits it).
+/// Of the kinds that at least [`FIT_SHARE`] of the column's values fit, the one most values
+/// fit, the most specific on a tie (a column of integers with one `3.5` is a number column,
+/// not an integer column with a mismatch); `None`: text (everything fits it).
 fn choose_kind(tally: &Tally) -> Option<usize> {
     if tally.present == 0 {
         return None;
     }
-    (0..Kind::CHECKED.len()).find(|&i| tally.fits[i] as f64 >= FIT_SHARE * tally.present as f64)
+    (0..Kind::CHECKED.len())
+        .filter(|&i| tally.fits[i] as f64 >= FIT_SHARE * tally.present as f64)
+        .max_by(|&a, &b| tally.fits[a].cmp(&tally.fits[b]).then(b.cmp(&a)))
 }
 
 /// The share of values that must fit a kind for the column to be of it.

@@ -5,31 +5,8 @@
 use std::io::{BufRead, BufReader, Read};
 
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 
-/// How the rows are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Csv,
-    /// One JSON array of objects.
-    Json,
-    /// One JSON object per line.
-    Jsonl,
-}
-
-impl Format {
-    /// The format a file name's extension names (`.csv`, `.json`, `.jsonl` / `.ndjson`).
-    pub fn from_file_name(name: &str) -> Option<Self> {
-        let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
-        match extension.as_str() {
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            "jsonl" | "ndjson" => Some(Self::Jsonl),
-            _ => None,
-        }
-    }
-}
+pub use switchyard_protocol::dataset::Format;
 
 /// One value of a row.
 #[derive(Debug, Clone, PartialEq)]

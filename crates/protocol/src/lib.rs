@@ -14,6 +14,8 @@
 //! - [`chat`]: orchestrator-panel modes and the prompt length limit that the UI and the API
 //!   both enforce.
 //! - [`runs`]: runs as the web app lists them.
+//! - [`dataset`]: checks of uploaded tables (kinds, problems, quality scores) and the datasets
+//!   written from them.
 //!
 //! This crate does no I/O and compiles to `wasm32-unknown-unknown`; anything that needs a
 //! socket, a file or a clock belongs in a server crate.
@@ -23,6 +25,7 @@ pub mod admin;
 pub mod api;
 pub mod chat;
 pub mod conversation;
+pub mod dataset;
 pub mod event;
 pub mod health;
 pub mod plan;

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     NotFound,
     /// 409: not possible in the current state.
     Conflict,
+    /// 413: a body over its limit (the message names the setting).
+    TooLarge,
     /// 422: well-formed but unusable (a plan with problems, a goal with no valid plan).
     Unprocessable,
     /// 429: over a rate or concurrency limit; see `retry_after_s`.
@@ -41,6 +43,7 @@ impl ErrorKind {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
+            Self::TooLarge => 413,
             Self::Unprocessable => 422,
             Self::RateLimited => 429,
             Self::Unavailable => 503,

@@ -20,6 +20,8 @@
 //! - [`search`]: the top bar's search over runs and workflow templates.
 //! - [`chat`]: the orchestrator panel's chat mode: conversations kept per person, answers
 //!   the server writes with the local model, followed as they grow, stopped on request.
+//! - [`datasets`]: the panel's data mode: uploads checked as they arrive and kept in staging,
+//!   then, once confirmed, written into the tiered store as named datasets with progress.
 //! - [`admin`]: accounts, projects, API keys, kill switches and the audit log, each change
 //!   audited with its outcome.
 //! - [`followers`]: run events fanned out to the live sockets that follow them, each
@@ -35,6 +37,7 @@ pub mod admin;
 pub mod background;
 pub mod brief;
 pub mod chat;
+pub mod datasets;
 pub mod error;
 pub mod followers;
 pub mod gate;

@@ -1,5 +1,5 @@
 //! The top bar's search: runs by part of their id or goal, workflow templates by name or description,
-//! each only where the caller may see it. (The product's sections are matched in the browser.)
+//! datasets by name or file name, each only where the caller may see it. (The product's sections are matched in the browser.)
 
 use switchyard_auth::Permission;
 use switchyard_protocol::SearchHit;
@@ -78,6 +78,27 @@ impl Service {
                             t.description
                         },
                         title: t.name,
+                    }),
+            );
+        }
+        if who.may(Permission::ReadRuns) {
+            let query = crate::datasets::ListDatasets {
+                text: Some(text.clone()),
+                limit: Some(MAX_HITS as u32),
+                ..Default::default()
+            };
+            hits.extend(
+                self.list_datasets(who, query)
+                    .await?
+                    .into_iter()
+                    .map(|d| SearchHit {
+                        kind: "dataset".into(),
+                        href: format!("/datasets/{}", d.id),
+                        detail: format!(
+                            "dataset · {} rows · project {}",
+                            d.rows_written, d.project
+                        ),
+                        title: d.name,
                     }),
             );
         }

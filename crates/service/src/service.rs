@@ -38,6 +38,8 @@ pub struct Settings {
     /// Move data down the store's tiers every so often under this policy; `None`: never
     /// (tests, and the store's own commands).
     pub maintenance: Option<(Policy, Duration)>,
+    /// Where uploads wait to become datasets, and how large one may be.
+    pub datasets: crate::datasets::DatasetSettings,
 }
 
 /// Why the service did not start. Each names the setting or part involved.
@@ -72,6 +74,10 @@ struct Inner {
     planning_watches: crate::planning::watch::PlanningWatches,
     /// Chat answers being written in this process.
     answers: Arc<crate::chat::answers::Answers>,
+    /// Uploads checked and waiting to be written as datasets.
+    staging: crate::datasets::staging::Staging,
+    datasets: crate::datasets::DatasetSettings,
+    node_id: String,
     switches: KillSwitches,
     started: Instant,
     /// Whose notifications bell changed (a recipient per message).
@@ -126,6 +132,11 @@ impl Service {
                 planning,
                 planning_watches: Default::default(),
                 answers: Default::default(),
+                staging: crate::datasets::staging::Staging::new(
+                    settings.datasets.staging_dir.clone(),
+                ),
+                datasets: settings.datasets.clone(),
+                node_id: settings.node_id.clone(),
                 switches,
                 started: Instant::now(),
                 bell: tokio::sync::broadcast::channel(256).0,
@@ -135,6 +146,7 @@ impl Service {
             access,
         };
         tokio::spawn(crate::notifications::feed(service.clone(), stop));
+        tokio::spawn(crate::datasets::write::fail_unfinished(service.clone()));
         Ok(service)
     }
 
@@ -181,6 +193,21 @@ impl Service {
     /// Chat answers being written in this process.
     pub fn answers(&self) -> &Arc<crate::chat::answers::Answers> {
         &self.inner.answers
+    }
+
+    /// Uploads checked and waiting to be written as datasets.
+    pub fn staging(&self) -> &crate::datasets::staging::Staging {
+        &self.inner.staging
+    }
+
+    /// Where uploads wait, and how large one may be.
+    pub fn dataset_settings(&self) -> &crate::datasets::DatasetSettings {
+        &self.inner.datasets
+    }
+
+    /// This process's name in leases, the nodes table and datasets being written.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
     }
 
     /// Token keys, accounts, limits: who calls.

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod datasets;
 pub mod error;
 pub mod health;
 pub mod ingest;

@@ -128,6 +128,10 @@ pub fn service_settings(config: &Config, node_id: &str) -> Settings {
         inference: config.inference.clone(),
         planner: config.planner.clone(),
         maintenance: Some((config.store.policy.clone(), config.store.tier_interval)),
+        datasets: switchyard_service::datasets::DatasetSettings {
+            staging_dir: config.data_dir.join("staging").join(node_id),
+            max_upload_bytes: config.dataset_upload_limit,
+        },
     }
 }
 

@@ -122,6 +122,8 @@ pub struct Config {
     pub body_limit: usize,
     /// The largest body `POST /api/v1/events` accepts (batches of agent events are bigger).
     pub ingest_body_limit: usize,
+    /// The largest table `POST /api/v1/datasets/check` accepts (streamed, staged on disk).
+    pub dataset_upload_limit: u64,
     /// What each signed-in user may send to the API (API keys carry their own limits).
     pub user_limits: switchyard_auth::api_keys::Limits,
     /// Other sites' origins allowed to call the API from a browser (CORS), e.g.
@@ -153,6 +155,9 @@ pub struct FirstAdmin {
     pub password: Secret,
 }
 
+/// The largest `dataset_upload_limit_bytes`: 64 GiB.
+const MAX_DATASET_UPLOAD: u64 = 64 << 30;
+
 /// What a printed secret reads as.
 pub const REDACTED: &str = "***";
 
@@ -176,6 +181,7 @@ impl Config {
             auth_required: Some(self.auth_required),
             http_body_limit_bytes: Some(self.body_limit as u64),
             ingest_body_limit_bytes: Some(self.ingest_body_limit as u64),
+            dataset_upload_limit_bytes: Some(self.dataset_upload_limit),
             user_rate_per_min: Some(self.user_limits.rate_per_min),
             user_max_concurrency: Some(self.user_limits.max_concurrency),
             cors_allow_origins: strings(&self.cors_allow_origins),
@@ -235,6 +241,7 @@ pub struct FileConfig {
     pub jwt_secret: Option<String>,
     pub http_body_limit_bytes: Option<u64>,
     pub ingest_body_limit_bytes: Option<u64>,
+    pub dataset_upload_limit_bytes: Option<u64>,
     pub user_rate_per_min: Option<u32>,
     pub user_max_concurrency: Option<u32>,
     pub auth_required: Option<bool>,
@@ -487,6 +494,16 @@ pub fn resolve(
         file.ingest_body_limit_bytes,
         crate::hardening::DEFAULT_INGEST_BODY_LIMIT,
     )?;
+    let dataset_upload_limit = file
+        .dataset_upload_limit_bytes
+        .unwrap_or(switchyard_service::datasets::DEFAULT_MAX_UPLOAD_BYTES);
+    if !(1_024..=MAX_DATASET_UPLOAD).contains(&dataset_upload_limit) {
+        return Err(ConfigError::Invalid {
+            key: "dataset_upload_limit_bytes",
+            value: dataset_upload_limit.to_string(),
+            reason: "must be between 1024 and 68719476736 (64 GiB)".into(),
+        });
+    }
     let user_limits = switchyard_auth::api_keys::Limits {
         rate_per_min: file.user_rate_per_min.unwrap_or(1_200),
         max_concurrency: file.user_max_concurrency.unwrap_or(32),
@@ -550,6 +567,7 @@ pub fn resolve(
         auth_required,
         body_limit,
         ingest_body_limit,
+        dataset_upload_limit,
         user_limits,
         cors_allow_origins,
         config_file,

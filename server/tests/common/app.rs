@@ -121,10 +121,12 @@ impl Harness {
                 max_concurrency: 64,
             },
         };
-        let settings = switchyard_service::Settings {
+        let mut settings = switchyard_service::Settings {
             maintenance: None,
             ..switchyard_server::commands::serve::service_settings(&config, "test")
         };
+        // Each harness stages uploads in its own directory (test binaries run side by side).
+        settings.datasets.staging_dir = dir.path().join("staging");
         let service = Service::start(db.clone(), store.clone(), auth.clone(), settings)
             .await
             .unwrap();
