@@ -80,8 +80,13 @@ done
 #                       picker, the bell and the approvals inbox keyed by row (a row keeps
 #                       its notification or its half-written rationale while others arrive):
 #                       +31 kB. Ceiling raised to 860 kB.
+#   938 kB  2026-12-07  data mode (drop zone, the check's schema / problems / preview, key
+#                       picker, write with progress, the datasets list), the Datasets section
+#                       and a dataset's page, gloo-net's `http` for the streamed upload: +79 kB.
+#                       Ceiling raised to 940 kB; the panel's modes and the new pages are the
+#                       first candidates for issue 23's lazy routes.
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=860000
+BUNDLE_CEILING_BYTES=940000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

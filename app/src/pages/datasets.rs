@@ -12,11 +12,17 @@ use switchyard_protocol::dataset::{DatasetStatus, DatasetView};
 use super::account::server_message;
 use crate::figures::{bytes, grouped, percent};
 use crate::server_fns::datasets::{ROWS_PER_PAGE, dataset, datasets, read_dataset_rows};
+use crate::shell::data_mode::ColumnTable;
 
 #[component]
 pub fn Datasets() -> impl IntoView {
     let filter = RwSignal::new(String::new());
-    let list = Resource::new(move || filter.get(), datasets);
+    // A dataset written from the panel shows here without a reload.
+    let written = use_context::<crate::shell::data_mode::DataState>().map(|d| d.changed);
+    let list = Resource::new(
+        move || (filter.get(), written.map(|w| w.get())),
+        |(text, _)| datasets(text),
+    );
     view! {
         <Title text="Datasets" />
         <div class="page">
@@ -192,14 +198,14 @@ pub fn DatasetPage() -> impl IntoView {
                                             </tbody>
                                         </table>
                                     </div>
-                                    <div class="pager">
+                                    <nav class="pager" aria-label="Pages of rows">
                                         <span class="muted small" id="dataset-rows-range">
                                             "Rows " {grouped(first + 1)} "–" {grouped(last)} " of "
                                             {grouped(total)}
                                         </span>
                                         <button
-                                            class="button"
-                                            disabled=first == 0
+                                            class="ghost-button"
+                                            disabled={first == 0}
                                             on:click=move |_| {
                                                 offset.set(first.saturating_sub(ROWS_PER_PAGE as u64))
                                             }
@@ -207,14 +213,14 @@ pub fn DatasetPage() -> impl IntoView {
                                             "Previous"
                                         </button>
                                         <button
-                                            class="button"
+                                            class="ghost-button"
                                             id="dataset-rows-next"
-                                            disabled=last >= total
+                                            disabled={last >= total}
                                             on:click=move |_| offset.set(last)
                                         >
                                             "Next"
                                         </button>
-                                    </div>
+                                    </nav>
                                 }
                                     .into_any()
                             }
@@ -255,35 +261,6 @@ fn DatasetHeader(d: DatasetView) -> impl IntoView {
             {d.error.clone().map(|e| view! { <p class="error-text">{e}</p> })}
         </header>
         <h2 class="section-title">"Columns"</h2>
-        <div class="table-scroll">
-            <table class="data-table" id="dataset-columns">
-                <thead>
-                    <tr>
-                        <th scope="col">"Column"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Complete"</th>
-                        <th scope="col">"Valid"</th>
-                        <th scope="col">"Unique"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {d
-                        .columns
-                        .iter()
-                        .map(|c| {
-                            view! {
-                                <tr>
-                                    <th scope="row">{c.name.clone()}</th>
-                                    <td><span class="kind-chip">{c.kind.as_str()}</span></td>
-                                    <td>{percent(c.scores.completeness)}</td>
-                                    <td>{percent(c.scores.validity)}</td>
-                                    <td>{percent(c.scores.uniqueness)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ColumnTable id="dataset-columns" columns=d.columns.clone() />
     }
 }

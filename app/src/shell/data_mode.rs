@@ -9,7 +9,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use switchyard_protocol::dataset::{DatasetCheck, DatasetStatus, DatasetView, Format, Scores};
+use switchyard_protocol::dataset::{
+    DatasetCheck, DatasetColumn, DatasetStatus, DatasetView, Format, Scores,
+};
 
 use crate::figures::{bytes, grouped, percent};
 use crate::pages::server_message;
@@ -29,6 +31,11 @@ pub struct DataState {
 }
 
 impl DataState {
+    /// The shell's one data mode (the panel writes, the Datasets page follows).
+    pub fn expect() -> Self {
+        expect_context()
+    }
+
     pub fn new() -> Self {
         Self {
             sending: RwSignal::new(None),
@@ -187,6 +194,42 @@ fn ScoreRow(scores: Scores) -> impl IntoView {
                 })
                 .collect_view()}
         </dl>
+    }
+}
+
+/// Columns with their kind and scores: a check's schema, and a dataset's page.
+#[component]
+pub fn ColumnTable(id: &'static str, columns: Vec<DatasetColumn>) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="data-table" id=id>
+                <thead>
+                    <tr>
+                        <th scope="col">"Column"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Complete"</th>
+                        <th scope="col">"Valid"</th>
+                        <th scope="col">"Unique"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {columns
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{c.name}</th>
+                                    <td><span class="kind-chip">{c.kind.as_str()}</span></td>
+                                    <td>{percent(c.scores.completeness)}</td>
+                                    <td>{percent(c.scores.validity)}</td>
+                                    <td>{percent(c.scores.uniqueness)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
@@ -356,35 +399,17 @@ fn CheckView(data: DataState) -> impl IntoView {
                                 </select>
                             </label>
                             <h3 class="data-heading">"Schema"</h3>
-                            <div class="table-scroll">
-                                <table class="data-table" id="data-schema">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Column"</th>
-                                            <th scope="col">"Kind"</th>
-                                            <th scope="col">"Complete"</th>
-                                            <th scope="col">"Valid"</th>
-                                            <th scope="col">"Unique"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {columns
-                                            .iter()
-                                            .map(|c| {
-                                                view! {
-                                                    <tr>
-                                                        <th scope="row">{c.name.clone()}</th>
-                                                        <td><span class="kind-chip">{c.kind.as_str()}</span></td>
-                                                        <td>{percent(c.scores.completeness)}</td>
-                                                        <td>{percent(c.scores.validity)}</td>
-                                                        <td>{percent(c.scores.uniqueness)}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <ColumnTable
+                                id="data-schema"
+                                columns=columns
+                                    .iter()
+                                    .map(|c| DatasetColumn {
+                                        name: c.name.clone(),
+                                        kind: c.kind,
+                                        scores: c.scores,
+                                    })
+                                    .collect()
+                            />
                             <h3 class="data-heading" id="data-bad-rows">
                                 {match profile.bad_rows {
                                     0 => "No rows with problems".to_owned(),

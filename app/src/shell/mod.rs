@@ -45,6 +45,7 @@ impl CurrentAccount {
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let state = ShellState::provide();
+    provide_context(data_mode::DataState::new());
     crate::live::Live::provide();
     state::sync_with_browser(state);
     shortcuts::install(state);

@@ -42,7 +42,7 @@ const WARN_AT: usize = MAX_PROMPT_CHARS * 9 / 10;
 pub fn OrchestratorPanel() -> impl IntoView {
     let state = ShellState::expect();
     let chat = ChatState::restore();
-    let data = DataState::new();
+    let data = DataState::expect();
     let messages = RwSignal::new(Vec::<Message>::new());
     let draft = RwSignal::new(String::new());
     let next_id = StoredValue::new(0_usize);

@@ -54,7 +54,7 @@ impl ChatMode {
     pub fn placeholder(self) -> &'static str {
         match self {
             Self::Query => "Ask about runs, agents or events…",
-            Self::Data => "Describe data to ingest or inspect…",
+            Self::Data => "Paste a table (CSV, JSON or JSON lines) to check it…",
             Self::Task => "State a goal to plan into a run…",
             Self::Chat => "Talk to the local model…",
         }
