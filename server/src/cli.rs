@@ -154,6 +154,10 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Bench(BenchCommand::Ingest { quick })) => {
             with_runtime(&config, crate::commands::bench::ingest::run(quick))
         }
+        Some(Command::Bench(BenchCommand::Search { quick, postgres })) => with_runtime(
+            &config,
+            crate::commands::bench::search::run(quick, postgres),
+        ),
         Some(Command::Bench(BenchCommand::Pages { quick, url })) => {
             with_runtime(&config, crate::commands::bench::pages::run(quick, url))
         }

@@ -107,6 +107,7 @@ pub fn router(state: AppState, http: &HttpLimits) -> Router {
             get(api::datasets::get).delete(api::datasets::delete),
         )
         .route("/datasets/{id}/rows", get(api::datasets::rows))
+        .route("/search", get(api::search::search))
         .route(
             "/events",
             post(api::ingest::ingest)

@@ -390,6 +390,8 @@ async fn every_route_by_every_caller_allows_only_what_the_matrix_says() {
                 Permission::IngestEvents,
             )
         },
+        // The search index keeps to the caller's projects (tests/query.rs checks what it finds).
+        route("GET", "/api/v1/search?q=matrix", Permission::ReadRuns),
         route("GET", "/api/v1/approvals", Permission::ReadRuns),
         route("GET", "/api/v1/notifications", Permission::ReadRuns),
         Route {

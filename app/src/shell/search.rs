@@ -37,6 +37,7 @@ impl Found {
             icon: match hit.kind.as_str() {
                 "run" => Icon::Runs,
                 "dataset" => Icon::Datasets,
+                "log" => Icon::Logs,
                 _ => Icon::Workflows,
             },
             href: hit.href,

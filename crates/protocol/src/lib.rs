@@ -14,6 +14,7 @@
 //! - [`chat`]: orchestrator-panel modes and the prompt length limit that the UI and the API
 //!   both enforce.
 //! - [`runs`]: runs as the web app lists them.
+//! - [`query`]: what the search index found (query mode, the top bar's search).
 //! - [`dataset`]: checks of uploaded tables (kinds, problems, quality scores) and the datasets
 //!   written from them.
 //!
@@ -29,6 +30,7 @@ pub mod dataset;
 pub mod event;
 pub mod health;
 pub mod plan;
+pub mod query;
 pub mod runs;
 pub mod status;
 pub mod whole;

@@ -167,6 +167,28 @@ pub async fn fan_out(
     }
 }
 
+/// The next of the engine's events on `bus` for a feed that keeps something in step with them
+/// (`what`: the search index, the notifications); `None` once `stop` fires or the bus closes.
+/// Events missed because the feed fell behind are logged, not retried.
+pub(crate) async fn next_event(
+    bus: &mut tokio::sync::broadcast::Receiver<(String, RunEvent)>,
+    stop: &CancellationToken,
+    what: &str,
+) -> Option<(String, RunEvent)> {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return None,
+            received = bus.recv() => match received {
+                Ok(pair) => return Some(pair),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "{what} fell behind the event bus");
+                }
+                Err(RecvError::Closed) => return None,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -17,7 +17,10 @@
 //!   parameters checked field by field, wait for a run's end.
 //! - [`notifications`]: the bell: approvals waiting, failed runs, one's own finished runs,
 //!   per person, kept on the server; made from the engine's events.
-//! - [`search`]: the top bar's search over runs and workflow templates.
+//! - [`query`]: the search index (SQLite FTS5 / PostgreSQL `tsvector`) over runs, datasets
+//!   and agents' log lines, kept as they change; ranked, with snippets.
+//! - [`search`]: the top bar's search: the index, runs by part of their id, workflow
+//!   templates.
 //! - [`chat`]: the orchestrator panel's chat mode: conversations kept per person, answers
 //!   the server writes with the local model, followed as they grow, stopped on request.
 //! - [`datasets`]: the panel's data mode: uploads checked as they arrive and kept in staging,
@@ -45,6 +48,7 @@ pub mod health;
 pub mod notifications;
 pub mod planning;
 pub mod principal;
+pub mod query;
 pub mod runs;
 pub mod search;
 pub mod service;

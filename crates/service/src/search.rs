@@ -1,5 +1,7 @@
-//! The top bar's search: runs by part of their id or goal, workflow templates by name or description,
-//! datasets by name or file name, each only where the caller may see it. (The product's sections are matched in the browser.)
+//! The top bar's search: runs whose id holds the text (ids are not words), then what the search
+//! index finds for it ([`crate::query`]: runs, datasets, log lines, ranked), then workflow
+//! templates by name or description; each only where the caller may see it. (The product's
+//! sections are matched in the browser.)
 
 use switchyard_auth::Permission;
 use switchyard_protocol::SearchHit;
@@ -10,15 +12,16 @@ use crate::error::ServiceError;
 use crate::principal::Principal;
 use crate::runs::read::ListRuns;
 
-/// The most characters of a goal a hit's title shows.
-const GOAL_CHARS: usize = 80;
-/// Most hits of each kind.
+/// The most characters of a title or snippet a hit shows.
+const TITLE_CHARS: usize = 80;
+/// Most hits of each source.
 pub const MAX_HITS: usize = 5;
 
 impl Service {
-    /// Runs whose id or goal contains `text` (newest first) and templates whose name or description
-    /// contains it (any case), at most [`MAX_HITS`] of each; what the caller may not read is
-    /// left out rather than refused. Text shorter than two characters finds nothing.
+    /// Runs whose id contains `text`, the index's best hits, and templates whose name or
+    /// description contains it (any case), at most [`MAX_HITS`] of each source, a thing once;
+    /// what the caller may not read is left out rather than refused. Text shorter than two
+    /// characters finds nothing.
     pub async fn search(
         &self,
         who: &Principal,
@@ -28,9 +31,9 @@ impl Service {
         if text.chars().count() < 2 {
             return Ok(Vec::new());
         }
-        let mut hits = Vec::new();
+        let mut hits: Vec<SearchHit> = Vec::new();
         if who.may(Permission::ReadRuns) {
-            let page = self
+            let by_id = self
                 .list_runs(
                     who,
                     ListRuns {
@@ -38,28 +41,38 @@ impl Service {
                         limit: Some(MAX_HITS as u32),
                         before: None,
                         project: None,
-                        id_part: None,
-                        text: Some(text.clone()),
+                        id_part: Some(text.clone()),
+                        text: None,
                     },
                 )
                 .await?;
-            hits.extend(page.runs.into_iter().map(|run| SearchHit {
+            hits.extend(by_id.runs.into_iter().map(|run| SearchHit {
                 kind: "run".into(),
-                detail: match &run.goal {
-                    Some(_) => format!(
-                        "{} · {} · project {}",
-                        short_run_id(&run.id),
-                        run.status.as_str(),
-                        run.project
-                    ),
-                    None => format!("{} · project {}", run.status.as_str(), run.project),
-                },
+                detail: format!(
+                    "{} · {} · project {}",
+                    short_run_id(&run.id),
+                    run.status.as_str(),
+                    run.project
+                ),
                 href: format!("/runs/{}", run.id),
                 title: match run.goal {
-                    Some(goal) => clipped(&goal, GOAL_CHARS),
+                    Some(goal) => clipped(&goal, TITLE_CHARS),
                     None => run.id,
                 },
             }));
+            let found = self.query(who, &text, MAX_HITS as u32).await?;
+            for hit in found.hits {
+                if hits.iter().any(|h| h.href == hit.href) {
+                    continue;
+                }
+                let snippet: String = hit.snippet.iter().map(|f| f.text.as_str()).collect();
+                hits.push(SearchHit {
+                    detail: format!("{} · {}", hit.kind, clipped(snippet.trim(), TITLE_CHARS)),
+                    kind: hit.kind,
+                    href: hit.href,
+                    title: clipped(&hit.title, TITLE_CHARS),
+                });
+            }
         }
         if let Ok(templates) = self.templates(who).await {
             hits.extend(
@@ -78,27 +91,6 @@ impl Service {
                             t.description
                         },
                         title: t.name,
-                    }),
-            );
-        }
-        if who.may(Permission::ReadRuns) {
-            let query = crate::datasets::ListDatasets {
-                text: Some(text.clone()),
-                limit: Some(MAX_HITS as u32),
-                ..Default::default()
-            };
-            hits.extend(
-                self.list_datasets(who, query)
-                    .await?
-                    .into_iter()
-                    .map(|d| SearchHit {
-                        kind: "dataset".into(),
-                        href: format!("/datasets/{}", d.id),
-                        detail: format!(
-                            "dataset · {} rows · project {}",
-                            d.rows_written, d.project
-                        ),
-                        title: d.name,
                     }),
             );
         }

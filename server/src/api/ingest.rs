@@ -1,8 +1,9 @@
 //! `POST /api/v1/events`: external agents report what they do — log lines and metric points
-//! — into the tiered store, under their project; `GET /api/v1/events` reads the newest log
-//! lines back. Ingest needs `IngestEvents` (scope `events:ingest`), stops at once when an
-//! admin switches `event_ingest` off (503 with the reason), and has its own body limit
-//! (`ingest_body_limit_bytes`, 4 MiB by default, against 1 MiB for the rest of the API).
+//! — into the tiered store, under their project (log lines also into the search index);
+//! `GET /api/v1/events` reads the newest log lines back. Ingest needs `IngestEvents` (scope
+//! `events:ingest`), stops at once when an admin switches `event_ingest` off (503 with the
+//! reason), and has its own body limit (`ingest_body_limit_bytes`, 4 MiB by default, against
+//! 1 MiB for the rest of the API).
 
 use axum::Json;
 use axum::extract::State;
@@ -86,6 +87,7 @@ fn log_prefix(project: &str) -> String {
     ))]
 pub async fn ingest(
     Caller(who): Caller,
+    State(service): State<switchyard_service::Service>,
     State(store): State<Store>,
     State(switches): State<KillSwitches>,
     ApiJson(batch): ApiJson<IngestBatch>,
@@ -101,6 +103,8 @@ pub async fn ingest(
     }
     let now = chrono::Utc::now().timestamp_millis();
     let mut logs: Vec<(String, Vec<u8>)> = Vec::new();
+    // Each log line is also found by the search index (query mode, the top bar).
+    let mut documents = Vec::new();
     let mut metrics: Vec<(String, Point)> = Vec::new();
     // Every event is checked before anything is written.
     for (index, event) in batch.events.into_iter().enumerate() {
@@ -125,7 +129,15 @@ pub async fn ingest(
                     at_ms,
                 };
                 let value = serde_json::to_vec(&line).map_err(|e| ApiError::internal(&e))?;
-                logs.push((log_key(&project, at_ms), value));
+                let key = log_key(&project, at_ms);
+                documents.push(switchyard_service::query::documents::log_line(
+                    &key,
+                    &project,
+                    &line.source,
+                    &line.level,
+                    &line.message,
+                ));
+                logs.push((key, value));
             }
             IngestEvent::Metric {
                 source,
@@ -158,6 +170,9 @@ pub async fn ingest(
             .put_batch(&records)
             .await
             .map_err(|e| ApiError::internal(&e))?;
+    }
+    if !documents.is_empty() {
+        service.index(&documents).await;
     }
     metrics.sort_by(|a, b| a.0.cmp(&b.0));
     for chunk in metrics.chunk_by(|a, b| a.0 == b.0) {

@@ -13,5 +13,6 @@ pub mod openapi;
 pub mod principal;
 pub mod query;
 pub mod runs;
+pub mod search;
 pub mod stream;
 pub mod workflows;

@@ -456,6 +456,7 @@ impl Service {
                 .await;
         }
         let outcome = async {
+            self.unindex(&format!("dataset:{id}")).await;
             write::remove_rows(self.store(), id).await?;
             table::delete(self.db(), id)
                 .await

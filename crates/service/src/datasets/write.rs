@@ -42,6 +42,15 @@ pub async fn write_rows(service: Service, dataset: DatasetView, staged: Arc<Stag
     if let Err(e) = table::finish(service.db(), &dataset.id, written, error.as_deref()).await {
         tracing::error!(dataset = %dataset.id, error = %e, "could not record a dataset's end");
     }
+    if error.is_none() {
+        let ready = DatasetView {
+            rows_written: written,
+            ..dataset.clone()
+        };
+        service
+            .index(&[crate::query::documents::dataset(&ready)])
+            .await;
+    }
 }
 
 /// The pass over the staged copy (on a blocking thread) feeding the store (here); the rows

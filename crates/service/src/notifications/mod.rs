@@ -19,7 +19,6 @@ use switchyard_auth::{Permission, Role, users};
 use switchyard_orchestrator::{EventKind, RunEvent, StepStatus};
 use switchyard_protocol::Notifications;
 use switchyard_protocol::api::live::touches_approvals;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::Service;
@@ -249,18 +248,9 @@ fn bell_of(who: &Principal) -> Result<String, ServiceError> {
 pub async fn feed(service: Service, stop: CancellationToken) {
     let mut bus = service.engine().subscribe();
     let mut risky = HashMap::new();
-    loop {
-        let (run_id, event) = tokio::select! {
-            _ = stop.cancelled() => return,
-            received = bus.recv() => match received {
-                Ok(pair) => pair,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "the notifications feed fell behind the event bus");
-                    continue;
-                }
-                Err(RecvError::Closed) => return,
-            },
-        };
+    while let Some((run_id, event)) =
+        crate::followers::next_event(&mut bus, &stop, "the notifications feed").await
+    {
         if let Err(e) = service.notify_about(&run_id, &event, &mut risky).await {
             tracing::warn!(run = %run_id, error = %e.message, "could not record notifications");
         }

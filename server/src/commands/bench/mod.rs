@@ -8,6 +8,7 @@ pub mod live;
 pub mod llm;
 pub mod orchestrator;
 pub mod pages;
+pub mod search;
 pub mod store;
 
 use std::path::PathBuf;
@@ -63,8 +64,19 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
-    /// Data mode's pass over a generated 1,000,000-row CSV (read and profiled: kinds,
-    /// problems, scores) in rows/s, beside reading the rows alone.
+    /// The search index: 100,000 generated documents indexed, then p50 / p99 of one-word,
+    /// two-word and prefix queries, on SQLite and (when it answers) PostgreSQL.
+    Search {
+        /// 20,000 documents and 200 queries per shape.
+        #[arg(long)]
+        quick: bool,
+        /// PostgreSQL to create a scratch database on.
+        /// Default: postgres://postgres@127.0.0.1:5432/test
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+    },
+    /// Data mode over a generated 1,000,000-row CSV: read and profiled in memory, then checked
+    /// and written through a server of its own, in rows/s.
     Ingest {
         /// 100,000 rows instead of 1,000,000.
         #[arg(long)]

@@ -368,14 +368,14 @@ async fn fill_floor_sqlite(pool: &sqlx::SqlitePool, rows: usize) -> Result<(), S
 }
 
 /// A database created for the benchmark and dropped after it.
-struct ScratchPostgres {
+pub(super) struct ScratchPostgres {
     admin_url: String,
     name: String,
-    url: String,
+    pub(super) url: String,
 }
 
 impl ScratchPostgres {
-    async fn create(admin_url: &str) -> Result<Self, String> {
+    pub(super) async fn create(admin_url: &str) -> Result<Self, String> {
         let name = format!("switchyard_bench_{}", uuid::Uuid::now_v7().simple());
         let mut admin = sqlx::PgConnection::connect(admin_url)
             .await
@@ -397,7 +397,7 @@ impl ScratchPostgres {
         })
     }
 
-    async fn drop_database(self) {
+    pub(super) async fn drop_database(self) {
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
             let _ = sqlx::query(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
