@@ -85,8 +85,10 @@ done
 #                       and a dataset's page, gloo-net's `http` for the streamed upload: +79 kB.
 #                       Ceiling raised to 940 kB; the panel's modes and the new pages are the
 #                       first candidates for issue 23's lazy routes.
+#   947 kB  2026-12-07  query mode (the index's hits with scores and marked snippets):
+#                       ceiling raised to 950 kB.
 BUNDLE_TARGET_BYTES=200000
-BUNDLE_CEILING_BYTES=940000
+BUNDLE_CEILING_BYTES=950000
 first_page=0
 for f in target/site/pkg/*.wasm target/site/pkg/*.js; do
   first_page=$((first_page + $(gzip -9c "$f" | wc -c)))

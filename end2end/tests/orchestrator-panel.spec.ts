@@ -25,20 +25,20 @@ test("the prompt counts characters and stops at 10,000", async ({ page }) => {
   expect((await input.inputValue()).length).toBe(10_000);
 });
 
-test("messages go to the list with their mode, and the mode is remembered", async ({ page }) => {
+test("questions go to the list with their answers, and the mode is remembered", async ({ page }) => {
   await gotoHydrated(page, "/");
   await page.locator('.mode-button[data-mode="query"]').click();
   await expect(page.locator('.mode-button[data-mode="query"]')).toHaveAttribute("aria-pressed", "true");
   await expect(page.locator('.mode-button[data-mode="task"]')).toHaveAttribute("aria-pressed", "false");
 
   const input = page.locator("#prompt-input");
-  await input.fill("Summarise yesterday's failed runs");
+  await input.fill("Summarise the unfindable qwertyzzz runs");
   await input.press("Enter");
   const messages = page.locator(".message");
   await expect(messages).toHaveCount(2);
   await expect(messages.nth(0)).toContainText("You · Query");
-  await expect(messages.nth(0)).toContainText("Summarise yesterday's failed runs");
-  await expect(messages.nth(1)).toContainText("Query mode does not reach the server yet");
+  await expect(messages.nth(0)).toContainText("Summarise the unfindable qwertyzzz runs");
+  await expect(messages.nth(1)).toContainText("Nothing has every word");
   await expect(input).toHaveValue("");
   await expect(page.locator("#prompt-counter")).toHaveText("0 / 10,000");
 
@@ -76,7 +76,7 @@ test("task mode on a server without a model says which setting to set, and keeps
   await expect(page.locator("#chat-thread .message")).toHaveCount(0);
 });
 
-// Query mode renders messages in the tab: the person's own text goes through the same
+// Query mode lists the questions asked in the tab: the person's own text goes through the same
 // Markdown sanitiser (crate::markdown) as the model's answers and the agents' outputs.
 test("a corpus of XSS payloads sent as messages renders as text and runs nothing", async ({ page }) => {
   const dialogs: string[] = [];

@@ -158,6 +158,16 @@ async fn runs_datasets_and_log_lines_are_found_by_relevance_in_their_projects() 
         format!("/datasets/{}", written["id"].as_str().unwrap())
     );
 
+    // Runs recorded before the index (here: taken out of it) are indexed at start.
+    switchyard_service::query::index::remove(&h.db, &format!("run:{failing}"))
+        .await
+        .unwrap();
+    let (_, gone) = h.json(get("/api/v1/search?q=overheating", None)).await;
+    assert_eq!(gone["hits"], json!([]));
+    switchyard_service::query::feed::backfill(h.service.clone()).await;
+    let found = search_until(&h, "overheating", None, 1).await;
+    assert_eq!(found["hits"][0]["href"], format!("/runs/{failing}"));
+
     // The top bar's search reads the same index.
     let who = switchyard_service::Principal::local_operator(
         h.db.clone(),

@@ -11,6 +11,7 @@
 //! - [`chat`]: the panel's chat and task modes (conversations, answers streamed, Stop).
 //! - [`data_mode`]: the panel's data mode (a file checked, confirmed, written with progress;
 //!   the datasets listed).
+//! - [`query_mode`]: the panel's query mode (the search index's hits, scored, with snippets).
 //! - [`task_run`]: a task's run inside the conversation (graph, approval cards, outputs).
 //! - [`help`]: the keyboard-shortcut dialog.
 
@@ -19,6 +20,7 @@ pub mod chat;
 pub mod data_mode;
 pub mod help;
 pub mod orchestrator_panel;
+pub mod query_mode;
 pub mod search;
 pub mod shortcuts;
 pub mod sidebar;

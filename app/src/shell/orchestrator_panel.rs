@@ -6,34 +6,20 @@
 //! or `Esc`) ending them there. Task mode sends a goal to the same conversation: the server
 //! plans it and starts a run, shown in place ([`super::task_run`]). Data mode checks a
 //! dropped file or a pasted table and writes it as a dataset once confirmed
-//! ([`super::data_mode`]). Query mode does not reach the server yet: it answers with a note
-//! that says so and where the same thing works today, instead of pretending.
+//! ([`super::data_mode`]). Query mode searches the index over runs, datasets and log lines
+//! ([`super::query_mode`]).
 
 use leptos::prelude::*;
 use switchyard_protocol::{ChatMode, MAX_PROMPT_CHARS, prompt_chars};
 
 use super::chat::{ChatState, ChatThread};
 use super::data_mode::{DataMode, DataState};
+use super::query_mode::{QueryMode, QueryState};
 use crate::figures::grouped;
 use crate::icons::{Icon, IconSvg};
 use crate::pages::server_message;
 use crate::server_fns::chat::{SendChat, SendTask};
 use crate::shell::ShellState;
-
-/// Who wrote a message in the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Author {
-    You,
-    Switchyard,
-}
-
-#[derive(Debug, Clone)]
-struct Message {
-    id: usize,
-    author: Author,
-    mode: ChatMode,
-    text: String,
-}
 
 /// The counter turns amber past this share of the limit.
 const WARN_AT: usize = MAX_PROMPT_CHARS * 9 / 10;
@@ -43,9 +29,8 @@ pub fn OrchestratorPanel() -> impl IntoView {
     let state = ShellState::expect();
     let chat = ChatState::restore();
     let data = DataState::expect();
-    let messages = RwSignal::new(Vec::<Message>::new());
+    let query = QueryState::new();
     let draft = RwSignal::new(String::new());
-    let next_id = StoredValue::new(0_usize);
     let length = Memo::new(move |_| draft.with(|d| prompt_chars(d)));
     let send_chat = ServerAction::<SendChat>::new();
     let send_task = ServerAction::<SendTask>::new();
@@ -93,34 +78,9 @@ pub fn OrchestratorPanel() -> impl IntoView {
                 send_task.dispatch(SendTask { id, text });
                 return;
             }
-            ChatMode::Data => {
-                data.send_text(text);
-                draft.set(String::new());
-                return;
-            }
-            ChatMode::Query => {}
+            ChatMode::Data => data.send_text(text),
+            ChatMode::Query => query.ask(text),
         }
-        let push = |author, text: String| {
-            let id = next_id.get_value();
-            next_id.set_value(id + 1);
-            messages.update(|m| {
-                m.push(Message {
-                    id,
-                    author,
-                    mode,
-                    text,
-                })
-            });
-        };
-        push(Author::You, text);
-        push(
-            Author::Switchyard,
-            "Query mode does not reach the server yet. Runs and datasets are found from the top \
-             bar's search and the Runs page's filter; Task mode plans a goal into a run, Chat \
-             mode talks to the local model and Data mode checks and keeps tables. Your message \
-             is kept in this tab."
-                .to_owned(),
-        );
         draft.set(String::new());
     };
 
@@ -162,38 +122,7 @@ pub fn OrchestratorPanel() -> impl IntoView {
                     view! {
                         <Show
                             when=move || state.mode.get() == ChatMode::Data
-                            fallback=move || view! {
-                        <ol class="message-list" aria-live="polite" aria-label="Messages">
-                            <Show when=move || messages.with(Vec::is_empty)>
-                                <li class="message-empty">
-                                    <p>"Ask a question, describe data, state a goal, or just chat."</p>
-                                    <p class="muted small">
-                                        "Press " <kbd>"]"</kbd> " to hide this panel."
-                                    </p>
-                                </li>
-                            </Show>
-                            <For each=move || messages.get() key=|m| m.id let(message)>
-                                <li
-                                    class="message"
-                                    class:message-you=message.author == Author::You
-                                    class:message-system=message.author == Author::Switchyard
-                                >
-                                    <span class="message-meta">
-                                        {match message.author {
-                                            Author::You => "You",
-                                            Author::Switchyard => "Switchyard",
-                                        }} " · " {message.mode.label()}
-                                    </span>
-                                    // Markdown, sanitised: raw HTML shows as text, no script
-                                    // links, no remote images.
-                                    <div
-                                        class="message-text markdown"
-                                        inner_html=crate::markdown::to_safe_html(&message.text)
-                                    ></div>
-                                </li>
-                            </For>
-                        </ol>
-                            }
+                            fallback=move || view! { <QueryMode query /> }
                         >
                             <DataMode data />
                         </Show>

@@ -53,7 +53,7 @@ impl ChatMode {
     /// Placeholder text for the input in this mode.
     pub fn placeholder(self) -> &'static str {
         match self {
-            Self::Query => "Ask about runs, agents or events…",
+            Self::Query => "Search runs, datasets and agents' logs…",
             Self::Data => "Paste a table (CSV, JSON or JSON lines) to check it…",
             Self::Task => "State a goal to plan into a run…",
             Self::Chat => "Talk to the local model…",

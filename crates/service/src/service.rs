@@ -146,6 +146,7 @@ impl Service {
             access,
         };
         tokio::spawn(crate::query::feed::feed(service.clone(), stop.clone()));
+        tokio::spawn(crate::query::feed::backfill(service.clone()));
         tokio::spawn(crate::notifications::feed(service.clone(), stop));
         tokio::spawn(crate::datasets::write::fail_unfinished(service.clone()));
         Ok(service)

@@ -76,19 +76,19 @@ pub async fn find(
     }
     let found = match db {
         Database::Sqlite(pool) => {
-            // Title weighs four times the body.
+            // `rank` is bm25 with the title weighing four times the body (the migration sets
+            // it): FTS5 orders by it itself, and the snippets are written for the rows kept.
             let mut query = sqlx::QueryBuilder::new(format!(
-                "SELECT d.kind, d.title, d.href, d.project, \
-                 -bm25(search_index, 4.0, 1.0) AS score, \
+                "SELECT d.kind, d.title, d.href, d.project, -search_index.rank AS score, \
                  snippet(search_index, -1, char({}), char({}), '…', 16) AS snippet \
                  FROM search_index JOIN search_documents d ON d.id = search_index.rowid \
                  WHERE search_index MATCH ",
                 MARK_OPEN as u32, MARK_CLOSE as u32
             ));
             query.push_bind(fts5_query(words));
-            in_projects(&mut query, projects);
+            in_projects(&mut query, projects, "search_index.project");
             query
-                .push(" ORDER BY bm25(search_index, 4.0, 1.0) LIMIT ")
+                .push(" ORDER BY search_index.rank LIMIT ")
                 .push_bind(limit);
             query.build_query_as().fetch_all(pool).await?
         }
@@ -101,7 +101,7 @@ pub async fn find(
                  ts_rank_cd(d.tsv, q.q)::float8 AS score FROM search_documents d, q \
                  WHERE d.tsv @@ q.q",
             );
-            in_projects(&mut query, projects);
+            in_projects(&mut query, projects, "d.project");
             query.push(" ORDER BY score DESC LIMIT ").push_bind(limit);
             query.push(format!(
                 ") SELECT best.kind, best.title, best.href, best.project, best.score, \
@@ -116,15 +116,16 @@ pub async fn find(
     Ok(found)
 }
 
-/// ` AND d.project IN (…)` when the caller sees only some projects.
+/// ` AND COLUMN IN (…)` when the caller sees only some projects.
 fn in_projects<'a, DB: sqlx::Database>(
     query: &mut sqlx::QueryBuilder<'a, DB>,
     projects: Option<&[String]>,
+    column: &str,
 ) where
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     if let Some(projects) = projects {
-        query.push(" AND d.project IN (");
+        query.push(format!(" AND {column} IN ("));
         let mut names = query.separated(", ");
         for project in projects {
             names.push_bind(project.clone());
