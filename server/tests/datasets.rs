@@ -275,6 +275,68 @@ async fn a_table_is_checked_then_written_without_its_bad_rows_and_read_back() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(h.service.staging().files(), 0);
 
+    // A dataset this node was writing when it stopped is failed at the next start, its rows
+    // removed (here: one left as "writing" with a chunk written).
+    let (_, third) = h
+        .json(upload(
+            "/api/v1/datasets/check?format=csv",
+            None,
+            Body::from(CSV),
+        ))
+        .await;
+    let (_, left) = h
+        .json(call(
+            "POST",
+            "/api/v1/datasets",
+            None,
+            Some(json!({"upload": third["upload"], "name": "left-behind"})),
+        ))
+        .await;
+    let left_id = left["id"].as_str().unwrap().to_owned();
+    finished(&h, &left_id, None).await;
+    let switchyard_db::Database::Sqlite(pool) = &h.db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE datasets SET status = 'writing' WHERE id = $1")
+        .bind(&left_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let failed = switchyard_service::datasets::write::fail_unfinished(&h.db, "test").await;
+    assert_eq!(failed, [left_id.clone()]);
+    switchyard_service::datasets::write::remove_unfinished(h.store.clone(), failed).await;
+    let (_, view) = h
+        .json(call(
+            "GET",
+            &format!("/api/v1/datasets/{left_id}"),
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(
+        view["error"]
+            .as_str()
+            .unwrap()
+            .contains("the server stopped while writing it")
+    );
+    assert!(
+        h.store
+            .get(&format!("datasets/{left_id}/rows/00000000"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (status, _) = h
+        .json(call(
+            "DELETE",
+            &format!("/api/v1/datasets/{left_id}"),
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
     // Deleting removes the rows from the store.
     let (status, _) = h
         .json(call(

@@ -116,6 +116,12 @@ impl Service {
                 stop.clone(),
             ));
         }
+        // Before any request can start a new write on this node.
+        let unfinished = crate::datasets::write::fail_unfinished(&db, &settings.node_id).await;
+        tokio::spawn(crate::datasets::write::remove_unfinished(
+            store.clone(),
+            unfinished,
+        ));
         let followers = crate::followers::Followers::default();
         tokio::spawn(crate::followers::fan_out(
             followers.clone(),
@@ -148,7 +154,6 @@ impl Service {
         tokio::spawn(crate::query::feed::feed(service.clone(), stop.clone()));
         tokio::spawn(crate::query::feed::backfill(service.clone()));
         tokio::spawn(crate::notifications::feed(service.clone(), stop));
-        tokio::spawn(crate::datasets::write::fail_unfinished(service.clone()));
         Ok(service)
     }
 

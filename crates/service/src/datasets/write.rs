@@ -146,18 +146,20 @@ pub async fn remove_rows(store: &Store, id: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// At start: the datasets this process was writing when it stopped are failed and their rows
-/// removed (their staged copies went with the process).
-pub async fn fail_unfinished(service: Service) {
-    let ids = match table::fail_unfinished(service.db(), service.node_id()).await {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not fail unfinished datasets");
-            return;
-        }
-    };
+/// At start, before the service takes any request: the datasets this node was writing when
+/// it stopped are marked failed (their staged copies went with the process); their ids, whose
+/// rows [`remove_unfinished`] then removes in the background.
+pub async fn fail_unfinished(db: &switchyard_db::Database, node: &str) -> Vec<String> {
+    table::fail_unfinished(db, node).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not fail unfinished datasets");
+        Vec::new()
+    })
+}
+
+/// Removes the rows of the datasets [`fail_unfinished`] failed.
+pub async fn remove_unfinished(store: Store, ids: Vec<String>) {
     for id in ids {
-        if let Err(e) = remove_rows(service.store(), &id).await {
+        if let Err(e) = remove_rows(&store, &id).await {
             tracing::warn!(dataset = %id, error = %e, "could not remove an unfinished dataset's rows");
         }
     }
