@@ -303,7 +303,7 @@ async fn a_table_is_checked_then_written_without_its_bad_rows_and_read_back() {
         .await
         .unwrap();
     let failed = switchyard_service::datasets::write::fail_unfinished(&h.db, "test").await;
-    assert_eq!(failed, [left_id.clone()]);
+    assert_eq!(failed, vec![left_id.clone()]);
     switchyard_service::datasets::write::remove_unfinished(h.store.clone(), failed).await;
     let (_, view) = h
         .json(call(
